@@ -1,0 +1,1 @@
+"""flowengine: Auth0 passwordless + MFA login as a resumable state machine."""

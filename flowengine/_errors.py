@@ -1,0 +1,265 @@
+"""The exception tree of flowengine.
+
+Every exception the library raises on purpose derives from ``FlowEngineError``.
+The tree splits, as h11 does, into errors that are the caller's doing (*local*:
+the flow is left exactly as it was) and errors that come from the other side of
+the wire (*transport* and *remote*)::
+
+    FlowEngineError
+    ├── LocalError                      the caller misused the API; nothing changed
+    │   ├── IllegalTransition           no row of the machine for (state, trigger)
+    │   ├── GuardRejected               a row exists but its guard said no
+    │   ├── InvalidInputError           a bad phone number, email, code, id, URL... (ValueError)
+    │   ├── ConfigurationError          bad tenant/client/store/key configuration
+    │   ├── SnapshotError               a snapshot that cannot be trusted; nothing loaded
+    │   │   ├── SnapshotMalformedError      not JSON, truncated, wrong shape
+    │   │   ├── SnapshotTamperedError       authentication failed (a changed byte)
+    │   │   ├── SnapshotKeyError            no key with that id, or the wrong key
+    │   │   ├── SnapshotVersionError        unknown or future schema version
+    │   │   ├── SnapshotMachineError        another machine, or an incompatible definition
+    │   │   └── SnapshotExpiredError        past Auth0's deadline
+    │   └── StoreError                  the flow store refused or failed
+    │       ├── FlowNotFoundError           no flow with that id
+    │       ├── StaleSnapshot               someone else advanced the flow first (or a replay)
+    │       └── FlowBusyError               another worker holds the claim on this step
+    ├── TransportError                  the request failed on the network
+    │   └── (.ambiguous is True when the request may have reached Auth0)
+    └── RemoteError                     Auth0 answered, and the answer is an error
+        ├── MalformedResponseError      empty, non-JSON, truncated or wrongly shaped body
+        ├── RateLimitedError            429 too_many_requests; .reset_at (epoch seconds)
+        ├── ServerError                 5xx; .retry_after when Auth0 sent Retry-After
+        ├── Auth0Error                  any other error the flow cannot continue past
+        └── FlowEndedError              the answer ended the flow (state is now terminal)
+            ├── FlowExpiredError            expired_token / a code past its deadline
+            ├── FlowRejectedError           push rejected, MFA authorization rejected
+            └── FlowLockedError             too_many_attempts (brute-force protection)
+
+Messages never contain a secret: no code, token, oob_code, client secret or
+recovery code is ever formatted into an exception.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "Auth0Error",
+    "ConfigurationError",
+    "FlowBusyError",
+    "FlowEndedError",
+    "FlowEngineError",
+    "FlowExpiredError",
+    "FlowLockedError",
+    "FlowNotFoundError",
+    "FlowRejectedError",
+    "GuardRejected",
+    "IllegalTransition",
+    "InvalidInputError",
+    "LocalError",
+    "MalformedResponseError",
+    "RateLimitedError",
+    "RemoteError",
+    "ServerError",
+    "SnapshotError",
+    "SnapshotExpiredError",
+    "SnapshotKeyError",
+    "SnapshotMachineError",
+    "SnapshotMalformedError",
+    "SnapshotTamperedError",
+    "SnapshotVersionError",
+    "StaleSnapshot",
+    "StoreError",
+    "TransportError",
+]
+
+
+class FlowEngineError(Exception):
+    """Base class of every error flowengine raises on purpose."""
+
+
+# --------------------------------------------------------------------- local
+
+
+class LocalError(FlowEngineError):
+    """The caller misused the API. The flow is unchanged and no request was sent."""
+
+
+class IllegalTransition(LocalError):
+    """No row of the machine allows ``trigger`` from ``state``."""
+
+    def __init__(self, state: str, trigger: str) -> None:
+        self.state = state
+        self.trigger = trigger
+        super().__init__(f"trigger {trigger!r} is not allowed in state {state!r}")
+
+
+class GuardRejected(LocalError):
+    """A row allows ``trigger`` from ``state`` but its guard ``guard`` said no."""
+
+    def __init__(self, state: str, trigger: str, guard: str, reason: str = "") -> None:
+        self.state = state
+        self.trigger = trigger
+        self.guard = guard
+        self.reason = reason
+        msg = f"guard {guard!r} rejected trigger {trigger!r} in state {state!r}"
+        super().__init__(f"{msg}: {reason}" if reason else msg)
+
+
+class InvalidInputError(LocalError, ValueError):
+    """An argument failed validation before any request was built."""
+
+    def __init__(self, field: str, message: str) -> None:
+        self.field = field
+        super().__init__(f"{field}: {message}")
+
+
+class ConfigurationError(LocalError, ValueError):
+    """Tenant, client, store or key configuration is unusable."""
+
+
+class SnapshotError(LocalError):
+    """A snapshot could not be trusted or read. Nothing was loaded from it."""
+
+
+class SnapshotMalformedError(SnapshotError):
+    """The snapshot is not JSON, is truncated, or does not have the envelope's shape."""
+
+
+class SnapshotTamperedError(SnapshotError):
+    """The snapshot failed authentication: at least one byte was changed."""
+
+
+class SnapshotKeyError(SnapshotError):
+    """The snapshot was sealed with a key that is not configured (or the wrong one)."""
+
+
+class SnapshotVersionError(SnapshotError):
+    """The snapshot's schema version is unknown, or newer than this library."""
+
+
+class SnapshotMachineError(SnapshotError):
+    """The snapshot belongs to another machine, or to an incompatible definition of it."""
+
+
+class SnapshotExpiredError(SnapshotError):
+    """The flow in the snapshot is past one of Auth0's deadlines."""
+
+
+class StoreError(LocalError):
+    """The flow store refused the operation or failed."""
+
+
+class FlowNotFoundError(StoreError, KeyError):
+    """No stored flow has this id."""
+
+    def __init__(self, flow_id: str) -> None:
+        self.flow_id = flow_id
+        super().__init__(f"no stored flow with id {flow_id!r}")
+
+    def __str__(self) -> str:  # KeyError would quote the message again
+        return str(self.args[0])
+
+
+class StaleSnapshot(StoreError):
+    """The stored flow moved past the sequence number the caller holds.
+
+    Raised to the loser of two concurrent resumers and to anyone replaying an
+    old snapshot; no step was applied for them and no request was sent.
+    """
+
+    def __init__(self, flow_id: str, expected_seq: int | None, actual_seq: int | None) -> None:
+        self.flow_id = flow_id
+        self.expected_seq = expected_seq
+        self.actual_seq = actual_seq
+        super().__init__(
+            f"flow {flow_id!r} is at seq {actual_seq}, not {expected_seq}: "
+            "another request advanced it first"
+        )
+
+
+class FlowBusyError(StoreError):
+    """Another worker has claimed this flow's next step and not finished it."""
+
+    def __init__(self, flow_id: str, seq: int) -> None:
+        self.flow_id = flow_id
+        self.seq = seq
+        super().__init__(f"flow {flow_id!r} step {seq} is claimed by another worker")
+
+
+# ----------------------------------------------------------------- transport
+
+
+class TransportError(FlowEngineError):
+    """The request did not complete on the network. The flow is unchanged.
+
+    ``ambiguous`` is True when the request may have reached Auth0 (a read
+    timeout, a connection reset mid-response): the flow records that, so a
+    passwordless start is not silently sent twice.
+    """
+
+    def __init__(self, message: str, *, trigger: str, ambiguous: bool) -> None:
+        self.trigger = trigger
+        self.ambiguous = ambiguous
+        super().__init__(message)
+
+
+# -------------------------------------------------------------------- remote
+
+
+class RemoteError(FlowEngineError):
+    """Auth0 answered with an error the flow does not absorb as an outcome."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status_code: int,
+        error: str | None = None,
+        error_description: str | None = None,
+        trigger: str | None = None,
+        state: str | None = None,
+    ) -> None:
+        self.status_code = status_code
+        self.error = error
+        self.error_description = error_description
+        self.trigger = trigger
+        self.state = state
+        super().__init__(message)
+
+
+class MalformedResponseError(RemoteError):
+    """Auth0's body was empty, not JSON, truncated, or missing a required field."""
+
+
+class RateLimitedError(RemoteError):
+    """HTTP 429 ``too_many_requests``. ``reset_at`` is epoch seconds, or None."""
+
+    def __init__(self, message: str, *, reset_at: int | None, **kw: object) -> None:
+        self.reset_at = reset_at
+        super().__init__(message, **kw)  # type: ignore[arg-type]
+
+
+class ServerError(RemoteError):
+    """HTTP 5xx. ``retry_after`` is seconds when Auth0 sent ``Retry-After``."""
+
+    def __init__(self, message: str, *, retry_after: float | None, **kw: object) -> None:
+        self.retry_after = retry_after
+        super().__init__(message, **kw)  # type: ignore[arg-type]
+
+
+class Auth0Error(RemoteError):
+    """Any other Auth0 error: bad client credentials, a disabled grant, a bad request."""
+
+
+class FlowEndedError(RemoteError):
+    """Auth0's answer ended the flow; ``state`` is the terminal state it is now in."""
+
+
+class FlowExpiredError(FlowEndedError):
+    """A code or the mfa_token expired; start a new login."""
+
+
+class FlowRejectedError(FlowEndedError):
+    """The second factor was rejected (a push denied, MFA authorization rejected)."""
+
+
+class FlowLockedError(FlowEndedError):
+    """Brute-force protection blocked the user (``too_many_attempts``)."""
