@@ -1,1 +1,86 @@
-"""flowengine: Auth0 passwordless + MFA login as a resumable state machine."""
+"""flowengine: Auth0 passwordless + MFA login as a resumable, auditable state machine.
+
+The public surface is re-exported here; everything else lives in private
+modules and may change without notice.
+"""
+
+from __future__ import annotations
+
+from flowengine._api import RetryPolicy
+from flowengine._async import AsyncFlowClient
+from flowengine._config import Auth0Config
+from flowengine._errors import (
+    Auth0Error,
+    ConfigurationError,
+    FlowBusyError,
+    FlowEndedError,
+    FlowEngineError,
+    FlowExpiredError,
+    FlowLockedError,
+    FlowNotFoundError,
+    FlowRejectedError,
+    GuardRejected,
+    IllegalTransition,
+    InvalidInputError,
+    LocalError,
+    MalformedResponseError,
+    RateLimitedError,
+    RemoteError,
+    ServerError,
+    SnapshotError,
+    SnapshotExpiredError,
+    SnapshotKeyError,
+    SnapshotMachineError,
+    SnapshotMalformedError,
+    SnapshotTamperedError,
+    SnapshotVersionError,
+    StaleSnapshot,
+    StoreError,
+    TransportError,
+)
+from flowengine._flow import Flow, StepResult
+from flowengine._machine import FINAL_STATES, MACHINE_HASH, MACHINE_NAME, STATES
+from flowengine._sync import FlowClient
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "FINAL_STATES",
+    "MACHINE_HASH",
+    "MACHINE_NAME",
+    "STATES",
+    "AsyncFlowClient",
+    "Auth0Config",
+    "Auth0Error",
+    "ConfigurationError",
+    "Flow",
+    "FlowBusyError",
+    "FlowClient",
+    "FlowEndedError",
+    "FlowEngineError",
+    "FlowExpiredError",
+    "FlowLockedError",
+    "FlowNotFoundError",
+    "FlowRejectedError",
+    "GuardRejected",
+    "IllegalTransition",
+    "InvalidInputError",
+    "LocalError",
+    "MalformedResponseError",
+    "RateLimitedError",
+    "RemoteError",
+    "RetryPolicy",
+    "ServerError",
+    "SnapshotError",
+    "SnapshotExpiredError",
+    "SnapshotKeyError",
+    "SnapshotMachineError",
+    "SnapshotMalformedError",
+    "SnapshotTamperedError",
+    "SnapshotVersionError",
+    "StaleSnapshot",
+    "StepResult",
+    "StoreError",
+    "TransportError",
+    "__version__",
+]
