@@ -50,8 +50,8 @@ class RetryPolicy:
 
     def delay(self, attempt: int, hinted: float | None) -> float:
         """Seconds to wait before retry number ``attempt`` (1-based)."""
-        base = self.backoff * (2 ** (attempt - 1))
-        return min(max(base, hinted or 0.0), self.max_wait)
+        base = self.backoff * 2.0 ** (attempt - 1)
+        return float(min(max(base, hinted or 0.0), self.max_wait))
 
 
 NO_RETRY = RetryPolicy(attempts=1)
@@ -97,14 +97,20 @@ def log_transition(step: PreparedStep, result: StepResult, duration: float) -> N
 
 def log_request(flow_id: str, trigger: str, req: HttpRequest) -> None:
     """One ``auth0_request`` event: method and path only."""
-    logger.debug("auth0_request", flow_id=flow_id, trigger=trigger, method=req.method,
-                 path=req.path)
+    logger.debug(
+        "auth0_request", flow_id=flow_id, trigger=trigger, method=req.method, path=req.path
+    )
 
 
 def log_response(flow_id: str, trigger: str, resp: HttpResponse, duration: float) -> None:
     """One ``auth0_response`` event: the status, never the body."""
-    logger.debug("auth0_response", flow_id=flow_id, trigger=trigger,
-                 status_code=resp.status_code, duration_ms=round(duration * 1000, 3))
+    logger.debug(
+        "auth0_response",
+        flow_id=flow_id,
+        trigger=trigger,
+        status_code=resp.status_code,
+        duration_ms=round(duration * 1000, 3),
+    )
 
 
 class FlowSteps(Generic[R]):
@@ -149,11 +155,15 @@ class FlowSteps(Generic[R]):
         self, flow: Flow, code: str, *, audience: str | None = None, scope: str | None = None
     ) -> R:
         """Exchange the one-time code (passwordless OTP grant, MFA audience by default)."""
-        return self._run(flow, "verify_otp", {
-            "otp": v.one_time_code(code),
-            "audience": v.non_empty(audience or self.config.default_audience, "audience"),
-            "scope": v.non_empty(scope or self.config.scope, "scope"),
-        })
+        return self._run(
+            flow,
+            "verify_otp",
+            {
+                "otp": v.one_time_code(code),
+                "audience": v.non_empty(audience or self.config.default_audience, "audience"),
+                "scope": v.non_empty(scope or self.config.scope, "scope"),
+            },
+        )
 
     def login_password(
         self,
@@ -166,13 +176,17 @@ class FlowSteps(Generic[R]):
         scope: str | None = None,
     ) -> R:
         """The password-realm grant as the first factor."""
-        return self._run(flow, "login_password", {
-            "username": v.non_empty(username, "username", max_len=320),
-            "password": v.non_empty(password, "password", max_len=1024),
-            "realm": v.non_empty(realm, "realm", max_len=128),
-            "audience": v.non_empty(audience or self.config.default_audience, "audience"),
-            "scope": v.non_empty(scope or self.config.scope, "scope"),
-        })
+        return self._run(
+            flow,
+            "login_password",
+            {
+                "username": v.non_empty(username, "username", max_len=320),
+                "password": v.non_empty(password, "password", max_len=1024),
+                "realm": v.non_empty(realm, "realm", max_len=128),
+                "audience": v.non_empty(audience or self.config.default_audience, "audience"),
+                "scope": v.non_empty(scope or self.config.scope, "scope"),
+            },
+        )
 
     def list_authenticators(self, flow: Flow) -> R:
         """``GET /mfa/authenticators`` with the flow's mfa_token."""
@@ -220,8 +234,9 @@ class FlowSteps(Generic[R]):
 
     def confirm_oob(self, flow: Flow, binding_code: str) -> R:
         """The mfa-oob grant with the code the user received (SMS, voice, email)."""
-        return self._run(flow, "confirm_oob", {"binding_code": v.one_time_code(binding_code,
-                                                                               "binding_code")})
+        return self._run(
+            flow, "confirm_oob", {"binding_code": v.one_time_code(binding_code, "binding_code")}
+        )
 
     def confirm_otp(self, flow: Flow, otp: str) -> R:
         """The mfa-otp grant with a TOTP code."""
@@ -229,8 +244,9 @@ class FlowSteps(Generic[R]):
 
     def confirm_recovery_code(self, flow: Flow, recovery_code: str) -> R:
         """The mfa-recovery-code grant; the result carries the new ``recovery_code``."""
-        return self._run(flow, "confirm_recovery_code",
-                         {"recovery_code": v.recovery_code(recovery_code)})
+        return self._run(
+            flow, "confirm_recovery_code", {"recovery_code": v.recovery_code(recovery_code)}
+        )
 
 
 def now_monotonic() -> float:

@@ -64,7 +64,9 @@ class AsyncFlowClient(FlowSteps[Awaitable[StepResult]]):
         return self
 
     async def __aexit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None,
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
         await self.aclose()
@@ -76,14 +78,10 @@ class AsyncFlowClient(FlowSteps[Awaitable[StepResult]]):
 
     # ---------------------------------------------------------------- core
 
-    def _run(
-        self, flow: Flow, trigger: str, params: Mapping[str, Any]
-    ) -> Awaitable[StepResult]:
+    def _run(self, flow: Flow, trigger: str, params: Mapping[str, Any]) -> Awaitable[StepResult]:
         return self._run_async(flow, trigger, params)
 
-    async def _run_async(
-        self, flow: Flow, trigger: str, params: Mapping[str, Any]
-    ) -> StepResult:
+    async def _run_async(self, flow: Flow, trigger: str, params: Mapping[str, Any]) -> StepResult:
         flow.ensure_fresh(self._clock())
         step = flow.prepare(trigger, params, self.config, self._clock())
         assert step.request is not None
@@ -107,8 +105,10 @@ class AsyncFlowClient(FlowSteps[Awaitable[StepResult]]):
             started = now_monotonic()
             try:
                 raw = await self._http.request(
-                    req.method, self.config.base_url + req.path,
-                    headers=dict(req.headers), content=req.body,
+                    req.method,
+                    self.config.base_url + req.path,
+                    headers=dict(req.headers),
+                    content=req.body,
                 )
             except httpx.TransportError as exc:
                 sent = not isinstance(exc, _NOT_SENT)
@@ -117,12 +117,15 @@ class AsyncFlowClient(FlowSteps[Awaitable[StepResult]]):
                     continue
                 raise TransportError(
                     f"{trigger}: {type(exc).__name__} talking to Auth0",
-                    trigger=trigger, ambiguous=sent and not idempotent,
+                    trigger=trigger,
+                    ambiguous=sent and not idempotent,
                 ) from None
             resp = HttpResponse(raw.status_code, raw.headers, raw.content)
             log_response(flow_id, trigger, resp, now_monotonic() - started)
-            if idempotent and attempt < self._retry.attempts and (
-                resp.status_code == 429 or resp.status_code >= 500
+            if (
+                idempotent
+                and attempt < self._retry.attempts
+                and (resp.status_code == 429 or resp.status_code >= 500)
             ):
                 hint = retry_hint(resp, self._clock())
                 if hint is None or hint <= self._retry.max_wait:
@@ -186,4 +189,3 @@ class AsyncFlowClient(FlowSteps[Awaitable[StepResult]]):
         )
         resp = await self._account_call("refresh", req)
         return _steps.parse_tokens(_steps.decode_object(resp, what="refresh"), resp, "refresh")
-

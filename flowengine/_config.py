@@ -18,12 +18,16 @@ DEFAULT_SCOPE = "openid profile offline_access"
 DEFAULT_REALM = "Username-Password-Authentication"
 
 _E164 = re.compile(r"\+[1-9][0-9]{6,14}")
-_EMAIL = re.compile(r"[^@\s\"<>()\[\],;:\\]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9-]{0,62}\.)+[A-Za-z]{2,63}")
+_EMAIL = re.compile(
+    r"[^@\s\"<>()\[\],;:\\]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9-]{0,62}\.)+[A-Za-z]{2,63}"
+)
 _DIGITS = re.compile(r"[0-9]{4,12}")
 _TOTP = re.compile(r"[0-9]{6}")
 _RECOVERY = re.compile(r"[A-Za-z0-9]{24}")
 _AUTHENTICATOR_ID = re.compile(r"[a-z][a-z0-9-]{1,30}\|[A-Za-z0-9_.-]{1,100}")
-_HOST = re.compile(r"(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*(?::[0-9]{1,5})?")
+_HOST = re.compile(
+    r"(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*(?::[0-9]{1,5})?"
+)
 _CLIENT_ID = re.compile(r"[A-Za-z0-9_.\-]{1,128}")
 
 
@@ -178,5 +182,7 @@ def authenticator_id(value: object, field: str = "authenticator_id") -> str:
 def non_empty(value: object, field: str, *, max_len: int = 512) -> str:
     """A non-empty string of at most ``max_len`` characters."""
     if not isinstance(value, str) or not value or len(value) > max_len:
-        raise InvalidInputError(field, f"must be a non-empty string of at most {max_len} characters")
+        raise InvalidInputError(
+            field, f"must be a non-empty string of at most {max_len} characters"
+        )
     return value

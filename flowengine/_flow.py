@@ -193,8 +193,9 @@ class Flow:
         request = builder(self.context, params, config) if builder else None
         return PreparedStep(trigger, self.state, self.seq, request, params, now)
 
-    def apply(self, step: PreparedStep, response: HttpResponse, config: Auth0Config,
-              now: float) -> StepResult:
+    def apply(
+        self, step: PreparedStep, response: HttpResponse, config: Auth0Config, now: float
+    ) -> StepResult:
         """Apply Auth0's ``response`` to ``step``. Raises ``RemoteError`` with no change."""
         self._check_current(step)
         try:
@@ -219,13 +220,17 @@ class Flow:
             )
         source, dest = self.state, model.state
         previous = self.context
-        context, produced = _update_context(
-            dict(previous), step.trigger, outcome, step.params, now
-        )
+        context, produced = _update_context(dict(previous), step.trigger, outcome, step.params, now)
         if source != dest:
             self.history.append(
-                {"seq": self.seq + 1, "from": source, "to": dest, "trigger": step.trigger,
-                 "at": now, "context": previous}
+                {
+                    "seq": self.seq + 1,
+                    "from": source,
+                    "to": dest,
+                    "trigger": step.trigger,
+                    "at": now,
+                    "context": previous,
+                }
             )
             del self.history[:-HISTORY_LIMIT]
         if dest in m.FAILURE_STATES:
@@ -237,8 +242,15 @@ class Flow:
         self.updated_at = now
         self.expires_at = _deadline(dest, context, now, self.created_at)
         result = StepResult(
-            self.flow_id, step.trigger, outcome.kind, source, dest, self.seq,
-            outcome.status_code, outcome.error, produced,
+            self.flow_id,
+            step.trigger,
+            outcome.kind,
+            source,
+            dest,
+            self.seq,
+            outcome.status_code,
+            outcome.error,
+            produced,
         )
         if dest in m.FAILURE_STATES and step.trigger not in ("cancel", "expire"):
             raise _ended(dest, step.trigger, outcome)
@@ -317,9 +329,7 @@ class Flow:
             for key in ("mfa_token", "mfa_token_kind", "mfa_token_expires_at"):
                 if key in self.context:
                     context[key] = self.context[key]
-        if target["from"] == m.CODE_SENT and any(
-            h["trigger"] == "verify_otp" for h in undone
-        ):
+        if target["from"] == m.CODE_SENT and any(h["trigger"] == "verify_otp" for h in undone):
             context["code_attempts"] = 3  # the code was consumed; only a resend helps
         not_undone = [
             {"trigger": h["trigger"], "effect": m.TRIGGERS[h["trigger"]].remote_effect}
@@ -334,7 +344,12 @@ class Flow:
         self.expires_at = _deadline(self.state, context, now, self.created_at)
         self._audit(now, "rollback", source=source, to=self.state, not_undone=not_undone)
         return StepResult(
-            self.flow_id, "rollback", "rolled_back", source, self.state, self.seq,
+            self.flow_id,
+            "rollback",
+            "rolled_back",
+            source,
+            self.state,
+            self.seq,
             data={"not_undone": not_undone},
         )
 
@@ -458,8 +473,12 @@ def _update_context(
         for key in _PENDING_KEYS:
             ctx.pop(key, None)
         if kind == "mfa_required":
-            ctx.update(mfa_token=data["mfa_token"], mfa_token_kind="mfa_token",
-                       mfa_token_expires_at=now + MFA_TOKEN_TTL, mfa_requested=True)
+            ctx.update(
+                mfa_token=data["mfa_token"],
+                mfa_token_kind="mfa_token",
+                mfa_token_expires_at=now + MFA_TOKEN_TTL,
+                mfa_requested=True,
+            )
             if m.TRIGGERS[trigger].factor == "second":
                 ctx["chained_mfa"] = int(ctx.get("chained_mfa", 0)) + 1
             if data.get("mfa_requirements"):
@@ -468,8 +487,11 @@ def _update_context(
         else:
             tokens = data["tokens"]
             ttl = min(float(tokens.get("expires_in") or MFA_TOKEN_TTL), MFA_TOKEN_TTL)
-            ctx.update(mfa_token=tokens["access_token"], mfa_token_kind="access_token",
-                       mfa_token_expires_at=now + ttl)
+            ctx.update(
+                mfa_token=tokens["access_token"],
+                mfa_token_kind="access_token",
+                mfa_token_expires_at=now + ttl,
+            )
     elif kind == "tokens":
         tokens = dict(data["tokens"])
         if m.TRIGGERS[trigger].factor == "first":
@@ -489,12 +511,14 @@ def _update_context(
             ctx.pop(key, None)
         ctx.update(factor=data["factor"], authenticator_type=data["authenticator_type"])
         if data["authenticator_type"] == "oob":
-            ctx.update(oob_code=data["oob_code"], oob_channel=data.get("oob_channel"),
-                       binding_method=data.get("binding_method"),
-                       mfa_code_expires_at=now + MFA_CODE_TTL)
+            ctx.update(
+                oob_code=data["oob_code"],
+                oob_channel=data.get("oob_channel"),
+                binding_method=data.get("binding_method"),
+                mfa_code_expires_at=now + MFA_CODE_TTL,
+            )
             if data["factor"] == "push":
-                ctx.update(poll_interval=PUSH_POLL_INTERVAL,
-                           next_poll_at=now + PUSH_POLL_INTERVAL)
+                ctx.update(poll_interval=PUSH_POLL_INTERVAL, next_poll_at=now + PUSH_POLL_INTERVAL)
                 produced["retry_after"] = PUSH_POLL_INTERVAL
         for key in ("totp_secret", "barcode_uri", "recovery_codes"):
             if key in data:
@@ -510,11 +534,13 @@ def _update_context(
         if params.get("authenticator_id"):
             ctx["authenticator_id"] = params["authenticator_id"]
         if data["challenge_type"] == "oob":
-            ctx.update(oob_code=data["oob_code"], binding_method=data.get("binding_method"),
-                       mfa_code_expires_at=now + MFA_CODE_TTL)
+            ctx.update(
+                oob_code=data["oob_code"],
+                binding_method=data.get("binding_method"),
+                mfa_code_expires_at=now + MFA_CODE_TTL,
+            )
             if data["factor"] == "push":
-                ctx.update(poll_interval=PUSH_POLL_INTERVAL,
-                           next_poll_at=now + PUSH_POLL_INTERVAL)
+                ctx.update(poll_interval=PUSH_POLL_INTERVAL, next_poll_at=now + PUSH_POLL_INTERVAL)
                 produced["retry_after"] = PUSH_POLL_INTERVAL
         produced["factor"] = data["factor"]
     elif kind == "must_enroll":
@@ -524,8 +550,9 @@ def _update_context(
         interval = float(ctx.get("poll_interval", PUSH_POLL_INTERVAL))
         if kind == "slow_down":
             interval += SLOW_DOWN_STEP
-        ctx.update(poll_interval=interval, next_poll_at=now + interval,
-                   polls=int(ctx.get("polls", 0)) + 1)
+        ctx.update(
+            poll_interval=interval, next_poll_at=now + interval, polls=int(ctx.get("polls", 0)) + 1
+        )
         produced.update(pending=True, retry_after=interval)
     return ctx, produced
 

@@ -277,8 +277,12 @@ EDGES: tuple[Edge, ...] = (
         Edge("confirm_oob", s, _confirm(s), ("binding_code_expected",))
         for s in (ENROLLMENT_PENDING, CHALLENGE_PENDING)
     ),
-    Edge("confirm_otp", MFA_REQUIRED, {**_confirm(MFA_REQUIRED), "must_enroll": MFA_REQUIRED},
-         ("has_mfa_token",)),
+    Edge(
+        "confirm_otp",
+        MFA_REQUIRED,
+        {**_confirm(MFA_REQUIRED), "must_enroll": MFA_REQUIRED},
+        ("has_mfa_token",),
+    ),
     *(
         Edge("confirm_otp", s, _confirm(s), ("otp_expected",))
         for s in (ENROLLMENT_PENDING, CHALLENGE_PENDING)
@@ -325,7 +329,9 @@ def has_mfa_credential(m: Any) -> bool:
 
 def has_mfa_token(m: Any) -> bool:
     """A real mfa_token is held: the challenge and the mfa grants need one."""
-    return bool(m.context.get("mfa_token")) and m.context.get("mfa_token_kind") == "mfa_token"
+    return bool(m.context.get("mfa_token")) and bool(
+        m.context.get("mfa_token_kind") == "mfa_token"
+    )
 
 
 def binding_code_expected(m: Any) -> bool:
@@ -335,7 +341,7 @@ def binding_code_expected(m: Any) -> bool:
 
 def otp_expected(m: Any) -> bool:
     """The pending factor is a TOTP authenticator."""
-    return m.context.get("factor") == "otp"
+    return bool(m.context.get("factor") == "otp")
 
 
 def push_expected(m: Any) -> bool:
@@ -368,7 +374,8 @@ GUARDS: Mapping[str, GuardFn] = {
 
 def _outcome_is(kind: str) -> Callable[[EventData], bool]:
     def condition(event: EventData) -> bool:
-        return bool(event.model.outcome == kind)
+        model: Any = event.model
+        return bool(model.outcome == kind)
 
     condition.__name__ = f"outcome_is_{kind}"
     return condition
@@ -420,12 +427,8 @@ def definition_hash(edges: tuple[Edge, ...] = EDGES) -> str:
     doc = {
         "name": MACHINE_NAME,
         "states": list(STATES),
-        "edges": [
-            [e.trigger, e.source, sorted(e.outcomes.items()), list(e.guards)] for e in edges
-        ],
-        "calls": {
-            n: (t.call.label() if t.call else None) for n, t in sorted(TRIGGERS.items())
-        },
+        "edges": [[e.trigger, e.source, sorted(e.outcomes.items()), list(e.guards)] for e in edges],
+        "calls": {n: (t.call.label() if t.call else None) for n, t in sorted(TRIGGERS.items())},
     }
     raw = json.dumps(doc, sort_keys=True, separators=(",", ":")).encode()
     return hashlib.sha256(raw).hexdigest()

@@ -183,7 +183,9 @@ def _confirm_recovery(
     ctx: Mapping[str, Any], p: Mapping[str, Any], cfg: Auth0Config
 ) -> HttpRequest:
     return token_request(
-        cfg, GRANT_MFA_RECOVERY, {"mfa_token": ctx["mfa_token"], "recovery_code": p["recovery_code"]}
+        cfg,
+        GRANT_MFA_RECOVERY,
+        {"mfa_token": ctx["mfa_token"], "recovery_code": p["recovery_code"]},
     )
 
 
@@ -463,7 +465,9 @@ def _parse_success(
                 "Auth0 sent a non-JSON content type for the authenticator list", status_code=status
             )
         items = decode_json(resp, what=trigger)
-        return Outcome("authenticators", {"authenticators": parse_authenticators(items, resp)}, status)
+        return Outcome(
+            "authenticators", {"authenticators": parse_authenticators(items, resp)}, status
+        )
     doc = decode_object(resp, what=trigger)
     if trigger == "enroll":
         return Outcome("enrolled", parse_enrollment(doc, resp, params), status)

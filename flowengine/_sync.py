@@ -63,7 +63,9 @@ class FlowClient(FlowSteps[StepResult]):
         return self
 
     def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None,
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
         self.close()
@@ -99,8 +101,10 @@ class FlowClient(FlowSteps[StepResult]):
             started = now_monotonic()
             try:
                 raw = self._http.request(
-                    req.method, self.config.base_url + req.path,
-                    headers=dict(req.headers), content=req.body,
+                    req.method,
+                    self.config.base_url + req.path,
+                    headers=dict(req.headers),
+                    content=req.body,
                 )
             except httpx.TransportError as exc:
                 sent = not isinstance(exc, _NOT_SENT)
@@ -109,12 +113,15 @@ class FlowClient(FlowSteps[StepResult]):
                     continue
                 raise TransportError(
                     f"{trigger}: {type(exc).__name__} talking to Auth0",
-                    trigger=trigger, ambiguous=sent and not idempotent,
+                    trigger=trigger,
+                    ambiguous=sent and not idempotent,
                 ) from None
             resp = HttpResponse(raw.status_code, raw.headers, raw.content)
             log_response(flow_id, trigger, resp, now_monotonic() - started)
-            if idempotent and attempt < self._retry.attempts and (
-                resp.status_code == 429 or resp.status_code >= 500
+            if (
+                idempotent
+                and attempt < self._retry.attempts
+                and (resp.status_code == 429 or resp.status_code >= 500)
             ):
                 hint = retry_hint(resp, self._clock())
                 if hint is None or hint <= self._retry.max_wait:
@@ -178,4 +185,3 @@ class FlowClient(FlowSteps[StepResult]):
         )
         resp = self._account_call("refresh", req)
         return _steps.parse_tokens(_steps.decode_object(resp, what="refresh"), resp, "refresh")
-
