@@ -1,0 +1,170 @@
+"""Pause, persist and resume flows: sealed snapshots in a store, one claim per step.
+
+``FlowRepository.step(flow_id)`` is the unit of work of a web request that
+advances a login::
+
+    with repo.step(flow_id) as flow:      # load, check, claim seq N
+        client.verify_otp(flow, code)     # the Auth0 call happens here
+                                          # exit: save seq N+1 (compare-and-swap)
+
+The claim is taken *before* the Auth0 request is sent, so of two resumers of
+the same flow at the same sequence number (two tabs, a double submit, two
+servers) exactly one sends anything; the other gets ``StaleSnapshot`` or
+``FlowBusyError``. When the step fails without changing the flow, the claim is
+released and nothing is written. A step whose answer ended the flow (rejected,
+locked, expired) is saved before its error propagates.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+from collections.abc import AsyncIterator, Callable, Collection, Iterator
+from contextlib import asynccontextmanager, contextmanager
+
+from flowengine._errors import FlowExpiredError, SnapshotExpiredError
+from flowengine._flow import Flow
+from flowengine._machine import MACHINE_HASH, MACHINE_NAME
+from flowengine._snapshot import Keyring, decode, encode
+from flowengine.stores import FlowStore, StoredFlow
+
+
+def dump_flow(flow: Flow, keyring: Keyring) -> str:
+    """Seal ``flow`` into a snapshot: secrets encrypted, the whole envelope authenticated."""
+    return encode(flow.to_envelope(), keyring)
+
+
+def load_flow(
+    data: str | bytes,
+    keyring: Keyring,
+    *,
+    now: float | None,
+    accepted_hashes: Collection[str] = (MACHINE_HASH,),
+) -> Flow:
+    """Open a snapshot. Any doubt about it raises a ``SnapshotError`` and loads nothing.
+
+    With ``now``, a live flow past one of Auth0's deadlines raises
+    ``SnapshotExpiredError``; pass ``now=None`` to read it anyway (to show it,
+    or to record that it expired).
+    """
+    env = decode(data, keyring, machine=MACHINE_NAME, accepted_hashes=accepted_hashes, now=None)
+    flow = Flow.from_envelope(env)
+    if now is not None and flow.deadline_passed(now):
+        raise SnapshotExpiredError(f"flow {flow.flow_id!r} passed one of Auth0's deadlines")
+    return flow
+
+
+class FlowRepository:
+    """Flows kept in a ``FlowStore`` as sealed snapshots."""
+
+    def __init__(
+        self,
+        store: FlowStore,
+        keyring: Keyring,
+        *,
+        clock: Callable[[], float] = time.time,
+        lease: float = 30.0,
+        accepted_hashes: Collection[str] = (MACHINE_HASH,),
+    ) -> None:
+        self.store = store
+        self.keyring = keyring
+        self._clock = clock
+        self._lease = lease
+        self._hashes = tuple(accepted_hashes)
+
+    def _record(self, flow: Flow) -> StoredFlow:
+        return StoredFlow(
+            flow_id=flow.flow_id,
+            seq=flow.seq,
+            state=flow.state,
+            expires_at=flow.expires_at,
+            updated_at=flow.updated_at,
+            data=dump_flow(flow, self.keyring),
+        )
+
+    def add(self, flow: Flow) -> None:
+        """Store a flow that is not stored yet (usually a new one at seq 0)."""
+        self.store.create(self._record(flow))
+
+    def get(self, flow_id: str) -> Flow:
+        """Read a flow without claiming it (to show it). Expired flows are returned as they are."""
+        return load_flow(self.store.load(flow_id).data, self.keyring, now=None,
+                         accepted_hashes=self._hashes)
+
+    def delete(self, flow_id: str) -> None:
+        """Forget a flow."""
+        self.store.delete(flow_id)
+
+    def sweep(self) -> int:
+        """Delete every flow past its ``expires_at``; returns how many."""
+        return self.store.sweep_expired(self._clock())
+
+    @contextmanager
+    def step(self, flow_id: str) -> Iterator[Flow]:
+        """Load, claim and yield the flow; save it on exit if it advanced.
+
+        A live flow past its deadline is moved to ``expired``, saved, and
+        ``FlowExpiredError`` is raised before the body runs (no request is sent).
+        """
+        flow, claim = self._begin(flow_id)
+        try:
+            yield flow
+        except BaseException:
+            self._finish(flow, claim, failed=True)
+            raise
+        self._finish(flow, claim, failed=False)
+
+    def _begin(self, flow_id: str) -> tuple[Flow, tuple[str, int]]:
+        record = self.store.load(flow_id)
+        flow = load_flow(record.data, self.keyring, now=None, accepted_hashes=self._hashes)
+        token = uuid.uuid4().hex
+        self.store.claim(flow_id, record.seq, token, now=self._clock(), lease=self._lease)
+        if flow.deadline_passed(self._clock()):
+            try:
+                flow.ensure_fresh(self._clock())
+            except FlowExpiredError:
+                self.store.save(self._record(flow), expected_seq=record.seq, token=token)
+                raise
+        return flow, (token, record.seq)
+
+    def _finish(self, flow: Flow, claim: tuple[str, int], *, failed: bool) -> None:
+        token, loaded_seq = claim
+        if flow.seq == loaded_seq:
+            self.store.release(flow.flow_id, token)
+            return
+        # Several changes under one claim (an uncertain send, then a step) are
+        # folded into one stored revision: the store's CAS wants exactly seq + 1.
+        flow.seq = loaded_seq + 1
+        expected = loaded_seq
+        try:
+            self.store.save(self._record(flow), expected_seq=expected, token=token)
+        except Exception:
+            if not failed:
+                raise
+
+
+class AsyncFlowRepository:
+    """The same repository for asyncio code: store calls run in a worker thread."""
+
+    def __init__(self, repository: FlowRepository) -> None:
+        self.sync = repository
+
+    async def add(self, flow: Flow) -> None:
+        """Store a new flow."""
+        await asyncio.to_thread(self.sync.add, flow)
+
+    async def get(self, flow_id: str) -> Flow:
+        """Read a flow without claiming it."""
+        return await asyncio.to_thread(self.sync.get, flow_id)
+
+    @asynccontextmanager
+    async def step(self, flow_id: str) -> AsyncIterator[Flow]:
+        """Load, claim and yield the flow; save it on exit if it advanced."""
+        flow, claim = await asyncio.to_thread(self.sync._begin, flow_id)
+        try:
+            yield flow
+        except BaseException:
+            await asyncio.to_thread(self.sync._finish, flow, claim, failed=True)
+            raise
+        await asyncio.to_thread(self.sync._finish, flow, claim, failed=False)
