@@ -1,0 +1,25 @@
+"""Flow stores: where resumable flows wait, as sealed snapshots, between HTTP requests.
+
+Every store implements :class:`FlowStore` (create, load, claim, save, release,
+delete, sweep_expired, list, close) and is a context manager.  Pick one with
+:func:`open_store` and a URL (``memory:``, ``sqlite:///abs/path.db``,
+``sqlite:relative.db``, ``sqlite:///:memory:``, ``redis://host:port/db``,
+``rediss://...``) or build one directly.  Importing this package does not
+import ``redis``; :class:`RedisStore` does, when it is built.
+"""
+
+from __future__ import annotations
+
+from flowengine.stores._base import FlowStore, StoredFlow, open_store
+from flowengine.stores.memory import MemoryStore
+from flowengine.stores.redis import RedisStore
+from flowengine.stores.sqlite import SQLiteStore
+
+__all__ = [
+    "FlowStore",
+    "MemoryStore",
+    "RedisStore",
+    "SQLiteStore",
+    "StoredFlow",
+    "open_store",
+]

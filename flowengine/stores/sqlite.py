@@ -1,0 +1,398 @@
+"""A flow store in one SQLite file, safe across threads and processes.
+
+Design
+------
+* WAL journal, ``busy_timeout`` and ``synchronous=NORMAL``: readers never
+  block the writer, and a writer waits (up to ``busy_timeout``) for another.
+* Connections come from a small pool: a thread borrows one for one operation
+  and gives it back, so any number of threads can share a store and none
+  holds a connection while it is idle.  ``sqlite:///:memory:`` databases use
+  a single connection behind a lock (a second connection would see another
+  database).
+* Every compare-and-swap is one conditional ``UPDATE`` inside
+  ``BEGIN IMMEDIATE``; when it changes no row, a re-read in the same
+  transaction tells a stale sequence number from a busy claim from a missing
+  flow.  ``BEGIN IMMEDIATE`` takes the write lock first, so two processes
+  cannot interleave between the ``UPDATE`` and the re-read.
+* ``sweep_expired`` is one ``DELETE`` served by the index on ``expires_at``.
+* A new database file is created with mode 0600 (SQLite gives its ``-wal``
+  and ``-shm`` files the same mode) in a parent directory created with 0700
+  if it is missing.
+* A store used in a child after ``fork()`` abandons (never closes) the
+  connections it inherited and opens its own.
+"""
+
+from __future__ import annotations
+
+import builtins
+import contextlib
+import os
+import sqlite3
+import threading
+import time
+from collections.abc import Iterator
+
+from flowengine._errors import FlowBusyError, FlowNotFoundError, StaleSnapshot, StoreError
+from flowengine.stores._base import (
+    DEFAULT_LEASE,
+    StoreBase,
+    StoredFlow,
+    check_claim,
+    check_flow_id,
+    check_limit,
+    check_record,
+    check_save,
+    check_time,
+    check_token,
+)
+
+__all__ = ["SQLiteStore"]
+
+SCHEMA_VERSION = 1
+
+_SCHEMA = (
+    """
+    CREATE TABLE flows (
+        flow_id       TEXT PRIMARY KEY NOT NULL,
+        seq           INTEGER NOT NULL,
+        state         TEXT NOT NULL,
+        expires_at    REAL,
+        updated_at    REAL NOT NULL,
+        data          TEXT NOT NULL,
+        claim_token   TEXT,
+        claim_expires REAL
+    )
+    """,
+    "CREATE INDEX flows_by_expiry ON flows (expires_at)",
+    "CREATE INDEX flows_by_updated ON flows (updated_at, flow_id)",
+    "CREATE INDEX flows_by_state ON flows (state, updated_at, flow_id)",
+    f"PRAGMA user_version = {SCHEMA_VERSION}",
+)
+
+_COLUMNS = "flow_id, seq, state, expires_at, updated_at, data"
+
+_SYNCHRONOUS = ("OFF", "NORMAL", "FULL", "EXTRA")
+
+# Connections inherited across fork(): never used or closed again in the child.
+_ABANDONED: list[sqlite3.Connection] = []
+
+
+def _row_to_flow(row: tuple[str, int, str, float | None, float, str]) -> StoredFlow:
+    return StoredFlow(
+        flow_id=row[0],
+        seq=row[1],
+        state=row[2],
+        expires_at=row[3],
+        updated_at=row[4],
+        data=row[5],
+    )
+
+
+class SQLiteStore(StoreBase):
+    """Flows in an SQLite database file (or a private ``":memory:"`` database).
+
+    ``busy_timeout`` is how many seconds a writer waits for another process's
+    write lock before the operation fails with :class:`StoreError`;
+    ``synchronous`` is SQLite's durability setting (``NORMAL`` survives an
+    application crash; ``FULL`` also a power cut, at some cost per write);
+    ``max_idle`` bounds the pool of idle connections.
+    """
+
+    def __init__(
+        self,
+        path: str | os.PathLike[str],
+        *,
+        busy_timeout: float = 10.0,
+        synchronous: str = "NORMAL",
+        max_idle: int = 8,
+    ) -> None:
+        """Open (creating if needed) the database at ``path`` and its schema."""
+        raw = os.fspath(path)
+        if not isinstance(raw, str) or not raw or "\x00" in raw:
+            raise StoreError("an SQLite store needs a file path (or ':memory:')")
+        if synchronous.upper() not in _SYNCHRONOUS:
+            raise StoreError(f"synchronous must be one of {', '.join(_SYNCHRONOUS)}")
+        if busy_timeout < 0:
+            raise StoreError("busy_timeout must not be negative")
+        self._memory = raw == ":memory:"
+        self._path = raw if self._memory else os.path.abspath(raw)
+        self._busy_timeout = float(busy_timeout)
+        self._synchronous = synchronous.upper()
+        self._max_idle = max(0, int(max_idle))
+        self._pool_lock = threading.Lock()
+        self._idle: list[sqlite3.Connection] = []
+        self._pid = os.getpid()
+        self._closed = False
+        self._mem_lock = threading.Lock()
+        self._mem_conn: sqlite3.Connection | None = None
+        try:
+            if not self._memory:
+                self._create_file()
+            conn = self._connect()
+            try:
+                self._init_schema(conn)
+            except BaseException:
+                conn.close()
+                raise
+        except sqlite3.Error as exc:
+            raise StoreError(f"cannot open SQLite flow store: {exc}") from exc
+        except OSError as exc:
+            raise StoreError(
+                f"cannot create SQLite flow store file: {exc.strerror or exc}"
+            ) from exc
+        if self._memory:
+            self._mem_conn = conn
+        else:
+            self._idle.append(conn)
+
+    # ------------------------------------------------------------ plumbing
+
+    @property
+    def path(self) -> str:
+        """The absolute database path, or ``":memory:"``."""
+        return self._path
+
+    def __repr__(self) -> str:
+        """Show the database path."""
+        return f"<SQLiteStore {self._path!r}{' closed' if self._closed else ''}>"
+
+    def _create_file(self) -> None:
+        parent = os.path.dirname(self._path)
+        os.makedirs(parent, mode=0o700, exist_ok=True)
+        try:
+            fd = os.open(self._path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:
+            return
+        os.close(fd)
+
+    def _connect(self) -> sqlite3.Connection:
+        conn = sqlite3.connect(
+            self._path,
+            timeout=self._busy_timeout,
+            isolation_level=None,
+            check_same_thread=False,
+        )
+        try:
+            conn.execute(f"PRAGMA busy_timeout = {int(self._busy_timeout * 1000)}")
+            conn.execute(f"PRAGMA synchronous = {self._synchronous}")
+        except BaseException:
+            conn.close()
+            raise
+        return conn
+
+    def _init_schema(self, conn: sqlite3.Connection) -> None:
+        if not self._memory:
+            deadline = time.monotonic() + self._busy_timeout
+            while True:  # another process may hold a lock while it initialises
+                try:
+                    mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+                    break
+                except sqlite3.OperationalError:
+                    if time.monotonic() >= deadline:
+                        raise
+                    time.sleep(0.01)
+            if str(mode).lower() != "wal":
+                raise StoreError(f"cannot switch the SQLite flow store to WAL (got {mode!r})")
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            version = conn.execute("PRAGMA user_version").fetchone()[0]
+            if version == 0:
+                for stmt in _SCHEMA:
+                    conn.execute(stmt)
+            elif version != SCHEMA_VERSION:
+                raise StoreError(
+                    f"the SQLite flow store has schema version {version}; "
+                    f"this flowengine knows version {SCHEMA_VERSION}"
+                )
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        conn.execute("COMMIT")
+
+    def _acquire(self) -> sqlite3.Connection:
+        with self._pool_lock:
+            if self._closed:
+                raise StoreError("the SQLite flow store is closed")
+            if self._pid != os.getpid():
+                _ABANDONED.extend(self._idle)
+                self._idle = []
+                self._pid = os.getpid()
+            if self._idle:
+                return self._idle.pop()
+        return self._connect()
+
+    def _give_back(self, conn: sqlite3.Connection) -> None:
+        with self._pool_lock:
+            if self._pid != os.getpid():
+                _ABANDONED.append(conn)
+                return
+            if not self._closed and not conn.in_transaction and len(self._idle) < self._max_idle:
+                self._idle.append(conn)
+                return
+        conn.close()
+
+    @contextlib.contextmanager
+    def _connection(self) -> Iterator[sqlite3.Connection]:
+        """Lend a connection for one operation, mapping sqlite3 errors to StoreError."""
+        try:
+            if self._memory:
+                with self._mem_lock:
+                    if self._closed or self._mem_conn is None:
+                        raise StoreError("the SQLite flow store is closed")
+                    yield self._mem_conn
+                    return
+            conn = self._acquire()
+            try:
+                yield conn
+            finally:
+                self._give_back(conn)
+        except sqlite3.Error as exc:
+            raise StoreError(f"SQLite flow store error: {exc}") from exc
+
+    @contextlib.contextmanager
+    def _transaction(self) -> Iterator[sqlite3.Connection]:
+        """Run the body inside ``BEGIN IMMEDIATE``; commit on success, roll back on error."""
+        with self._connection() as conn:
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield conn
+            except BaseException:
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
+                raise
+            conn.execute("COMMIT")
+
+    # ------------------------------------------------------------ the contract
+
+    def create(self, record: StoredFlow) -> None:
+        """Insert ``record``; :class:`StoreError` if a flow with its id exists."""
+        check_record(record)
+        with self._connection() as conn:
+            try:
+                conn.execute(
+                    f"INSERT INTO flows ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?)",
+                    (
+                        record.flow_id,
+                        record.seq,
+                        record.state,
+                        record.expires_at,
+                        record.updated_at,
+                        record.data,
+                    ),
+                )
+            except sqlite3.IntegrityError:
+                raise StoreError(f"a flow with id {record.flow_id!r} already exists") from None
+
+    def load(self, flow_id: str) -> StoredFlow:
+        """Return the stored flow; :class:`FlowNotFoundError` if there is none."""
+        check_flow_id(flow_id)
+        with self._connection() as conn:
+            row = conn.execute(
+                f"SELECT {_COLUMNS} FROM flows WHERE flow_id = ?", (flow_id,)
+            ).fetchone()
+        if row is None:
+            raise FlowNotFoundError(flow_id)
+        return _row_to_flow(row)
+
+    @staticmethod
+    def _why_not(
+        conn: sqlite3.Connection, flow_id: str, seq: int
+    ) -> FlowNotFoundError | StaleSnapshot | FlowBusyError:
+        """After a CAS changed no row, say why (same transaction, so the answer is exact)."""
+        row = conn.execute("SELECT seq FROM flows WHERE flow_id = ?", (flow_id,)).fetchone()
+        if row is None:
+            return FlowNotFoundError(flow_id)
+        if row[0] != seq:
+            return StaleSnapshot(flow_id, seq, row[0])
+        return FlowBusyError(flow_id, seq)
+
+    def claim(
+        self, flow_id: str, seq: int, token: str, *, now: float, lease: float = DEFAULT_LEASE
+    ) -> None:
+        """Reserve the step from ``seq`` for ``token`` until ``now + lease``."""
+        expires = check_claim(flow_id, seq, token, now, lease)
+        with self._transaction() as conn:
+            cur = conn.execute(
+                "UPDATE flows SET claim_token = ?, claim_expires = ? "
+                "WHERE flow_id = ? AND seq = ? "
+                "AND (claim_token IS NULL OR claim_token = ? OR claim_expires <= ?)",
+                (token, expires, flow_id, seq, token, float(now)),
+            )
+            if cur.rowcount != 1:
+                raise self._why_not(conn, flow_id, seq)
+
+    def save(self, record: StoredFlow, *, expected_seq: int, token: str | None) -> None:
+        """Compare-and-swap ``record`` in place of the flow at ``expected_seq``; drop the claim."""
+        check_save(record, expected_seq, token)
+        with self._transaction() as conn:
+            cur = conn.execute(
+                "UPDATE flows SET seq = ?, state = ?, expires_at = ?, updated_at = ?, data = ?, "
+                "claim_token = NULL, claim_expires = NULL "
+                "WHERE flow_id = ? AND seq = ? "
+                "AND (claim_token IS NULL OR claim_token = ? OR claim_expires <= ?)",
+                (
+                    record.seq,
+                    record.state,
+                    record.expires_at,
+                    record.updated_at,
+                    record.data,
+                    record.flow_id,
+                    expected_seq,
+                    token,
+                    record.updated_at,
+                ),
+            )
+            if cur.rowcount != 1:
+                raise self._why_not(conn, record.flow_id, expected_seq)
+
+    def release(self, flow_id: str, token: str) -> None:
+        """Drop the claim if ``token`` holds it; otherwise do nothing."""
+        check_flow_id(flow_id)
+        check_token(token)
+        with self._connection() as conn:
+            conn.execute(
+                "UPDATE flows SET claim_token = NULL, claim_expires = NULL "
+                "WHERE flow_id = ? AND claim_token = ?",
+                (flow_id, token),
+            )
+
+    def delete(self, flow_id: str) -> None:
+        """Delete the flow if it exists (idempotent)."""
+        check_flow_id(flow_id)
+        with self._connection() as conn:
+            conn.execute("DELETE FROM flows WHERE flow_id = ?", (flow_id,))
+
+    def sweep_expired(self, now: float) -> int:
+        """Delete every flow with ``expires_at <= now`` in one statement; return the count."""
+        cutoff = check_time(now, "now")
+        with self._connection() as conn:
+            cur = conn.execute("DELETE FROM flows WHERE expires_at <= ?", (cutoff,))
+            return cur.rowcount
+
+    def list(self, *, state: str | None = None, limit: int = 100) -> builtins.list[StoredFlow]:
+        """Return up to ``limit`` flows, newest ``updated_at`` first (ties: greater id first)."""
+        check_limit(limit)
+        where, params = ("WHERE state = ? ", (state,)) if state is not None else ("", ())
+        with self._connection() as conn:
+            rows = conn.execute(
+                f"SELECT {_COLUMNS} FROM flows {where}"
+                "ORDER BY updated_at DESC, flow_id DESC LIMIT ?",
+                (*params, limit),
+            ).fetchall()
+        return [_row_to_flow(row) for row in rows]
+
+    def close(self) -> None:
+        """Close every idle connection (borrowed ones close when returned).  Idempotent."""
+        with self._pool_lock:
+            self._closed = True
+            idle, self._idle = self._idle, []
+            same_process = self._pid == os.getpid()
+        if same_process:
+            for conn in idle:
+                conn.close()
+        else:
+            _ABANDONED.extend(idle)
+        with self._mem_lock:
+            if self._mem_conn is not None:
+                self._mem_conn.close()
+                self._mem_conn = None
