@@ -68,6 +68,7 @@ PENDING_STATES = (ENROLLMENT_PENDING, CHALLENGE_PENDING)
 
 # --------------------------------------------------------------- the calls
 
+GRANT_PREFIX = "http://auth0.com/oauth/grant-type/"
 GRANT_PASSWORDLESS_OTP = "http://auth0.com/oauth/grant-type/passwordless/otp"
 GRANT_PASSWORD_REALM = "http://auth0.com/oauth/grant-type/password-realm"
 GRANT_MFA_OOB = "http://auth0.com/oauth/grant-type/mfa-oob"
@@ -88,7 +89,7 @@ class Auth0Call:
         """``POST /oauth/token (mfa-oob)`` style text for diagrams and logs."""
         if self.grant_type is None:
             return f"{self.method} {self.path}"
-        return f"{self.method} {self.path} ({self.grant_type.rsplit('/', 1)[-1]})"
+        return f"{self.method} {self.path} ({self.grant_type.removeprefix(GRANT_PREFIX)})"
 
 
 @attrs.frozen
@@ -177,7 +178,7 @@ TRIGGERS: Mapping[str, Trigger] = {
             remote_undoable=False,
             factor="second",
             secrets_in=("mfa_token", "oob_code", "binding_code"),
-            secrets_out=("tokens",),
+            secrets_out=("tokens", "mfa_token"),
         ),
         Trigger(
             "confirm_otp",
@@ -185,7 +186,7 @@ TRIGGERS: Mapping[str, Trigger] = {
             "confirm with a TOTP code (second factor)",
             factor="second",
             secrets_in=("mfa_token", "otp"),
-            secrets_out=("tokens",),
+            secrets_out=("tokens", "mfa_token"),
         ),
         Trigger(
             "confirm_recovery_code",
@@ -195,7 +196,7 @@ TRIGGERS: Mapping[str, Trigger] = {
             remote_undoable=False,
             factor="second",
             secrets_in=("mfa_token", "recovery_code"),
-            secrets_out=("tokens", "recovery_code"),
+            secrets_out=("tokens", "recovery_code", "mfa_token"),
         ),
         Trigger(
             "poll_push",
@@ -203,7 +204,7 @@ TRIGGERS: Mapping[str, Trigger] = {
             "poll a Guardian push (second factor once approved)",
             factor="second",
             secrets_in=("mfa_token", "oob_code"),
-            secrets_out=("tokens",),
+            secrets_out=("tokens", "mfa_token"),
         ),
         Trigger("cancel", None, "abandon the flow (no call)"),
         Trigger("expire", None, "a deadline of Auth0's passed (no call)"),
