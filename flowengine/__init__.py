@@ -40,12 +40,16 @@ from flowengine._errors import (
 )
 from flowengine._flow import Flow, StepResult
 from flowengine._machine import FINAL_STATES, MACHINE_HASH, MACHINE_NAME, STATES
+from flowengine._repository import AsyncFlowRepository, FlowRepository, dump_flow, load_flow
+from flowengine._snapshot import Keyring
 from flowengine._sync import FlowClient
+from flowengine.stores import FlowStore, open_store
 
 __version__ = "0.1.0"
 
 __all__ = [
     "AsyncFlowClient",
+    "AsyncFlowRepository",
     "Auth0Config",
     "Auth0Error",
     "ConfigurationError",
@@ -59,9 +63,12 @@ __all__ = [
     "FlowLockedError",
     "FlowNotFoundError",
     "FlowRejectedError",
+    "FlowRepository",
+    "FlowStore",
     "GuardRejected",
     "IllegalTransition",
     "InvalidInputError",
+    "Keyring",
     "LocalError",
     "MACHINE_HASH",
     "MACHINE_NAME",
@@ -83,4 +90,7 @@ __all__ = [
     "StoreError",
     "TransportError",
     "__version__",
+    "dump_flow",
+    "load_flow",
+    "open_store",
 ]
