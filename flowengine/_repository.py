@@ -23,7 +23,7 @@ import uuid
 from collections.abc import AsyncIterator, Callable, Collection, Iterator
 from contextlib import asynccontextmanager, contextmanager
 
-from flowengine._errors import FlowExpiredError, SnapshotExpiredError
+from flowengine._errors import FlowExpiredError, SnapshotExpiredError, StaleSnapshot
 from flowengine._flow import Flow
 from flowengine._machine import MACHINE_HASH, MACHINE_NAME
 from flowengine._snapshot import Keyring, decode, encode
@@ -101,13 +101,16 @@ class FlowRepository:
         return self.store.sweep_expired(self._clock())
 
     @contextmanager
-    def step(self, flow_id: str) -> Iterator[Flow]:
+    def step(self, flow_id: str, *, expected_seq: int | None = None) -> Iterator[Flow]:
         """Load, claim and yield the flow; save it on exit if it advanced.
 
-        A live flow past its deadline is moved to ``expired``, saved, and
-        ``FlowExpiredError`` is raised before the body runs (no request is sent).
+        ``expected_seq`` is the revision the caller last saw (a web form can
+        carry it): if the stored flow has moved on, ``StaleSnapshot`` is raised
+        and nothing is sent. A live flow past its deadline is moved to
+        ``expired``, saved, and ``FlowExpiredError`` is raised before the body
+        runs (no request is sent).
         """
-        flow, claim = self._begin(flow_id)
+        flow, claim = self._begin(flow_id, expected_seq)
         try:
             yield flow
         except BaseException:
@@ -115,8 +118,10 @@ class FlowRepository:
             raise
         self._finish(flow, claim, failed=False)
 
-    def _begin(self, flow_id: str) -> tuple[Flow, tuple[str, int]]:
+    def _begin(self, flow_id: str, expected_seq: int | None) -> tuple[Flow, tuple[str, int]]:
         record = self.store.load(flow_id)
+        if expected_seq is not None and record.seq != expected_seq:
+            raise StaleSnapshot(flow_id, expected_seq, record.seq)
         flow = load_flow(record.data, self.keyring, now=None, accepted_hashes=self._hashes)
         token = uuid.uuid4().hex
         self.store.claim(flow_id, record.seq, token, now=self._clock(), lease=self._lease)
@@ -159,9 +164,11 @@ class AsyncFlowRepository:
         return await asyncio.to_thread(self.sync.get, flow_id)
 
     @asynccontextmanager
-    async def step(self, flow_id: str) -> AsyncIterator[Flow]:
+    async def step(
+        self, flow_id: str, *, expected_seq: int | None = None
+    ) -> AsyncIterator[Flow]:
         """Load, claim and yield the flow; save it on exit if it advanced."""
-        flow, claim = await asyncio.to_thread(self.sync._begin, flow_id)
+        flow, claim = await asyncio.to_thread(self.sync._begin, flow_id, expected_seq)
         try:
             yield flow
         except BaseException:
