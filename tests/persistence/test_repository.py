@@ -187,7 +187,11 @@ def test_racing_resumers_exactly_one_advances_and_the_loser_sends_nothing(
         barrier = threading.Barrier(COMPETITORS)
         results: list[str] = []
 
-        def compete(fid: str = flow.flow_id) -> None:
+        def compete(
+            fid: str = flow.flow_id,
+            barrier: threading.Barrier = barrier,
+            results: list[str] = results,
+        ) -> None:
             repo = FlowRepository(shared_store, KEYS, clock=clock.time)
             barrier.wait()
             try:
