@@ -90,7 +90,7 @@ class AsyncFlowClient(FlowSteps[Awaitable[StepResult]]):
             response = await self._send(flow.flow_id, trigger, step.request)
         except TransportError as exc:
             if exc.ambiguous:
-                flow.note_uncertain(trigger, self._clock())
+                flow.note_uncertain(trigger, self._clock(), step.params)
             raise
         result = flow.apply(step, response, self.config, self._clock())
         log_transition(step, result, now_monotonic() - started)

@@ -283,7 +283,9 @@ class Flow:
                 state=self.state,
             )
 
-    def note_uncertain(self, trigger: str, now: float) -> None:
+    def note_uncertain(
+        self, trigger: str, now: float, params: Mapping[str, Any] | None = None
+    ) -> None:
         """Record that a request may have reached Auth0 without an answer.
 
         The state is unchanged. After an uncertain passwordless start, only an
@@ -293,6 +295,10 @@ class Flow:
         self.context = {**self.context, "uncertain": {"trigger": trigger, "at": now}}
         if trigger in ("start_passwordless", "resend_code") and self.state == m.STARTED:
             self.context["send_unconfirmed"] = True
+            # resend_code from `started` must know where the doubtful code went.
+            for key in ("connection", "phone_number", "email"):
+                if params and key in params:
+                    self.context[key] = params[key]
         self._audit(now, "uncertain", trigger=trigger)
         self.seq += 1
         self.updated_at = now

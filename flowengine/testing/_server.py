@@ -103,6 +103,9 @@ class _Handler(BaseHTTPRequestHandler):
     server: _Server
     protocol_version = "HTTP/1.1"
     server_version = "flowengine-auth0-emulator"
+    # Without TCP_NODELAY each answer on a kept-alive connection waits ~40 ms for
+    # the client's delayed ACK (Nagle); with it a loopback request takes ~3 ms.
+    disable_nagle_algorithm = True
     sys_version = ""
     timeout = 30.0
 
