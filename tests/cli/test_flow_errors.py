@@ -5,8 +5,6 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Callable
 
-import pytest
-
 from flowengine.testing import Auth0Emulator, Fault
 from tests.cli.conftest import PHONE, Cli, Result
 
