@@ -24,7 +24,7 @@ from flowengine._api import (
     retry_hint,
 )
 from flowengine._config import Auth0Config, authenticator_id, non_empty
-from flowengine._errors import TransportError
+from flowengine._errors import MalformedResponseError, TransportError
 from flowengine._flow import Flow, StepResult
 from flowengine._steps import HttpRequest, HttpResponse
 
@@ -88,7 +88,13 @@ class FlowClient(FlowSteps[StepResult]):
             if exc.ambiguous:
                 flow.note_uncertain(trigger, self._clock(), step.params)
             raise
-        result = flow.apply(step, response, self.config, self._clock())
+        try:
+            result = flow.apply(step, response, self.config, self._clock())
+        except MalformedResponseError as exc:
+            # A 2xx we cannot read still means Auth0 acted (a code may have gone out).
+            if 200 <= exc.status_code < 300 and step.request.method != "GET":
+                flow.note_uncertain(trigger, self._clock(), step.params)
+            raise
         log_transition(step, result, now_monotonic() - started)
         return result
 
