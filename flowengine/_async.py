@@ -82,6 +82,7 @@ class AsyncFlowClient(FlowSteps[Awaitable[StepResult]]):
         return self._run_async(flow, trigger, params)
 
     async def _run_async(self, flow: Flow, trigger: str, params: Mapping[str, Any]) -> StepResult:
+        flow.require_legal(trigger)  # an illegal step changes nothing, even past a deadline
         flow.ensure_fresh(self._clock())
         step = flow.prepare(trigger, params, self.config, self._clock())
         assert step.request is not None

@@ -28,7 +28,19 @@ _AUTHENTICATOR_ID = re.compile(r"[a-z][a-z0-9-]{1,30}\|[A-Za-z0-9_.-]{1,100}")
 _HOST = re.compile(
     r"(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*(?::[0-9]{1,5})?"
 )
+_HOST_NAME = re.compile(
+    r"(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+    r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*"
+)
 _CLIENT_ID = re.compile(r"[A-Za-z0-9_.\-]{1,128}")
+
+
+def _is_ip(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host.strip("[]"))
+    except ValueError:
+        return False
+    return True
 
 
 def is_loopback_host(host: str) -> bool:
@@ -62,6 +74,14 @@ def parse_base_url(value: str) -> tuple[str, str]:
     host = parts.hostname or ""
     if not host:
         raise ConfigurationError("domain: the URL has no host")
+    try:
+        port = parts.port
+    except ValueError:
+        raise ConfigurationError("domain: the port is not a number from 1 to 65535") from None
+    if port is not None and not 1 <= port <= 65535:
+        raise ConfigurationError("domain: the port is not a number from 1 to 65535")
+    if not (_HOST_NAME.fullmatch(host) or _is_ip(host)):
+        raise ConfigurationError(f"domain: {host!r} is not a valid host name")
     if parts.scheme == "http" and not is_loopback_host(host):
         raise ConfigurationError(
             f"domain: plain http:// is allowed only for loopback hosts, not {host!r}; use https://"

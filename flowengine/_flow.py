@@ -172,11 +172,16 @@ class Flow:
 
     # ----------------------------------------------------------- stepping
 
-    def check(self, trigger: str, now: float) -> m.Edge:
-        """Raise unless ``trigger`` is legal now and its guards hold; return its edge."""
+    def require_legal(self, trigger: str) -> m.Edge:
+        """Raise ``IllegalTransition`` unless the table has a row for ``trigger`` here."""
         edge = m.EDGE_INDEX.get((trigger, self.state))
         if edge is None:
             raise IllegalTransition(self.state, trigger)
+        return edge
+
+    def check(self, trigger: str, now: float) -> m.Edge:
+        """Raise unless ``trigger`` is legal now and its guards hold; return its edge."""
+        edge = self.require_legal(trigger)
         if edge.guards:
             model = _Model(self.state, self.context, now, "")
             for name in edge.guards:

@@ -23,7 +23,12 @@ import uuid
 from collections.abc import AsyncIterator, Callable, Collection, Iterator
 from contextlib import asynccontextmanager, contextmanager
 
-from flowengine._errors import FlowExpiredError, SnapshotExpiredError, StaleSnapshot
+from flowengine._errors import (
+    FlowExpiredError,
+    SnapshotExpiredError,
+    SnapshotTamperedError,
+    StaleSnapshot,
+)
 from flowengine._flow import Flow
 from flowengine._machine import MACHINE_HASH, MACHINE_NAME
 from flowengine._snapshot import Keyring, decode, encode
@@ -87,10 +92,19 @@ class FlowRepository:
         """Store a flow that is not stored yet (usually a new one at seq 0)."""
         self.store.create(self._record(flow))
 
+    def _open(self, record: StoredFlow) -> Flow:
+        """The flow in ``record``, refused unless the snapshot is this row's flow and revision."""
+        flow = load_flow(record.data, self.keyring, now=None, accepted_hashes=self._hashes)
+        if flow.flow_id != record.flow_id or flow.seq != record.seq:
+            raise SnapshotTamperedError(
+                f"the row of flow {record.flow_id!r} holds another flow's snapshot or another "
+                "revision of it"
+            )
+        return flow
+
     def get(self, flow_id: str) -> Flow:
         """Read a flow without claiming it (to show it). Expired flows are returned as they are."""
-        return load_flow(self.store.load(flow_id).data, self.keyring, now=None,
-                         accepted_hashes=self._hashes)
+        return self._open(self.store.load(flow_id))
 
     def delete(self, flow_id: str) -> None:
         """Forget a flow."""
@@ -122,7 +136,7 @@ class FlowRepository:
         record = self.store.load(flow_id)
         if expected_seq is not None and record.seq != expected_seq:
             raise StaleSnapshot(flow_id, expected_seq, record.seq)
-        flow = load_flow(record.data, self.keyring, now=None, accepted_hashes=self._hashes)
+        flow = self._open(record)
         token = uuid.uuid4().hex
         self.store.claim(flow_id, record.seq, token, now=self._clock(), lease=self._lease)
         if flow.deadline_passed(self._clock()):
@@ -164,9 +178,7 @@ class AsyncFlowRepository:
         return await asyncio.to_thread(self.sync.get, flow_id)
 
     @asynccontextmanager
-    async def step(
-        self, flow_id: str, *, expected_seq: int | None = None
-    ) -> AsyncIterator[Flow]:
+    async def step(self, flow_id: str, *, expected_seq: int | None = None) -> AsyncIterator[Flow]:
         """Load, claim and yield the flow; save it on exit if it advanced."""
         flow, claim = await asyncio.to_thread(self.sync._begin, flow_id, expected_seq)
         try:

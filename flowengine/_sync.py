@@ -78,6 +78,7 @@ class FlowClient(FlowSteps[StepResult]):
     # ---------------------------------------------------------------- core
 
     def _run(self, flow: Flow, trigger: str, params: Mapping[str, Any]) -> StepResult:
+        flow.require_legal(trigger)  # an illegal step changes nothing, even past a deadline
         flow.ensure_fresh(self._clock())
         step = flow.prepare(trigger, params, self.config, self._clock())
         assert step.request is not None

@@ -9,9 +9,10 @@ import pytest
 from flowengine._errors import FlowBusyError, FlowNotFoundError, StaleSnapshot, StoreError
 from flowengine.stores import FlowStore, StoredFlow
 
-# A base time in the real present, so that Redis TTLs set from expires_at do not
-# evict anything while a test runs; claims are judged on the caller's clock.
-T = time.time()
+# A base time a year ahead of the real present, so that Redis TTLs set from
+# expires_at evict nothing while a test runs, however late in a long session it
+# runs (the module is imported at collection); claims are judged on the caller's clock.
+T = time.time() + 365 * 86400
 
 
 def flow(
