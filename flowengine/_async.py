@@ -144,6 +144,7 @@ class AsyncFlowClient(FlowSteps[Awaitable[StepResult]]):
 
     async def poll_push(self, flow: Flow, *, wait: bool = True) -> StepResult:
         """Poll the push once; with ``wait``, first sleep out the rest of the interval."""
+        flow.require_legal("poll_push")  # refuse before waiting, not after
         if wait:
             due = float(flow.context.get("next_poll_at") or 0.0)
             delay = due - self._clock()
