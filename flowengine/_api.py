@@ -18,7 +18,7 @@ import structlog
 
 from flowengine import _config as v
 from flowengine._config import DEFAULT_REALM, Auth0Config
-from flowengine._errors import InvalidInputError
+from flowengine._errors import ConfigurationError, InvalidInputError
 from flowengine._flow import Flow, PreparedStep, StepResult
 from flowengine._steps import HttpRequest, HttpResponse
 
@@ -46,7 +46,7 @@ class RetryPolicy:
 
     def __attrs_post_init__(self) -> None:
         if self.attempts < 1 or self.backoff < 0 or self.max_wait < 0:
-            raise ValueError("attempts >= 1, backoff >= 0 and max_wait >= 0")
+            raise ConfigurationError("RetryPolicy needs attempts >= 1, backoff >= 0, max_wait >= 0")
 
     def delay(self, attempt: int, hinted: float | None) -> float:
         """Seconds to wait before retry number ``attempt`` (1-based)."""
@@ -92,6 +92,27 @@ def log_transition(step: PreparedStep, result: StepResult, duration: float) -> N
         status_code=result.status_code,
         error=result.error,
         duration_ms=round(duration * 1000, 3),
+    )
+
+
+def log_uncertain(flow_id: str, trigger: str, cause: str) -> None:
+    """One ``auth0_uncertain`` event: the request may have reached Auth0 unanswered."""
+    logger.warning("auth0_uncertain", flow_id=flow_id, trigger=trigger, cause=cause)
+
+
+def log_local(result: StepResult) -> None:
+    """A ``flow_transition`` event for a step that made no call (cancel, rollback, expiry)."""
+    logger.info(
+        "flow_transition",
+        flow_id=result.flow_id,
+        trigger=result.trigger,
+        outcome=result.outcome,
+        from_state=result.source,
+        to_state=result.state,
+        seq=result.seq,
+        status_code=None,
+        error=None,
+        duration_ms=0.0,
     )
 
 

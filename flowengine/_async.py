@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Coroutine, Mapping
 from types import TracebackType
 from typing import Any
 
@@ -18,22 +18,38 @@ from flowengine._api import (
     NO_RETRY,
     FlowSteps,
     RetryPolicy,
+    log_local,
     log_request,
     log_response,
     log_transition,
+    log_uncertain,
     now_monotonic,
     retry_hint,
 )
 from flowengine._config import Auth0Config, authenticator_id, non_empty
-from flowengine._errors import MalformedResponseError, TransportError
+from flowengine._errors import (
+    FlowEndedError,
+    FlowExpiredError,
+    MalformedResponseError,
+    ServerError,
+    TransportError,
+)
 from flowengine._flow import Flow, StepResult
 from flowengine._steps import HttpRequest, HttpResponse
 
 DEFAULT_TIMEOUT = httpx.Timeout(10.0, connect=5.0)
-_NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout)
+# Failures that happen before any byte of the request left: safe to retry.
+_NOT_SENT = (
+    httpx.ConnectError,
+    httpx.ConnectTimeout,
+    httpx.PoolTimeout,
+    httpx.UnsupportedProtocol,
+    httpx.LocalProtocolError,
+    httpx.ProxyError,
+)
 
 
-class AsyncFlowClient(FlowSteps[Awaitable[StepResult]]):
+class AsyncFlowClient(FlowSteps[Coroutine[Any, Any, StepResult]]):
     """Runs flow steps against Auth0 with a ``httpx.AsyncClient``.
 
     Pass ``http`` to share one connection pool across many flows (the client is
@@ -78,27 +94,47 @@ class AsyncFlowClient(FlowSteps[Awaitable[StepResult]]):
 
     # ---------------------------------------------------------------- core
 
-    def _run(self, flow: Flow, trigger: str, params: Mapping[str, Any]) -> Awaitable[StepResult]:
+    def _run(
+        self, flow: Flow, trigger: str, params: Mapping[str, Any]
+    ) -> Coroutine[Any, Any, StepResult]:
         return self._run_async(flow, trigger, params)
 
     async def _run_async(self, flow: Flow, trigger: str, params: Mapping[str, Any]) -> StepResult:
         flow.require_legal(trigger)  # an illegal step changes nothing, even past a deadline
-        flow.ensure_fresh(self._clock())
+        try:
+            flow.ensure_fresh(self._clock())
+        except FlowExpiredError as exc:
+            if isinstance(exc.result, StepResult):
+                log_local(exc.result)
+            raise
         step = flow.prepare(trigger, params, self.config, self._clock())
         assert step.request is not None
         started = now_monotonic()
+        may_act = step.request.method != "GET"
         try:
             response = await self._send(flow.flow_id, trigger, step.request)
         except TransportError as exc:
             if exc.ambiguous:
                 flow.note_uncertain(trigger, self._clock(), step.params)
+                log_uncertain(flow.flow_id, trigger, type(exc).__name__)
+            raise
+        except BaseException:
+            # Cancelled or interrupted once the request may be out: record the doubt.
+            if may_act:
+                flow.note_uncertain(trigger, self._clock(), step.params)
             raise
         try:
             result = flow.apply(step, response, self.config, self._clock())
-        except MalformedResponseError as exc:
-            # A 2xx we cannot read still means Auth0 acted (a code may have gone out).
-            if 200 <= exc.status_code < 300 and step.request.method != "GET":
+        except FlowEndedError as exc:
+            if isinstance(exc.result, StepResult):
+                log_transition(step, exc.result, now_monotonic() - started)
+            raise
+        except (MalformedResponseError, ServerError) as exc:
+            # A 2xx we cannot read, or a 500/502/504, may still mean Auth0 acted
+            # (a code may have gone out): record the doubt.
+            if may_act and (200 <= exc.status_code < 300 or exc.status_code in (500, 502, 504)):
                 flow.note_uncertain(trigger, self._clock(), step.params)
+                log_uncertain(flow.flow_id, trigger, type(exc).__name__)
             raise
         log_transition(step, result, now_monotonic() - started)
         return result
@@ -116,6 +152,7 @@ class AsyncFlowClient(FlowSteps[Awaitable[StepResult]]):
                     self.config.base_url + req.path,
                     headers=dict(req.headers),
                     content=req.body,
+                    follow_redirects=False,  # a redirect must never carry our secrets away
                 )
             except httpx.TransportError as exc:
                 sent = not isinstance(exc, _NOT_SENT)
@@ -162,11 +199,15 @@ class AsyncFlowClient(FlowSteps[Awaitable[StepResult]]):
 
     async def cancel(self, flow: Flow) -> StepResult:
         """Abandon the flow; no call is made."""
-        return flow.cancel(self._clock())
+        result = flow.cancel(self._clock())
+        log_local(result)
+        return result
 
     async def rollback(self, flow: Flow, to: str | None = None) -> StepResult:
         """Undo the last step, or go back to ``to`` (see ``Flow.rollback``)."""
-        return flow.rollback(self._clock(), to=to)
+        result = flow.rollback(self._clock(), to=to)
+        log_local(result)
+        return result
 
     # --------------------------------------------- account operations
 

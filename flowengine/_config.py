@@ -89,6 +89,8 @@ def parse_base_url(value: str) -> tuple[str, str]:
     if parts.path not in ("", "/") or parts.query or parts.fragment:
         raise ConfigurationError("domain: give the tenant's base URL without a path or query")
     netloc = parts.netloc.lower()
+    if (parts.scheme, port) in (("https", 443), ("http", 80)):
+        netloc = netloc.rsplit(":", 1)[0]  # the default port names the same tenant
     return f"{parts.scheme}://{netloc}", netloc
 
 
@@ -129,6 +131,18 @@ class Auth0Config:
     def mfa_audience(self) -> str:
         """``https://<tenant>/mfa/``: the audience that yields an mfa_token."""
         return f"https://{self.tenant_domain or self.host}/mfa/"
+
+    @staticmethod
+    def is_mfa_audience(audience: object) -> bool:
+        """True for any ``https://<host>/mfa/`` audience (custom domains included).
+
+        Tokens minted for such an audience are an MFA-API credential, never a
+        finished login, whatever host spells the tenant.
+        """
+        if not isinstance(audience, str):
+            return False
+        parts = urlsplit(audience.strip())
+        return parts.scheme.lower() == "https" and parts.path.rstrip("/").lower() == "/mfa"
 
     @property
     def default_audience(self) -> str:

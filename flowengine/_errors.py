@@ -128,7 +128,11 @@ class SnapshotTamperedError(SnapshotError):
 
 
 class SnapshotKeyError(SnapshotError):
-    """The snapshot was sealed with a key that is not configured (or the wrong one)."""
+    """The snapshot names a key id that is not configured.
+
+    A snapshot sealed with a different key under a configured key id fails
+    authentication instead: ``SnapshotTamperedError``.
+    """
 
 
 class SnapshotVersionError(SnapshotError):
@@ -250,7 +254,12 @@ class Auth0Error(RemoteError):
 
 
 class FlowEndedError(RemoteError):
-    """Auth0's answer ended the flow; ``state`` is the terminal state it is now in."""
+    """Auth0's answer ended the flow; ``state`` is the terminal state it is now in.
+
+    ``result`` is the applied step (a ``StepResult``) that moved the flow there.
+    """
+
+    result: object | None = None
 
 
 class FlowExpiredError(FlowEndedError):

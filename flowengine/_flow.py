@@ -50,6 +50,7 @@ MFA_TOKEN_TTL = 600.0
 IDLE_FLOW_TTL = 3600.0
 PUSH_POLL_INTERVAL = 5.0
 SLOW_DOWN_STEP = 5.0
+MAX_POLL_INTERVAL = 30.0
 HISTORY_LIMIT = 16
 AUDIT_LIMIT = 64
 
@@ -257,8 +258,15 @@ class Flow:
             outcome.error,
             produced,
         )
+        if dest in m.FINAL_STATES:
+            # Nothing can roll back out of a final state: drop the old contexts
+            # (and the secrets they hold) from the history.
+            for entry in self.history:
+                entry.pop("context", None)
         if dest in m.FAILURE_STATES and step.trigger not in ("cancel", "expire"):
-            raise _ended(dest, step.trigger, outcome)
+            error = _ended(dest, step.trigger, outcome)
+            error.result = result
+            raise error
         return result
 
     def _check_current(self, step: PreparedStep) -> None:
@@ -280,13 +288,15 @@ class Flow:
     def ensure_fresh(self, now: float) -> None:
         """Expire the flow and raise ``FlowExpiredError`` if a deadline has passed."""
         if self.deadline_passed(now):
-            self.expire(now)
-            raise FlowExpiredError(
+            result = self.expire(now)
+            error = FlowExpiredError(
                 "the flow passed one of Auth0's deadlines (code or mfa_token expired)",
                 status_code=0,
                 error="expired",
                 state=self.state,
             )
+            error.result = result
+            raise error
 
     def note_uncertain(
         self, trigger: str, now: float, params: Mapping[str, Any] | None = None
@@ -514,7 +524,7 @@ def _update_context(
         for key in (*_PENDING_KEYS, "mfa_token", "mfa_token_kind", "mfa_token_expires_at"):
             ctx.pop(key, None)
         ctx["tokens"] = tokens
-        produced["tokens"] = tokens
+        produced["tokens"] = dict(tokens)
     elif kind == "authenticators":
         produced["authenticators"] = data["authenticators"]
     elif kind == "enrolled":
@@ -560,7 +570,7 @@ def _update_context(
     elif kind in ("pending", "slow_down"):
         interval = float(ctx.get("poll_interval", PUSH_POLL_INTERVAL))
         if kind == "slow_down":
-            interval += SLOW_DOWN_STEP
+            interval = min(interval + SLOW_DOWN_STEP, MAX_POLL_INTERVAL)
         ctx.update(
             poll_interval=interval, next_poll_at=now + interval, polls=int(ctx.get("polls", 0)) + 1
         )

@@ -7,9 +7,10 @@ advances a login::
         client.verify_otp(flow, code)     # the Auth0 call happens here
                                           # exit: save seq N+1 (compare-and-swap)
 
-The claim is taken *before* the Auth0 request is sent, so of two resumers of
-the same flow at the same sequence number (two tabs, a double submit, two
-servers) exactly one sends anything; the other gets ``StaleSnapshot`` or
+The claim (a lease, 120 s by default: keep it well above the longest Auth0
+call, timeouts and retries included) is taken *before* the Auth0 request is
+sent, so of two resumers of the same flow at the same sequence number (two
+tabs, a double submit, two servers) exactly one sends anything; the other gets ``StaleSnapshot`` or
 ``FlowBusyError``. When the step fails without changing the flow, the claim is
 released and nothing is written. A step whose answer ended the flow (rejected,
 locked, expired) is saved before its error propagates.
@@ -69,7 +70,7 @@ class FlowRepository:
         keyring: Keyring,
         *,
         clock: Callable[[], float] = time.time,
-        lease: float = 30.0,
+        lease: float = 120.0,
         accepted_hashes: Collection[str] = (MACHINE_HASH,),
     ) -> None:
         self.store = store
@@ -180,7 +181,18 @@ class AsyncFlowRepository:
     @asynccontextmanager
     async def step(self, flow_id: str, *, expected_seq: int | None = None) -> AsyncIterator[Flow]:
         """Load, claim and yield the flow; save it on exit if it advanced."""
-        flow, claim = await asyncio.to_thread(self.sync._begin, flow_id, expected_seq)
+        begin = asyncio.ensure_future(asyncio.to_thread(self.sync._begin, flow_id, expected_seq))
+        try:
+            flow, claim = await asyncio.shield(begin)
+        except asyncio.CancelledError:
+            # The worker thread may still take the claim: release it when it does.
+            def release(done: asyncio.Future[tuple[Flow, tuple[str, int]]]) -> None:
+                if not done.cancelled() and done.exception() is None:
+                    taken, (token, _) = done.result()
+                    self.sync.store.release(taken.flow_id, token)
+
+            begin.add_done_callback(release)
+            raise
         try:
             yield flow
         except BaseException:

@@ -240,12 +240,13 @@ def decode_json(resp: HttpResponse, *, what: str) -> Any:
         )
     try:
         return json.loads(resp.body)
-    except (UnicodeDecodeError, ValueError) as exc:
+    except (UnicodeDecodeError, ValueError):
         kind = "truncated JSON" if resp.body.lstrip()[:1] in (b"{", b"[") else "not JSON"
+        # `from None`: the decoder's exception would carry the whole body along.
         raise MalformedResponseError(
             f"Auth0 sent {kind} for {what} (HTTP {resp.status_code})",
             status_code=resp.status_code,
-        ) from exc
+        ) from None
 
 
 def decode_object(resp: HttpResponse, *, what: str) -> dict[str, Any]:
@@ -326,8 +327,6 @@ def remote_error(resp: HttpResponse, err: ErrorBody, *, what: str) -> RemoteErro
         return RateLimitedError(msg, reset_at=int(reset) if reset is not None else None, **kw)
     if status >= 500:
         return ServerError(msg, retry_after=_header_number(resp, "retry-after"), **kw)
-    if 200 <= status < 300:
-        return MalformedResponseError(msg, **kw)
     return Auth0Error(msg, **kw)
 
 
@@ -377,6 +376,8 @@ ErrorMap = Callable[[ErrorBody, HttpResponse], "str | None"]
 def _first_factor_errors(err: ErrorBody, resp: HttpResponse) -> str | None:
     if err.error == "too_many_attempts":
         return "locked"
+    if err.error == "expired_token":
+        return "expired"
     if err.error in ("invalid_grant", "invalid_user_password") and resp.status_code in (400, 403):
         return "wrong_code"
     return None
@@ -406,31 +407,27 @@ def _challenge_errors(err: ErrorBody, resp: HttpResponse) -> str | None:
 
 
 def _confirm_errors(err: ErrorBody, resp: HttpResponse) -> str | None:
-    desc = err.description or ""
-    if err.error == "access_denied" or (
-        err.error == "invalid_grant" and desc.startswith(REJECTED_DESCRIPTION)
-    ):
+    # For a typed code (binding code, TOTP) any invalid_grant but "Malformed ..."
+    # is a wrong code: Auth0.swift and Auth0.Android read "MFA Authorization
+    # rejected." there as a bad code, so one typo must not end the flow.
+    if err.error == "access_denied":
         return "rejected"
-    if err.error == "invalid_grant" and not desc.lower().startswith("malformed"):
+    if err.error == "invalid_grant" and not (err.description or "").lower().startswith("malformed"):
         return "wrong_code"
     if err.error in ("unsupported_challenge_type", "association_required"):
         return "must_enroll"
     return _mfa_call_errors(err, resp)
 
 
-def _recovery_errors(err: ErrorBody, resp: HttpResponse) -> str | None:
-    # A wrong recovery code answers invalid_grant "MFA Authorization rejected."
-    # in real traffic: for this grant it is a wrong code, not a rejected push.
-    if err.error == "invalid_grant" and not (err.description or "").lower().startswith("malformed"):
-        return "wrong_code"
-    return _confirm_errors(err, resp)
-
-
 def _poll_errors(err: ErrorBody, resp: HttpResponse) -> str | None:
+    # A push rejection is access_denied in the recording, invalid_grant
+    # "MFA Authorization rejected." in the docs: both end the flow.
     if err.error == "authorization_pending":
         return "pending"
     if err.error == "slow_down":
         return "slow_down"
+    if err.error == "invalid_grant" and (err.description or "").startswith(REJECTED_DESCRIPTION):
+        return "rejected"
     return _confirm_errors(err, resp)
 
 
@@ -444,7 +441,7 @@ ERROR_MAPS: Mapping[str, ErrorMap] = {
     "challenge": _challenge_errors,
     "confirm_oob": _confirm_errors,
     "confirm_otp": _confirm_errors,
-    "confirm_recovery_code": _recovery_errors,
+    "confirm_recovery_code": _confirm_errors,
     "poll_push": _poll_errors,
 }
 
@@ -474,7 +471,7 @@ def _parse_success(
     if trigger == "challenge":
         return Outcome("challenged", parse_challenge(doc, resp), status)
     tokens = parse_tokens(doc, resp, trigger)
-    if trigger in ("verify_otp", "login_password") and params.get("audience") == cfg.mfa_audience:
+    if trigger in ("verify_otp", "login_password") and cfg.is_mfa_audience(params.get("audience")):
         return Outcome("mfa_access_token", {"tokens": tokens}, status)
     return Outcome("tokens", {"tokens": tokens}, status)
 

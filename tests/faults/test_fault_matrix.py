@@ -147,8 +147,10 @@ def _run_case(rig: Rig, trigger: str, fault: str) -> FlowEngineError | None:
         ambiguous = fault in AMBIGUOUS and posted
         # Auth0 acted on a POST it answered 2xx, even if we cannot read the answer: a
         # marker is allowed there (not required); after a lost answer it is required.
-        processed = (
-            posted and isinstance(error, MalformedResponseError) and 200 <= error.status_code < 300
+        # A 500/502/504 may hide a processed request too (a gateway timed out).
+        processed = posted and (
+            (isinstance(error, MalformedResponseError) and 200 <= error.status_code < 300)
+            or (isinstance(error, ServerError) and error.status_code in (500, 502, 504))
         )
         assert _core(flow.to_envelope()) == _core(before), "only markers may change"
         if ambiguous or (processed and "uncertain" in flow.context):

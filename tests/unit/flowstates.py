@@ -102,10 +102,10 @@ OUTCOME_DATA: dict[str, dict[str, Any]] = {
 PARAMS: dict[str, dict[str, Any]] = {
     "start_passwordless": {"connection": "sms", "phone_number": "+15550100"},
     "resend_code": {},
-    "verify_otp": {"otp": "123456", "audience": "https://t/mfa/", "scope": "openid"},
+    "verify_otp": {"otp": "123456", "audience": "https://api.example.com/", "scope": "openid"},
     "login_password": {"username": "ada@example.com", "password": "pw",
                        "realm": "Username-Password-Authentication",
-                       "audience": "https://t/mfa/", "scope": "openid"},
+                       "audience": "https://api.example.com/", "scope": "openid"},
     "list_authenticators": {},
     "enroll": {"factor": "sms", "phone_number": "+15550100"},
     "challenge": {},
