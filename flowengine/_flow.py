@@ -215,7 +215,7 @@ class Flow:
         """Fire ``step.trigger`` with ``outcome``; the machine's row decides the new state."""
         self._check_current(step)
         model = _Model(self.state, self.context, step.now, outcome.kind)
-        if not m.MACHINE.events[step.trigger].trigger(model):
+        if not m.fire(step.trigger, model):
             raise RemoteError(
                 f"Auth0's answer ({outcome.kind}) to {step.trigger} has no row in state "
                 f"{self.state!r}",

@@ -438,6 +438,23 @@ def definition_hash(edges: tuple[Edge, ...] = EDGES) -> str:
 MACHINE: Machine = build_machine()
 MACHINE_HASH: str = definition_hash()
 
+
+def fire(trigger: str, model: Any, machine: Machine = MACHINE) -> bool:
+    """Fire ``trigger`` on ``model``: the first of its rows whose conditions hold is taken.
+
+    This is ``machine.events[trigger].trigger(model)`` without the event queue
+    and the prepare/finalize/exception callback passes, none of which this
+    machine uses: each row is still the machine's own ``Transition``, checked
+    and executed by ``transitions`` (conditions, ``set_state``). Half the cost
+    of a full trigger on the hot path; returns False when no row matched.
+    """
+    event = machine.events[trigger]
+    rows = event.transitions.get(model.state)
+    if not rows:
+        return False
+    data = EventData(machine.get_state(model.state), event, machine, model, (), {})
+    return any(row.execute(data) for row in rows)
+
 #: (trigger, source) -> Edge, for the O(1) legality and guard checks.
 EDGE_INDEX: Mapping[tuple[str, str], Edge] = {(e.trigger, e.source): e for e in EDGES}
 

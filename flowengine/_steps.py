@@ -74,8 +74,12 @@ class Outcome:
 # ---------------------------------------------------------------- requests
 
 
+_ENCODE = json.JSONEncoder(separators=(",", ":")).encode  # built once: json.dumps
+# with non-default separators would build a new encoder on every call.
+
+
 def _json_body(fields: Mapping[str, Any]) -> bytes:
-    return json.dumps(fields, separators=(",", ":")).encode()
+    return _ENCODE(fields).encode()
 
 
 def post_json(path: str, fields: Mapping[str, Any], bearer: str | None = None) -> HttpRequest:
@@ -282,13 +286,11 @@ class ErrorBody:
     description: str | None
 
 
-def parse_error(resp: HttpResponse) -> ErrorBody:
+def parse_error(resp: HttpResponse, doc: Any = None) -> ErrorBody:
     """Read ``{error, error_description}`` or ``{code, description}``; tolerate plain text."""
-    try:
-        doc = json.loads(resp.body) if resp.body.strip() else None
-    except (UnicodeDecodeError, ValueError):
-        doc = None
-    if not isinstance(doc, dict):
+    if doc is None:
+        doc = _error_doc(resp)
+    if not isinstance(doc, dict) or not doc:
         return ErrorBody(None, None)
     error = doc.get("error", doc.get("code", doc.get("errorCode")))
     desc = doc.get("error_description", doc.get("description", doc.get("message")))
@@ -482,10 +484,11 @@ def parse_response(
     """Turn Auth0's answer to ``trigger`` into an ``Outcome``, or raise ``RemoteError``."""
     if 200 <= resp.status_code < 300:
         return _parse_success(trigger, resp, params, cfg)
-    err = parse_error(resp)
+    doc = _error_doc(resp)
+    err = parse_error(resp, doc)
     if err.error == "mfa_required" and trigger not in ("start_passwordless", "resend_code"):
         # Key on the error code, never on the status (403 recorded, 401 in the OAS).
-        return _mfa_required(_error_doc(resp), resp, trigger)
+        return _mfa_required(doc, resp, trigger)
     if resp.status_code == 429 and err.error != "too_many_attempts":
         raise remote_error(resp, err, what=trigger)
     kind = ERROR_MAPS[trigger](err, resp)
