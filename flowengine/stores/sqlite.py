@@ -73,6 +73,9 @@ _COLUMNS = "flow_id, seq, state, expires_at, updated_at, data"
 
 _SYNCHRONOUS = ("OFF", "NORMAL", "FULL", "EXTRA")
 
+#: The page cache of a sweep, in KiB (negative: SQLite's "KiB" form of cache_size).
+_SWEEP_CACHE_KIB = -32768
+
 # Connections inherited across fork(): never used or closed again in the child.
 _ABANDONED: list[sqlite3.Connection] = []
 
@@ -175,6 +178,10 @@ class SQLiteStore(StoreBase):
         try:
             conn.execute(f"PRAGMA busy_timeout = {int(self._busy_timeout * 1000)}")
             conn.execute(f"PRAGMA synchronous = {self._synchronous}")
+            # Debian/Ubuntu build SQLite with SECURE_DELETE on: every deleted row is zeroed
+            # and every freed page written again (a 100k-flow sweep wrote 226 MB of WAL).
+            # FAST zeroes deleted content only where no extra I/O is needed (20 MB).
+            conn.execute("PRAGMA secure_delete = FAST")
         except BaseException:
             conn.close()
             raise
@@ -366,8 +373,14 @@ class SQLiteStore(StoreBase):
         """Delete every flow with ``expires_at <= now`` in one statement; return the count."""
         cutoff = check_time(now, "now")
         with self._connection() as conn:
-            cur = conn.execute("DELETE FROM flows WHERE expires_at <= ?", (cutoff,))
-            return cur.rowcount
+            # A big sweep touches every page of the table and its four indexes: give this
+            # one statement a 32 MiB page cache instead of the default 2 MiB, then shrink.
+            conn.execute(f"PRAGMA cache_size = {_SWEEP_CACHE_KIB}")
+            try:
+                cur = conn.execute("DELETE FROM flows WHERE expires_at <= ?", (cutoff,))
+                return cur.rowcount
+            finally:
+                conn.execute("PRAGMA cache_size = -2000")
 
     def list(self, *, state: str | None = None, limit: int = 100) -> builtins.list[StoredFlow]:
         """Return up to ``limit`` flows, newest ``updated_at`` first (ties: greater id first)."""

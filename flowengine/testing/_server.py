@@ -51,6 +51,8 @@ class _Server(ThreadingHTTPServer):
 
     daemon_threads = True
     allow_reuse_address = True
+    # The default listen backlog of 5 drops connections under a burst of clients.
+    request_queue_size = 1024
 
     def __init__(self, address: tuple[str, int], emulator: Auth0Emulator) -> None:
         self.emulator = emulator
