@@ -154,8 +154,13 @@ class FlowSteps(Generic[R]):
         connection: str,
         phone_number: str | None = None,
         email: str | None = None,
+        forwarded_for: str | None = None,
     ) -> R:
-        """``POST /passwordless/start``: send a one-time code (``send: "code"``)."""
+        """``POST /passwordless/start``: send a one-time code (``send: "code"``).
+
+        ``forwarded_for`` is the end user's IP, sent as ``auth0-forwarded-for``
+        by a confidential client (see ``_steps._forwarded``); never stored.
+        """
         if connection == "sms":
             if email is not None:
                 raise InvalidInputError("email", "not used with the sms connection")
@@ -166,25 +171,28 @@ class FlowSteps(Generic[R]):
             params = {"connection": "email", "email": v.email(email)}
         else:
             raise InvalidInputError("connection", "must be 'sms' or 'email'")
-        return self._run(flow, "start_passwordless", params)
+        return self._run(flow, "start_passwordless", _with_ip(params, forwarded_for))
 
-    def resend_code(self, flow: Flow) -> R:
+    def resend_code(self, flow: Flow, *, forwarded_for: str | None = None) -> R:
         """``POST /passwordless/start`` again: a new code replaces the old one."""
-        return self._run(flow, "resend_code", {})
+        return self._run(flow, "resend_code", _with_ip({}, forwarded_for))
 
     def verify_otp(
-        self, flow: Flow, code: str, *, audience: str | None = None, scope: str | None = None
+        self,
+        flow: Flow,
+        code: str,
+        *,
+        audience: str | None = None,
+        scope: str | None = None,
+        forwarded_for: str | None = None,
     ) -> R:
         """Exchange the one-time code (passwordless OTP grant, MFA audience by default)."""
-        return self._run(
-            flow,
-            "verify_otp",
-            {
-                "otp": v.one_time_code(code),
-                "audience": v.non_empty(audience or self.config.default_audience, "audience"),
-                "scope": v.non_empty(scope or self.config.scope, "scope"),
-            },
-        )
+        params = {
+            "otp": v.one_time_code(code),
+            "audience": v.non_empty(audience or self.config.default_audience, "audience"),
+            "scope": v.non_empty(scope or self.config.scope, "scope"),
+        }
+        return self._run(flow, "verify_otp", _with_ip(params, forwarded_for))
 
     def login_password(
         self,
@@ -195,19 +203,17 @@ class FlowSteps(Generic[R]):
         realm: str = DEFAULT_REALM,
         audience: str | None = None,
         scope: str | None = None,
+        forwarded_for: str | None = None,
     ) -> R:
         """The password-realm grant as the first factor."""
-        return self._run(
-            flow,
-            "login_password",
-            {
-                "username": v.non_empty(username, "username", max_len=320),
-                "password": v.non_empty(password, "password", max_len=1024),
-                "realm": v.non_empty(realm, "realm", max_len=128),
-                "audience": v.non_empty(audience or self.config.default_audience, "audience"),
-                "scope": v.non_empty(scope or self.config.scope, "scope"),
-            },
-        )
+        params = {
+            "username": v.non_empty(username, "username", max_len=320),
+            "password": v.non_empty(password, "password", max_len=1024),
+            "realm": v.non_empty(realm, "realm", max_len=128),
+            "audience": v.non_empty(audience or self.config.default_audience, "audience"),
+            "scope": v.non_empty(scope or self.config.scope, "scope"),
+        }
+        return self._run(flow, "login_password", _with_ip(params, forwarded_for))
 
     def list_authenticators(self, flow: Flow) -> R:
         """``GET /mfa/authenticators`` with the flow's mfa_token."""
@@ -268,6 +274,13 @@ class FlowSteps(Generic[R]):
         return self._run(
             flow, "confirm_recovery_code", {"recovery_code": v.recovery_code(recovery_code)}
         )
+
+
+def _with_ip(params: dict[str, Any], forwarded_for: str | None) -> dict[str, Any]:
+    """``params`` plus the checked end-user IP, when one is given."""
+    if forwarded_for is not None:
+        params["forwarded_for"] = v.ip_address(forwarded_for)
+    return params
 
 
 def now_monotonic() -> float:

@@ -213,6 +213,15 @@ def authenticator_id(value: object, field: str = "authenticator_id") -> str:
     return v
 
 
+def ip_address(value: object, field: str = "forwarded_for") -> str:
+    """An IPv4 or IPv6 address (the end user's, for ``auth0-forwarded-for``)."""
+    v = _require_str(field, value)
+    try:
+        return str(ipaddress.ip_address(v))
+    except ValueError:
+        raise InvalidInputError(field, "must be an IPv4 or IPv6 address") from None
+
+
 def non_empty(value: object, field: str, *, max_len: int = 512) -> str:
     """A non-empty string of at most ``max_len`` characters."""
     if not isinstance(value, str) or not value or len(value) > max_len:

@@ -103,6 +103,26 @@ def token_request(config: Auth0Config, grant_type: str, fields: Mapping[str, Any
 RequestBuilder = Callable[[Mapping[str, Any], Mapping[str, Any], Auth0Config], HttpRequest]
 
 
+def _forwarded(
+    build: RequestBuilder,
+) -> RequestBuilder:
+    """Add ``auth0-forwarded-for`` (the end user's IP) when given and a secret is used.
+
+    Auth0 honours the header only for confidential clients authenticating with
+    the client secret (and "Trust Token Endpoint IP Header" on), so per-IP rate
+    limits and brute-force protection apply to the user, not to the app server.
+    """
+
+    def with_header(ctx: Mapping[str, Any], p: Mapping[str, Any], cfg: Auth0Config) -> HttpRequest:
+        req = build(ctx, p, cfg)
+        ip = p.get("forwarded_for")
+        if ip is None or cfg.client_secret is None:
+            return req
+        return attrs.evolve(req, headers=(*req.headers, ("auth0-forwarded-for", ip)))
+
+    return with_header
+
+
 def _start(ctx: Mapping[str, Any], p: Mapping[str, Any], cfg: Auth0Config) -> HttpRequest:
     connection = p.get("connection", ctx.get("connection"))
     fields: dict[str, Any] = {**cfg.client_auth(), "connection": connection, "send": "code"}
@@ -194,10 +214,10 @@ def _confirm_recovery(
 
 
 REQUEST_BUILDERS: Mapping[str, RequestBuilder] = {
-    "start_passwordless": _start,
-    "resend_code": _start,
-    "verify_otp": _verify,
-    "login_password": _password,
+    "start_passwordless": _forwarded(_start),
+    "resend_code": _forwarded(_start),
+    "verify_otp": _forwarded(_verify),
+    "login_password": _forwarded(_password),
     "list_authenticators": _list,
     "enroll": _enroll,
     "challenge": _challenge,
