@@ -19,7 +19,7 @@ import structlog
 from flowengine import _config as v
 from flowengine._config import DEFAULT_REALM, Auth0Config
 from flowengine._errors import ConfigurationError, InvalidInputError
-from flowengine._flow import Flow, PreparedStep, StepResult
+from flowengine._flow import Flow, StepResult
 from flowengine._steps import HttpRequest, HttpResponse
 
 R = TypeVar("R")
@@ -79,8 +79,12 @@ def retry_hint(resp: HttpResponse, now: float) -> float | None:
     return None
 
 
-def log_transition(step: PreparedStep, result: StepResult, duration: float) -> None:
-    """One ``flow_transition`` event: names and numbers only, never a secret."""
+def log_transition(result: StepResult, duration: float = 0.0) -> None:
+    """One ``flow_transition`` event: names and numbers only, never a secret.
+
+    Steps that make no call (cancel, rollback, a local expiry) log with no
+    status, no error and a zero duration.
+    """
     logger.info(
         "flow_transition",
         flow_id=result.flow_id,
@@ -98,22 +102,6 @@ def log_transition(step: PreparedStep, result: StepResult, duration: float) -> N
 def log_uncertain(flow_id: str, trigger: str, cause: str) -> None:
     """One ``auth0_uncertain`` event: the request may have reached Auth0 unanswered."""
     logger.warning("auth0_uncertain", flow_id=flow_id, trigger=trigger, cause=cause)
-
-
-def log_local(result: StepResult) -> None:
-    """A ``flow_transition`` event for a step that made no call (cancel, rollback, expiry)."""
-    logger.info(
-        "flow_transition",
-        flow_id=result.flow_id,
-        trigger=result.trigger,
-        outcome=result.outcome,
-        from_state=result.source,
-        to_state=result.state,
-        seq=result.seq,
-        status_code=None,
-        error=None,
-        duration_ms=0.0,
-    )
 
 
 def log_request(flow_id: str, trigger: str, req: HttpRequest) -> None:

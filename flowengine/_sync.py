@@ -17,7 +17,6 @@ from flowengine._api import (
     NO_RETRY,
     FlowSteps,
     RetryPolicy,
-    log_local,
     log_request,
     log_response,
     log_transition,
@@ -99,7 +98,7 @@ class FlowClient(FlowSteps[StepResult]):
             flow.ensure_fresh(self._clock())
         except FlowExpiredError as exc:
             if isinstance(exc.result, StepResult):
-                log_local(exc.result)
+                log_transition(exc.result)
             raise
         step = flow.prepare(trigger, params, self.config, self._clock())
         assert step.request is not None
@@ -121,7 +120,7 @@ class FlowClient(FlowSteps[StepResult]):
             result = flow.apply(step, response, self.config, self._clock())
         except FlowEndedError as exc:
             if isinstance(exc.result, StepResult):
-                log_transition(step, exc.result, now_monotonic() - started)
+                log_transition(exc.result, now_monotonic() - started)
             raise
         except (MalformedResponseError, ServerError) as exc:
             # A 2xx we cannot read, or a 500/502/504, may still mean Auth0 acted
@@ -130,7 +129,7 @@ class FlowClient(FlowSteps[StepResult]):
                 flow.note_uncertain(trigger, self._clock(), step.params)
                 log_uncertain(flow.flow_id, trigger, type(exc).__name__)
             raise
-        log_transition(step, result, now_monotonic() - started)
+        log_transition(result, now_monotonic() - started)
         return result
 
     def _send(self, flow_id: str, trigger: str, req: HttpRequest) -> HttpResponse:
@@ -194,13 +193,13 @@ class FlowClient(FlowSteps[StepResult]):
     def cancel(self, flow: Flow) -> StepResult:
         """Abandon the flow; no call is made."""
         result = flow.cancel(self._clock())
-        log_local(result)
+        log_transition(result)
         return result
 
     def rollback(self, flow: Flow, to: str | None = None) -> StepResult:
         """Undo the last step, or go back to ``to`` (see ``Flow.rollback``)."""
         result = flow.rollback(self._clock(), to=to)
-        log_local(result)
+        log_transition(result)
         return result
 
     # --------------------------------------------- account operations
