@@ -33,7 +33,7 @@ from flowengine import MACHINE_HASH, MACHINE_NAME, FlowClient
 from flowengine._flow import Flow
 from flowengine._repository import dump_flow, load_flow
 from flowengine._snapshot import Keyring, decode, encode
-from flowengine._steps import HttpResponse
+from flowengine._wire import HttpResponse
 from flowengine.testing import Auth0Emulator, FakeClock
 
 STEP_TARGET = 20e-6

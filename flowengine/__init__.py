@@ -4,11 +4,11 @@ The public surface is re-exported here; everything else lives in private
 modules and may change without notice.
 """
 
-from __future__ import annotations
-
-from flowengine._api import RetryPolicy
+from flowengine._api import FlowSteps, RetryPolicy
 from flowengine._async import AsyncFlowClient
 from flowengine._config import Auth0Config
+from flowengine._context import Context, Uncertain
+from flowengine._errors import DEPRECATED_NAMES as _DEPRECATED_NAMES
 from flowengine._errors import (
     Auth0Error,
     ConfigurationError,
@@ -19,8 +19,8 @@ from flowengine._errors import (
     FlowLockedError,
     FlowNotFoundError,
     FlowRejectedError,
-    GuardRejected,
-    IllegalTransition,
+    GuardRejectedError,
+    IllegalTransitionError,
     InvalidInputError,
     LocalError,
     MalformedResponseError,
@@ -34,15 +34,25 @@ from flowengine._errors import (
     SnapshotMalformedError,
     SnapshotTamperedError,
     SnapshotVersionError,
-    StaleSnapshot,
+    StaleSnapshotError,
     StoreError,
     TransportError,
 )
-from flowengine._flow import Flow, StepResult
-from flowengine._machine import FINAL_STATES, MACHINE_HASH, MACHINE_NAME, STATES
+from flowengine._errors import deprecated_name as _deprecated_name
+from flowengine._flow import Flow, PreparedStep, StepResult
+from flowengine._machine import (
+    FINAL_STATES,
+    MACHINE_HASH,
+    MACHINE_NAME,
+    STATES,
+    Outcome,
+    State,
+    Trigger,
+)
 from flowengine._repository import AsyncFlowRepository, FlowRepository, dump_flow, load_flow
 from flowengine._snapshot import Keyring
 from flowengine._sync import FlowClient
+from flowengine._wire import HttpRequest, HttpResponse
 from flowengine.stores import FlowStore, open_store
 
 __version__ = "0.1.0"
@@ -53,6 +63,7 @@ __all__ = [
     "Auth0Config",
     "Auth0Error",
     "ConfigurationError",
+    "Context",
     "FINAL_STATES",
     "Flow",
     "FlowBusyError",
@@ -64,15 +75,20 @@ __all__ = [
     "FlowNotFoundError",
     "FlowRejectedError",
     "FlowRepository",
+    "FlowSteps",
     "FlowStore",
-    "GuardRejected",
-    "IllegalTransition",
+    "GuardRejectedError",
+    "HttpRequest",
+    "HttpResponse",
+    "IllegalTransitionError",
     "InvalidInputError",
     "Keyring",
     "LocalError",
     "MACHINE_HASH",
     "MACHINE_NAME",
     "MalformedResponseError",
+    "Outcome",
+    "PreparedStep",
     "RateLimitedError",
     "RemoteError",
     "RetryPolicy",
@@ -85,12 +101,30 @@ __all__ = [
     "SnapshotMalformedError",
     "SnapshotTamperedError",
     "SnapshotVersionError",
-    "StaleSnapshot",
+    "StaleSnapshotError",
+    "State",
     "StepResult",
     "StoreError",
     "TransportError",
+    "Trigger",
+    "Uncertain",
     "__version__",
     "dump_flow",
     "load_flow",
     "open_store",
 ]
+
+# Public classes say where users import them from (as httpx's do): tracebacks and
+# reprs show ``flowengine.FlowClient``, not a private module.
+for _name in __all__:
+    _obj = globals()[_name]
+    if isinstance(_obj, type):
+        _obj.__module__ = "flowengine"
+del _name, _obj
+
+
+def __getattr__(name: str) -> type[FlowEngineError]:
+    """The deprecated 0.1 exception names, with a ``DeprecationWarning``."""
+    if name in _DEPRECATED_NAMES:
+        return _deprecated_name(name)
+    raise AttributeError(f"module 'flowengine' has no attribute {name!r}")

@@ -1,7 +1,7 @@
 """The step methods both drivers share: argument checking and parameter building.
 
 ``FlowClient`` and ``AsyncFlowClient`` inherit these methods; each supplies its
-own ``_run`` (a plain call in one, a coroutine in the other), so a method here
+own ``run_step`` (a plain call in one, a coroutine in the other), so a method here
 returns a ``StepResult`` on the sync client and an awaitable of one on the
 async client. Every argument is validated here, before any request is built.
 """
@@ -20,7 +20,7 @@ from flowengine import _config as v
 from flowengine._config import DEFAULT_REALM, Auth0Config
 from flowengine._errors import ConfigurationError, InvalidInputError
 from flowengine._flow import Flow, StepResult
-from flowengine._steps import HttpRequest, HttpResponse
+from flowengine._wire import HttpRequest, HttpResponse
 
 R = TypeVar("R")
 
@@ -123,12 +123,21 @@ def log_response(flow_id: str, trigger: str, resp: HttpResponse, duration: float
 
 
 class FlowSteps(Generic[R]):
-    """Every flow step as a method; subclasses provide ``_run``."""
+    """Every flow step as a method, its arguments checked; a driver supplies ``run_step``.
+
+    This is the public base of ``FlowClient`` and ``AsyncFlowClient``, and of any driver
+    an application writes over another HTTP stack: set ``config`` and implement
+    ``run_step`` as the I/O loop around the flow's sans-I/O protocol
+    (``flow.begin`` -> send ``step.request`` -> ``flow.finish``, or ``flow.fail``
+    when no answer came back). Every rule (legality, guards, deadlines, the
+    "Auth0 may have acted" rule) lives in the flow, not in the driver.
+    """
 
     config: Auth0Config
-    _clock: Callable[[], float]
+    _clock: Callable[[], float] = staticmethod(time.time)
 
-    def _run(self, flow: Flow, trigger: str, params: Mapping[str, Any]) -> R:
+    def run_step(self, flow: Flow, trigger: str, params: Mapping[str, Any]) -> R:
+        """Run ``trigger`` on ``flow`` with ``params`` already checked by a step method."""
         raise NotImplementedError  # pragma: no cover - supplied by each driver
 
     def new_flow(self, flow_id: str | None = None) -> Flow:
@@ -147,7 +156,7 @@ class FlowSteps(Generic[R]):
         """``POST /passwordless/start``: send a one-time code (``send: "code"``).
 
         ``forwarded_for`` is the end user's IP, sent as ``auth0-forwarded-for``
-        by a confidential client (see ``_steps._forwarded``); never stored.
+        by a confidential client (see ``_wire._forwarded``); never stored.
         """
         if connection == "sms":
             if email is not None:
@@ -159,11 +168,11 @@ class FlowSteps(Generic[R]):
             params = {"connection": "email", "email": v.email(email)}
         else:
             raise InvalidInputError("connection", "must be 'sms' or 'email'")
-        return self._run(flow, "start_passwordless", _with_ip(params, forwarded_for))
+        return self.run_step(flow, "start_passwordless", _with_ip(params, forwarded_for))
 
     def resend_code(self, flow: Flow, *, forwarded_for: str | None = None) -> R:
         """``POST /passwordless/start`` again: a new code replaces the old one."""
-        return self._run(flow, "resend_code", _with_ip({}, forwarded_for))
+        return self.run_step(flow, "resend_code", _with_ip({}, forwarded_for))
 
     def verify_otp(
         self,
@@ -180,7 +189,7 @@ class FlowSteps(Generic[R]):
             "audience": v.non_empty(audience or self.config.default_audience, "audience"),
             "scope": v.non_empty(scope or self.config.scope, "scope"),
         }
-        return self._run(flow, "verify_otp", _with_ip(params, forwarded_for))
+        return self.run_step(flow, "verify_otp", _with_ip(params, forwarded_for))
 
     def login_password(
         self,
@@ -201,11 +210,11 @@ class FlowSteps(Generic[R]):
             "audience": v.non_empty(audience or self.config.default_audience, "audience"),
             "scope": v.non_empty(scope or self.config.scope, "scope"),
         }
-        return self._run(flow, "login_password", _with_ip(params, forwarded_for))
+        return self.run_step(flow, "login_password", _with_ip(params, forwarded_for))
 
     def list_authenticators(self, flow: Flow) -> R:
         """``GET /mfa/authenticators`` with the flow's mfa_token."""
-        return self._run(flow, "list_authenticators", {})
+        return self.run_step(flow, "list_authenticators", {})
 
     def enroll(
         self,
@@ -228,7 +237,7 @@ class FlowSteps(Generic[R]):
                 params["email"] = v.email(email)
         elif email is not None:
             raise InvalidInputError("email", f"not used when enrolling {factor}")
-        return self._run(flow, "enroll", params)
+        return self.run_step(flow, "enroll", params)
 
     def challenge(
         self,
@@ -245,21 +254,21 @@ class FlowSteps(Generic[R]):
             if challenge_type not in ("otp", "oob", "otp oob"):
                 raise InvalidInputError("challenge_type", "must be 'otp', 'oob' or 'otp oob'")
             params["challenge_type"] = challenge_type
-        return self._run(flow, "challenge", params)
+        return self.run_step(flow, "challenge", params)
 
     def confirm_oob(self, flow: Flow, binding_code: str) -> R:
         """The mfa-oob grant with the code the user received (SMS, voice, email)."""
-        return self._run(
+        return self.run_step(
             flow, "confirm_oob", {"binding_code": v.one_time_code(binding_code, "binding_code")}
         )
 
     def confirm_otp(self, flow: Flow, otp: str) -> R:
         """The mfa-otp grant with a TOTP code."""
-        return self._run(flow, "confirm_otp", {"otp": v.totp_code(otp)})
+        return self.run_step(flow, "confirm_otp", {"otp": v.totp_code(otp)})
 
     def confirm_recovery_code(self, flow: Flow, recovery_code: str) -> R:
         """The mfa-recovery-code grant; the result carries the new ``recovery_code``."""
-        return self._run(
+        return self.run_step(
             flow, "confirm_recovery_code", {"recovery_code": v.recovery_code(recovery_code)}
         )
 

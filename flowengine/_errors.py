@@ -7,20 +7,26 @@ the wire (*transport* and *remote*)::
 
     FlowEngineError
     ├── LocalError                      the caller misused the API; nothing changed
-    │   ├── IllegalTransition           no row of the machine for (state, trigger)
-    │   ├── GuardRejected               a row exists but its guard said no
+    │   ├── IllegalTransitionError      no row of the machine for (state, trigger)
+    │   ├── GuardRejectedError          a row exists but its guard said no
     │   ├── InvalidInputError           a bad phone number, email, code, id, URL... (ValueError)
+    │   │   └── InvalidHandleError          not a handle of a stored flow (bare flow id, forged)
+    │   ├── FlowClosedError             a Flow used after its ``repo.step`` block, or edited by hand
     │   ├── ConfigurationError          bad tenant/client/store/key configuration
+    │   │   └── TenantMismatchError         resumed with another tenant or client than it began with
     │   ├── SnapshotError               a snapshot that cannot be trusted; nothing loaded
     │   │   ├── SnapshotMalformedError      not JSON, truncated, wrong shape
     │   │   ├── SnapshotTamperedError       authentication failed (a changed byte)
     │   │   ├── SnapshotKeyError            no key with that id, or the wrong key
     │   │   ├── SnapshotVersionError        unknown or future schema version
     │   │   ├── SnapshotMachineError        another machine, or an incompatible definition
-    │   │   └── SnapshotExpiredError        past Auth0's deadline
+    │   │   ├── SnapshotExpiredError        past Auth0's deadline
+    │   │   ├── SnapshotReplayError         a stored row older than the caller's handle
+    │   │   └── SnapshotInvariantError      a flow no step could have produced (state, seq, tokens)
     │   └── StoreError                  the flow store refused or failed
     │       ├── FlowNotFoundError           no flow with that id
-    │       ├── StaleSnapshot               someone else advanced the flow first (or a replay)
+    │       ├── StaleSnapshotError          someone else advanced the flow first (or a replay)
+    │       │   └── StaleHandleError            the handle is older than the stored flow
     │       └── FlowBusyError               another worker holds the claim on this step
     ├── TransportError                  the request failed on the network
     │   └── (.ambiguous is True when the request may have reached Auth0)
@@ -34,24 +40,31 @@ the wire (*transport* and *remote*)::
             ├── FlowRejectedError           push rejected, MFA authorization rejected
             └── FlowLockedError             too_many_attempts (brute-force protection)
 
+``IllegalTransition``, ``GuardRejected`` and ``StaleSnapshot`` are the 0.1 names of three of
+these classes: they still work for one release and warn (``DeprecationWarning``).
+
 Messages never contain a secret: no code, token, oob_code, client secret or
 recovery code is ever formatted into an exception.
 """
 
 from __future__ import annotations
 
+import warnings
+
 __all__ = [
     "Auth0Error",
     "ConfigurationError",
     "FlowBusyError",
+    "FlowClosedError",
     "FlowEndedError",
     "FlowEngineError",
     "FlowExpiredError",
     "FlowLockedError",
     "FlowNotFoundError",
     "FlowRejectedError",
-    "GuardRejected",
-    "IllegalTransition",
+    "GuardRejectedError",
+    "IllegalTransitionError",
+    "InvalidHandleError",
     "InvalidInputError",
     "LocalError",
     "MalformedResponseError",
@@ -60,13 +73,17 @@ __all__ = [
     "ServerError",
     "SnapshotError",
     "SnapshotExpiredError",
+    "SnapshotInvariantError",
     "SnapshotKeyError",
     "SnapshotMachineError",
     "SnapshotMalformedError",
+    "SnapshotReplayError",
     "SnapshotTamperedError",
     "SnapshotVersionError",
-    "StaleSnapshot",
+    "StaleHandleError",
+    "StaleSnapshotError",
     "StoreError",
+    "TenantMismatchError",
     "TransportError",
 ]
 
@@ -82,16 +99,16 @@ class LocalError(FlowEngineError):
     """The caller misused the API. The flow is unchanged and no request was sent."""
 
 
-class IllegalTransition(LocalError):
+class IllegalTransitionError(LocalError):
     """No row of the machine allows ``trigger`` from ``state``."""
 
     def __init__(self, state: str, trigger: str) -> None:
         self.state = state
         self.trigger = trigger
-        super().__init__(f"trigger {trigger!r} is not allowed in state {state!r}")
+        super().__init__(f"trigger {str(trigger)!r} is not allowed in state {str(state)!r}")
 
 
-class GuardRejected(LocalError):
+class GuardRejectedError(LocalError):
     """A row allows ``trigger`` from ``state`` but its guard ``guard`` said no."""
 
     def __init__(self, state: str, trigger: str, guard: str, reason: str = "") -> None:
@@ -99,7 +116,7 @@ class GuardRejected(LocalError):
         self.trigger = trigger
         self.guard = guard
         self.reason = reason
-        msg = f"guard {guard!r} rejected trigger {trigger!r} in state {state!r}"
+        msg = f"guard {guard!r} rejected trigger {str(trigger)!r} in state {str(state)!r}"
         super().__init__(f"{msg}: {reason}" if reason else msg)
 
 
@@ -113,6 +130,21 @@ class InvalidInputError(LocalError, ValueError):
 
 class ConfigurationError(LocalError, ValueError):
     """Tenant, client, store or key configuration is unusable."""
+
+
+class TenantMismatchError(ConfigurationError):
+    """The flow was made for another Auth0 tenant or client; nothing was sent."""
+
+
+class InvalidHandleError(InvalidInputError):
+    """Not a resume handle of a stored flow: a bare flow id, a forged or foreign handle."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__("handle", message)
+
+
+class FlowClosedError(LocalError):
+    """The flow was used after its ``repo.step`` block, or its state was set by hand."""
 
 
 class SnapshotError(LocalError):
@@ -147,6 +179,14 @@ class SnapshotExpiredError(SnapshotError):
     """The flow in the snapshot is past one of Auth0's deadlines."""
 
 
+class SnapshotReplayError(SnapshotError):
+    """The stored row is older than the handle presented: an earlier row was written back."""
+
+
+class SnapshotInvariantError(SnapshotError):
+    """The flow breaks an invariant no step can break (unknown state, tokens missing...)."""
+
+
 class StoreError(LocalError):
     """The flow store refused the operation or failed."""
 
@@ -162,7 +202,7 @@ class FlowNotFoundError(StoreError, KeyError):
         return str(self.args[0])
 
 
-class StaleSnapshot(StoreError):
+class StaleSnapshotError(StoreError):
     """The stored flow moved past the sequence number the caller holds.
 
     Raised to the loser of two concurrent resumers and to anyone replaying an
@@ -177,6 +217,13 @@ class StaleSnapshot(StoreError):
             f"flow {flow_id!r} is at seq {actual_seq}, not {expected_seq}: "
             "another request advanced it first"
         )
+
+
+class StaleHandleError(StaleSnapshotError):
+    """The handle is older than the stored flow: a double submit, or a second tab.
+
+    Nothing was sent. The holder of the newest handle can go on.
+    """
 
 
 class FlowBusyError(StoreError):
@@ -272,3 +319,28 @@ class FlowRejectedError(FlowEndedError):
 
 class FlowLockedError(FlowEndedError):
     """Brute-force protection blocked the user (``too_many_attempts``)."""
+
+
+#: The 0.1 names, kept for one release: ``old name -> class``.
+DEPRECATED_NAMES: dict[str, type[FlowEngineError]] = {
+    "IllegalTransition": IllegalTransitionError,
+    "GuardRejected": GuardRejectedError,
+    "StaleSnapshot": StaleSnapshotError,
+}
+
+
+def deprecated_name(name: str) -> type[FlowEngineError]:
+    """The class behind a deprecated 0.1 name, with a ``DeprecationWarning``."""
+    cls = DEPRECATED_NAMES[name]
+    warnings.warn(
+        f"flowengine.{name} is deprecated and will be removed in 0.3; use {cls.__name__}",
+        DeprecationWarning,
+        stacklevel=3,
+    )
+    return cls
+
+
+def __getattr__(name: str) -> type[FlowEngineError]:
+    if name in DEPRECATED_NAMES:
+        return deprecated_name(name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

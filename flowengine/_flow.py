@@ -2,86 +2,114 @@
 
 Theory of operation
 -------------------
-A ``Flow`` is plain data: state, sequence number, context, bounded history and
-an audit trail. Steps are two pure halves:
+A ``Flow`` is plain data: state, sequence number, a typed ``Context``, bounded
+history and an audit trail. This module is the public sans-I/O protocol: a
+driver is only the loop that sends the request and hands back what happened.
 
-``prepare(trigger, params, config, now)``
-    refuses an illegal (state, trigger) pair with ``IllegalTransition`` and a
-    failing guard with ``GuardRejected``, then builds the ``HttpRequest``.
-    The flow is not touched.
+``begin(trigger, params, config, now) -> PreparedStep``
+    refuses an illegal (state, trigger) pair with ``IllegalTransitionError``
+    (even past a deadline: an illegal step changes nothing), moves a live flow
+    past one of Auth0's deadlines to ``expired`` and raises
+    ``FlowExpiredError``, refuses a failing guard with ``GuardRejectedError``,
+    then builds the ``HttpRequest``. Nothing else changes.
 
-``apply(step, response, now)``
-    parses the response into an ``Outcome`` and fires the trigger on the static
+``finish(step, response, config, now) -> StepResult``
+    parses the response into an outcome and fires the trigger on the static
     machine with a throw-away model; only if a row matches are the new state,
-    the context changes, ``seq + 1`` and a history entry written. An answer the
+    the context effect, ``seq + 1`` and a history entry written. An answer the
     flow cannot absorb raises ``RemoteError`` and changes nothing; an answer
     that ends the flow (rejected, locked, expired) is applied first and then
     raised as a ``FlowEndedError`` so the caller cannot miss it.
+
+``fail(step, sent, now)``
+    the request did not come back: ``sent`` says whether it may have reached
+    Auth0 (anything but a failure to connect). The flow records the doubt when
+    the call could have acted (any method but ``GET``).
+
+The "Auth0 may have acted" rule lives here and nowhere else: a send that may
+have arrived, a 2xx whose body cannot be read, and a 500, 502 or 504 to a call
+that acts are recorded as ``uncertain`` (after an uncertain passwordless
+start, only an explicit ``resend_code`` may send again).
 
 Time comes in as ``now`` arguments; nothing here reads a clock or does I/O.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import attrs
 
 from flowengine import _machine as m
 from flowengine._config import Auth0Config
+from flowengine._context import EMPTY, Context, Uncertain
 from flowengine._errors import (
     FlowEndedError,
     FlowExpiredError,
     FlowLockedError,
     FlowRejectedError,
-    GuardRejected,
-    IllegalTransition,
+    GuardRejectedError,
+    IllegalTransitionError,
     InvalidInputError,
+    MalformedResponseError,
     RemoteError,
+    ServerError,
 )
-from flowengine._steps import REQUEST_BUILDERS, HttpRequest, HttpResponse, Outcome, parse_response
+from flowengine._machine import (
+    IDLE_FLOW_TTL,
+    MAX_POLL_INTERVAL,
+    MFA_CODE_TTL,
+    MFA_TOKEN_TTL,
+    PASSWORDLESS_CODE_TTL,
+    PUSH_POLL_INTERVAL,
+    SLOW_DOWN_STEP,
+    Outcome,
+    State,
+    Trigger,
+)
+from flowengine._wire import Answer, HttpRequest, HttpResponse, build_request, parse_response
 
-#: Auth0's clocks, in seconds.
-PASSWORDLESS_CODE_TTL = 180.0
-MFA_CODE_TTL = 300.0
-MFA_TOKEN_TTL = 600.0
-#: How long a flow that never started, or has ended, is kept before a sweep drops it.
-IDLE_FLOW_TTL = 3600.0
-PUSH_POLL_INTERVAL = 5.0
-SLOW_DOWN_STEP = 5.0
-MAX_POLL_INTERVAL = 30.0
+__all__ = [
+    "AUDIT_LIMIT",
+    "HISTORY_LIMIT",
+    "IDLE_FLOW_TTL",
+    "MAX_POLL_INTERVAL",
+    "MFA_CODE_TTL",
+    "MFA_TOKEN_TTL",
+    "PASSWORDLESS_CODE_TTL",
+    "PUSH_POLL_INTERVAL",
+    "SLOW_DOWN_STEP",
+    "Flow",
+    "PreparedStep",
+    "StepResult",
+]
+
 HISTORY_LIMIT = 16
 AUDIT_LIMIT = 64
+#: Statuses of an answer to a call that acts after which Auth0 may still have acted.
+MAY_HAVE_ACTED_STATUSES = frozenset({500, 502, 504})
 
-#: Context keys cleared when the pending factor is settled.
-_PENDING_KEYS = (
-    "factor",
-    "authenticator_type",
-    "oob_channel",
-    "oob_code",
-    "binding_method",
-    "challenge_type",
-    "authenticator_id",
-    "mfa_code_expires_at",
-    "next_poll_at",
-    "poll_interval",
-    "mfa_attempts",
-)
-#: Secrets dropped when the flow ends in failure: a dead flow holds nothing worth stealing.
-_DROP_ON_FAILURE = ("mfa_token", "oob_code", "tokens")
+_STATE = {s.value: s for s in State}
+_TRIGGER = {t.value: t for t in Trigger}
+_OUTCOME = {o.value: o for o in Outcome}
 
 
 @attrs.frozen
 class PreparedStep:
     """A checked step and the request that performs it. Holds secrets: never logged."""
 
-    trigger: str
-    source: str
+    trigger: Trigger
+    source: State
     seq: int
     request: HttpRequest | None = attrs.field(repr=False)
     params: Mapping[str, Any] = attrs.field(repr=False)
     now: float = attrs.field(repr=False)
+
+    @property
+    def may_act(self) -> bool:
+        """True when the call can change something at Auth0 (any method but ``GET``)."""
+        return self.request is not None and self.request.method != "GET"
 
 
 @attrs.frozen
@@ -89,7 +117,8 @@ class StepResult:
     """What one applied step did, and what it produced for the user.
 
     ``data`` can hold secrets meant for the caller (tokens, a new recovery code,
-    a TOTP secret to show as a QR code); it is left out of the repr.
+    a TOTP secret to show as a QR code); it is left out of the repr. The typed
+    properties read it.
     """
 
     flow_id: str
@@ -107,17 +136,65 @@ class StepResult:
         """True when the step moved the flow to another state."""
         return self.source != self.state
 
+    @property
+    def tokens(self) -> Mapping[str, Any] | None:
+        """The tokens Auth0 returned (access_token, id_token, refresh_token, ...)."""
+        tokens = self.data.get("tokens")
+        return tokens if isinstance(tokens, Mapping) else None
 
-class _Model:
+    @property
+    def authenticators(self) -> Sequence[Mapping[str, Any]] | None:
+        """The user's authenticators, after ``list_authenticators``."""
+        items = self.data.get("authenticators")
+        return items if isinstance(items, list) else None
+
+    @property
+    def recovery_code(self) -> str | None:
+        """The new recovery code Auth0 issued: show it to the user once."""
+        return _str_or_none(self.data.get("recovery_code"))
+
+    @property
+    def recovery_codes(self) -> Sequence[str] | None:
+        """Recovery codes issued by an enrollment: show them to the user once."""
+        codes = self.data.get("recovery_codes")
+        return codes if isinstance(codes, list) else None
+
+    @property
+    def totp_secret(self) -> str | None:
+        """The TOTP secret of an ``otp`` enrollment (``data["secret"]``)."""
+        return _str_or_none(self.data.get("secret"))
+
+    @property
+    def barcode_uri(self) -> str | None:
+        """The ``otpauth://`` URI of an ``otp`` enrollment, for a QR code."""
+        return _str_or_none(self.data.get("barcode_uri"))
+
+    @property
+    def pending(self) -> bool:
+        """True while a push waits for the user (poll again after ``retry_after``)."""
+        return bool(self.data.get("pending", False))
+
+    @property
+    def retry_after(self) -> float | None:
+        """Seconds to wait before the next poll of a push."""
+        value = self.data.get("retry_after")
+        return float(value) if isinstance(value, int | float) else None
+
+    @property
+    def attempts(self) -> int | None:
+        """Wrong codes so far, after a ``wrong_code`` outcome."""
+        value = self.data.get("attempts")
+        return value if isinstance(value, int) else None
+
+
+def _str_or_none(value: object) -> str | None:
+    return value if isinstance(value, str) else None
+
+
+class _Model(m.GuardModel):
     """The thin object the static machine fires on: rebuilt for every step."""
 
-    __slots__ = ("context", "now", "outcome", "state")
-
-    def __init__(self, state: str, context: Mapping[str, Any], now: float, outcome: str) -> None:
-        self.state = state
-        self.context = context
-        self.now = now
-        self.outcome = outcome
+    __slots__ = ()
 
 
 @attrs.define
@@ -127,7 +204,7 @@ class Flow:
     flow_id: str
     state: str = m.STARTED
     seq: int = 0
-    context: dict[str, Any] = attrs.field(factory=dict, repr=False)
+    context: Context = attrs.field(default=EMPTY, repr=False)
     history: list[dict[str, Any]] = attrs.field(factory=list, repr=False)
     audit: list[dict[str, Any]] = attrs.field(factory=list, repr=False)
     created_at: float = 0.0
@@ -151,8 +228,12 @@ class Flow:
     @property
     def tokens(self) -> Mapping[str, Any] | None:
         """The tokens Auth0 returned, once ``authenticated``."""
-        tokens = self.context.get("tokens")
-        return tokens if isinstance(tokens, dict) else None
+        return self.context.tokens
+
+    @property
+    def uncertain(self) -> Uncertain | None:
+        """The request that may have reached Auth0 unanswered, if any (trigger and when)."""
+        return self.context.uncertain
 
     def legal_triggers(self) -> tuple[str, ...]:
         """The triggers that have a row out of the current state."""
@@ -171,13 +252,13 @@ class Flow:
         """The states this flow has been through, oldest first, ending with the current one."""
         return [*(h["from"] for h in self.history), self.state]
 
-    # ----------------------------------------------------------- stepping
+    # ------------------------------------------------------ the protocol
 
     def require_legal(self, trigger: str) -> m.Edge:
-        """Raise ``IllegalTransition`` unless the table has a row for ``trigger`` here."""
+        """Raise ``IllegalTransitionError`` unless the table has a row for ``trigger`` here."""
         edge = m.EDGE_INDEX.get((trigger, self.state))
         if edge is None:
-            raise IllegalTransition(self.state, trigger)
+            raise IllegalTransitionError(self.state, trigger)
         return edge
 
     def check(self, trigger: str, now: float) -> m.Edge:
@@ -187,17 +268,55 @@ class Flow:
             model = _Model(self.state, self.context, now, "")
             for name in edge.guards:
                 if not m.GUARDS[name](model):
-                    raise GuardRejected(self.state, trigger, name, _GUARD_HINTS.get(name, ""))
+                    raise GuardRejectedError(self.state, trigger, name, m.GUARD_HINTS[name])
         return edge
+
+    def begin(
+        self, trigger: str, params: Mapping[str, Any], config: Auth0Config, now: float
+    ) -> PreparedStep:
+        """Check ``trigger`` (legal, in time, guards) and build its request.
+
+        Past a deadline the flow is moved to ``expired`` and ``FlowExpiredError``
+        (carrying that step's ``StepResult``) is raised; otherwise nothing changes.
+        """
+        self.require_legal(trigger)  # an illegal step changes nothing, even past a deadline
+        self.ensure_fresh(now)
+        return self.prepare(trigger, params, config, now)
 
     def prepare(
         self, trigger: str, params: Mapping[str, Any], config: Auth0Config, now: float
     ) -> PreparedStep:
-        """Check ``trigger`` and build its request. The flow is not changed."""
+        """Check ``trigger`` and build its request, without the deadline check of ``begin``."""
         self.check(trigger, now)
-        builder = REQUEST_BUILDERS.get(trigger)
-        request = builder(self.context, params, config) if builder else None
-        return PreparedStep(trigger, self.state, self.seq, request, params, now)
+        t = _TRIGGER[trigger]
+        spec = m.TRIGGERS[t]
+        request = build_request(t, self.context, params, config) if spec.call else None
+        return PreparedStep(t, _STATE[self.state], self.seq, request, params, now)
+
+    def finish(
+        self, step: PreparedStep, response: HttpResponse, config: Auth0Config, now: float
+    ) -> StepResult:
+        """Apply Auth0's ``response`` to ``step`` (see the module docstring)."""
+        try:
+            return self.apply(step, response, config, now)
+        except (MalformedResponseError, ServerError) as exc:
+            # A 2xx we cannot read, or a 500/502/504, may still mean Auth0 acted
+            # (a code may have gone out): record the doubt.
+            status = exc.status_code
+            if step.may_act and (200 <= status < 300 or status in MAY_HAVE_ACTED_STATUSES):
+                self.note_uncertain(step.trigger, now, step.params)
+            raise
+
+    def fail(self, step: PreparedStep, *, sent: bool, now: float) -> bool:
+        """The request of ``step`` got no answer; ``sent``: it may have reached Auth0.
+
+        Returns True when the doubt was recorded (the flow's ``uncertain`` is set).
+        """
+        self._check_current(step)
+        if sent and step.may_act:
+            self.note_uncertain(step.trigger, now, step.params)
+            return True
+        return False
 
     def apply(
         self, step: PreparedStep, response: HttpResponse, config: Auth0Config, now: float
@@ -205,57 +324,60 @@ class Flow:
         """Apply Auth0's ``response`` to ``step``. Raises ``RemoteError`` with no change."""
         self._check_current(step)
         try:
-            outcome = parse_response(step.trigger, response, step.params, config)
+            answer = parse_response(step.trigger, response, step.params, config)
         except RemoteError as exc:
             exc.trigger, exc.state = step.trigger, self.state
             raise
-        return self.apply_outcome(step, outcome, now)
+        return self.apply_outcome(step, answer, now)
 
-    def apply_outcome(self, step: PreparedStep, outcome: Outcome, now: float) -> StepResult:
-        """Fire ``step.trigger`` with ``outcome``; the machine's row decides the new state."""
+    def apply_outcome(self, step: PreparedStep, answer: Answer, now: float) -> StepResult:
+        """Fire ``step.trigger`` with ``answer``; the machine's row decides the new state."""
         self._check_current(step)
-        model = _Model(self.state, self.context, step.now, outcome.kind)
+        model = _Model(self.state, self.context, step.now, answer.kind)
         if not m.fire(step.trigger, model):
             raise RemoteError(
-                f"Auth0's answer ({outcome.kind}) to {step.trigger} has no row in state "
+                f"Auth0's answer ({answer.kind}) to {step.trigger} has no row in state "
                 f"{self.state!r}",
-                status_code=outcome.status_code or 0,
-                error=outcome.error,
+                status_code=answer.status_code or 0,
+                error=answer.error,
                 trigger=step.trigger,
                 state=self.state,
             )
-        source, dest = self.state, model.state
+        source, dest = _STATE[self.state], _STATE[model.state]
         previous = self.context
-        context, produced = _update_context(dict(previous), step.trigger, outcome, step.params, now)
+        effect = m.EFFECTS[answer.kind]
+        context, produced = effect(
+            previous.evolve(uncertain=None) if previous.uncertain else previous,
+            m.StepInput(step.trigger, answer.data, step.params, now),
+        )
         if source != dest:
             self.history.append(
                 {
                     "seq": self.seq + 1,
-                    "from": source,
-                    "to": dest,
-                    "trigger": step.trigger,
+                    "from": str(source),
+                    "to": str(dest),
+                    "trigger": str(step.trigger),
                     "at": now,
                     "context": previous,
                 }
             )
             del self.history[:-HISTORY_LIMIT]
         if dest in m.FAILURE_STATES:
-            for key in _DROP_ON_FAILURE:
-                context.pop(key, None)
+            context = context.cleared("failure")
         self.state = dest
         self.context = context
         self.seq += 1
         self.updated_at = now
-        self.expires_at = _deadline(dest, context, now, self.created_at)
+        self.expires_at = m.DEADLINES[dest](context, now, self.created_at)
         result = StepResult(
             self.flow_id,
             step.trigger,
-            outcome.kind,
+            _OUTCOME[answer.kind],
             source,
             dest,
             self.seq,
-            outcome.status_code,
-            outcome.error,
+            answer.status_code,
+            answer.error,
             produced,
         )
         if dest in m.FINAL_STATES:
@@ -264,26 +386,26 @@ class Flow:
             for entry in self.history:
                 entry.pop("context", None)
         if dest in m.FAILURE_STATES and step.trigger not in ("cancel", "expire"):
-            error = _ended(dest, step.trigger, outcome)
+            error = _ended(dest, step.trigger, answer)
             error.result = result
             raise error
         return result
 
     def _check_current(self, step: PreparedStep) -> None:
         if step.seq != self.seq or step.source != self.state:
-            raise IllegalTransition(self.state, step.trigger)
+            raise IllegalTransitionError(self.state, step.trigger)
 
     # ---------------------------------------------------- no-call triggers
 
     def cancel(self, now: float) -> StepResult:
         """Abandon the flow (``cancelled``); no call is made."""
         step = self.prepare("cancel", {}, _NO_CONFIG, now)
-        return self.apply_outcome(step, Outcome("cancelled"), now)
+        return self.apply_outcome(step, Answer("cancelled"), now)
 
     def expire(self, now: float) -> StepResult:
         """Move a live flow past its deadline to ``expired``."""
         step = self.prepare("expire", {}, _NO_CONFIG, now)
-        return self.apply_outcome(step, Outcome("deadline"), now)
+        return self.apply_outcome(step, Answer("deadline"), now)
 
     def ensure_fresh(self, now: float) -> None:
         """Expire the flow and raise ``FlowExpiredError`` if a deadline has passed."""
@@ -307,14 +429,17 @@ class Flow:
         explicit ``resend_code`` may send again (the ``no_unconfirmed_send``
         guard), so a user is never sent two codes silently.
         """
-        self.context = {**self.context, "uncertain": {"trigger": trigger, "at": now}}
+        ctx = self.context.evolve(uncertain=Uncertain(str(trigger), now))
         if trigger in ("start_passwordless", "resend_code") and self.state == m.STARTED:
-            self.context["send_unconfirmed"] = True
             # resend_code from `started` must know where the doubtful code went.
-            for key in ("connection", "phone_number", "email"):
-                if params and key in params:
-                    self.context[key] = params[key]
-        self._audit(now, "uncertain", trigger=trigger)
+            where = {
+                k: params[k]
+                for k in ("connection", "phone_number", "email")
+                if params and k in params
+            }
+            ctx = ctx.evolve(send_unconfirmed=True, **where)
+        self.context = ctx
+        self._audit(now, "uncertain", trigger=str(trigger))
         self.seq += 1
         self.updated_at = now
 
@@ -325,44 +450,44 @@ class Flow:
 
         State and context are restored from the history. What Auth0 already did
         (a code sent, an authenticator half-enrolled) cannot be undone: each
-        such effect is written to the audit trail. The current mfa_token is kept
-        when the target state still needs one. No rollback out of a final state.
+        such effect is written to the audit trail, and ``_machine.rollback_context``
+        keeps what still holds (the current mfa_token, a spent code).
+        No rollback out of a final state.
         """
         if self.state in m.FINAL_STATES:
-            raise IllegalTransition(self.state, "rollback")
+            raise IllegalTransitionError(self.state, "rollback")
         if not self.history:
-            raise GuardRejected(self.state, "rollback", "has_history", "nothing to roll back")
+            raise GuardRejectedError(self.state, "rollback", "has_history", "nothing to roll back")
         if to is not None and to not in m.STATES:
-            raise InvalidInputError("to", f"unknown state {to!r}")
+            raise InvalidInputError("to", "unknown state")
         index = len(self.history) - 1
         if to is not None:
             while index >= 0 and self.history[index]["from"] != to:
                 index -= 1
             if index < 0:
-                raise GuardRejected(
+                raise GuardRejectedError(
                     self.state, "rollback", "state_in_history", f"{to!r} is not in this flow's past"
                 )
         undone = self.history[index:]
         target = undone[0]
         source = self.state
-        context = dict(target["context"])
-        if target["from"] in (m.MFA_REQUIRED, *m.PENDING_STATES):
-            for key in ("mfa_token", "mfa_token_kind", "mfa_token_expires_at"):
-                if key in self.context:
-                    context[key] = self.context[key]
-        if target["from"] == m.CODE_SENT and any(h["trigger"] == "verify_otp" for h in undone):
-            context["code_attempts"] = 3  # the code was consumed; only a resend helps
+        context = m.rollback_context(
+            target["from"],
+            tuple(h["trigger"] for h in undone),
+            self.context,
+            target["context"],
+        )
         not_undone = [
             {"trigger": h["trigger"], "effect": m.TRIGGERS[h["trigger"]].remote_effect}
             for h in undone
             if not m.TRIGGERS[h["trigger"]].remote_undoable
         ]
         del self.history[index:]
-        self.state = target["from"]
+        self.state = _STATE[target["from"]]
         self.context = context
         self.seq += 1
         self.updated_at = now
-        self.expires_at = _deadline(self.state, context, now, self.created_at)
+        self.expires_at = m.DEADLINES[self.state](context, now, self.created_at)
         self._audit(now, "rollback", source=source, to=self.state, not_undone=not_undone)
         return StepResult(
             self.flow_id,
@@ -388,9 +513,9 @@ class Flow:
             "machine_hash": m.MACHINE_HASH,
             "flow_id": self.flow_id,
             "seq": self.seq,
-            "state": self.state,
-            "context": dict(self.context),
-            "history": [dict(h) for h in self.history],
+            "state": str(self.state),
+            "context": self.context.to_json(),
+            "history": [_history_json(h) for h in self.history],
             "audit": list(self.audit),
             "created_at": self.created_at,
             "updated_at": self.updated_at,
@@ -402,10 +527,10 @@ class Flow:
         """Rebuild a flow from a checked envelope. Never re-runs a step."""
         return cls(
             flow_id=env["flow_id"],
-            state=env["state"],
+            state=_STATE.get(env["state"], env["state"]),
             seq=env["seq"],
-            context=dict(env["context"]),
-            history=[dict(h) for h in env["history"]],
+            context=Context.from_json(env["context"]),
+            history=[_history_entry(h) for h in env["history"]],
             audit=list(env.get("audit", [])),
             created_at=env["created_at"],
             updated_at=env["updated_at"],
@@ -413,177 +538,38 @@ class Flow:
         )
 
 
+def _history_json(entry: Mapping[str, Any]) -> dict[str, Any]:
+    out = dict(entry)
+    if isinstance(out.get("context"), Context):
+        out["context"] = out["context"].to_json()
+    return out
+
+
+def _history_entry(entry: Mapping[str, Any]) -> dict[str, Any]:
+    out = dict(entry)
+    if "context" in out:
+        out["context"] = Context.from_json(out["context"])
+    return out
+
+
 _NO_CONFIG: Any = None
 
-_GUARD_HINTS = {
-    "no_unconfirmed_send": "an earlier start may have reached Auth0; call resend_code",
-    "send_unconfirmed": "no start is in doubt; call start_passwordless",
-    "code_attempts_left": "three wrong codes spent this code; call resend_code",
-    "has_mfa_credential": "no mfa_token is held",
-    "has_mfa_token": "this needs an mfa_token, not an MFA-audience access token",
-    "binding_code_expected": "the pending factor expects no typed code",
-    "otp_expected": "the pending factor is not a TOTP authenticator",
-    "push_expected": "the pending factor is not a push",
-    "poll_due": "polled before the poll interval elapsed; wait and poll again",
-}
 
-
-def _ended(state: str, trigger: str, outcome: Outcome) -> FlowEndedError:
+def _ended(state: str, trigger: str, answer: Answer) -> FlowEndedError:
     cls: type[FlowEndedError] = {
         m.EXPIRED: FlowExpiredError,
         m.REJECTED: FlowRejectedError,
         m.LOCKED: FlowLockedError,
     }.get(state, FlowEndedError)
-    desc = outcome.data.get("description")
-    text = f"Auth0's answer to {trigger} ended the flow in {state!r}"
-    if outcome.error:
-        text += f" ({outcome.error})"
+    desc = answer.data.get("description")
+    text = f"Auth0's answer to {trigger} ended the flow in {str(state)!r}"
+    if answer.error:
+        text += f" ({answer.error})"
     return cls(
         text,
-        status_code=outcome.status_code or 0,
-        error=outcome.error,
+        status_code=answer.status_code or 0,
+        error=answer.error,
         error_description=desc if isinstance(desc, str) else None,
         trigger=trigger,
         state=state,
     )
-
-
-def _deadline(state: str, ctx: Mapping[str, Any], now: float, created_at: float) -> float | None:
-    """The tightest of Auth0's deadlines that apply in ``state``."""
-    if state == m.STARTED:
-        return created_at + IDLE_FLOW_TTL
-    if state == m.CODE_SENT:
-        return float(ctx["code_expires_at"])
-    if state == m.MFA_REQUIRED:
-        return float(ctx["mfa_token_expires_at"])
-    if state in m.PENDING_STATES:
-        limits = [float(ctx["mfa_token_expires_at"])]
-        if ctx.get("mfa_code_expires_at") is not None:
-            limits.append(float(ctx["mfa_code_expires_at"]))
-        return min(limits)
-    return now + IDLE_FLOW_TTL  # final states are kept a while for `show`, then swept
-
-
-def _update_context(
-    ctx: dict[str, Any], trigger: str, outcome: Outcome, params: Mapping[str, Any], now: float
-) -> tuple[dict[str, Any], dict[str, Any]]:
-    """The context after ``outcome``, and what the step produced for the caller."""
-    kind = outcome.kind
-    data = outcome.data
-    produced: dict[str, Any] = {}
-    ctx.pop("uncertain", None)
-    if kind == "code_sent":
-        for key in ("connection", "phone_number", "email"):
-            if key in params:
-                ctx[key] = params[key]
-        ctx.update(
-            send_unconfirmed=False,
-            code_attempts=0,
-            code_sent_at=now,
-            code_expires_at=now + PASSWORDLESS_CODE_TTL,
-            sends=int(ctx.get("sends", 0)) + 1,
-        )
-    elif kind == "wrong_code":
-        key = "code_attempts" if trigger == "verify_otp" else "mfa_attempts"
-        ctx[key] = int(ctx.get(key, 0)) + 1
-        produced["attempts"] = ctx[key]
-    elif kind == "wrong_credentials":
-        ctx["password_attempts"] = int(ctx.get("password_attempts", 0)) + 1
-    elif kind in ("mfa_required", "mfa_access_token"):
-        _first_factor_done(ctx, trigger, params)
-        for key in _PENDING_KEYS:
-            ctx.pop(key, None)
-        if kind == "mfa_required":
-            ctx.update(
-                mfa_token=data["mfa_token"],
-                mfa_token_kind="mfa_token",
-                mfa_token_expires_at=now + MFA_TOKEN_TTL,
-                mfa_requested=True,
-            )
-            if m.TRIGGERS[trigger].factor == "second":
-                ctx["chained_mfa"] = int(ctx.get("chained_mfa", 0)) + 1
-            if data.get("mfa_requirements"):
-                ctx["mfa_requirements"] = data["mfa_requirements"]
-                produced["mfa_requirements"] = data["mfa_requirements"]
-        else:
-            tokens = data["tokens"]
-            ttl = min(float(tokens.get("expires_in") or MFA_TOKEN_TTL), MFA_TOKEN_TTL)
-            ctx.update(
-                mfa_token=tokens["access_token"],
-                mfa_token_kind="access_token",
-                mfa_token_expires_at=now + ttl,
-            )
-    elif kind == "tokens":
-        tokens = dict(data["tokens"])
-        if m.TRIGGERS[trigger].factor == "first":
-            _first_factor_done(ctx, trigger, params)
-        else:
-            ctx["second_factor"] = trigger
-        if "recovery_code" in tokens:
-            produced["recovery_code"] = tokens.pop("recovery_code")
-        for key in (*_PENDING_KEYS, "mfa_token", "mfa_token_kind", "mfa_token_expires_at"):
-            ctx.pop(key, None)
-        ctx["tokens"] = tokens
-        produced["tokens"] = dict(tokens)
-    elif kind == "authenticators":
-        produced["authenticators"] = data["authenticators"]
-    elif kind == "enrolled":
-        for key in _PENDING_KEYS:
-            ctx.pop(key, None)
-        ctx.update(factor=data["factor"], authenticator_type=data["authenticator_type"])
-        if data["authenticator_type"] == "oob":
-            ctx.update(
-                oob_code=data["oob_code"],
-                oob_channel=data.get("oob_channel"),
-                binding_method=data.get("binding_method"),
-                mfa_code_expires_at=now + MFA_CODE_TTL,
-            )
-            if data["factor"] == "push":
-                ctx.update(poll_interval=PUSH_POLL_INTERVAL, next_poll_at=now + PUSH_POLL_INTERVAL)
-                produced["retry_after"] = PUSH_POLL_INTERVAL
-        for key in ("totp_secret", "barcode_uri", "recovery_codes"):
-            if key in data:
-                produced["secret" if key == "totp_secret" else key] = data[key]
-        produced["factor"] = data["factor"]
-    elif kind == "already_enrolled":
-        ctx["enrolled"] = True
-        produced["hint"] = "the user already has an active authenticator: challenge it"
-    elif kind == "challenged":
-        for key in _PENDING_KEYS:
-            ctx.pop(key, None)
-        ctx.update(factor=data["factor"], challenge_type=data["challenge_type"])
-        if params.get("authenticator_id"):
-            ctx["authenticator_id"] = params["authenticator_id"]
-        if data["challenge_type"] == "oob":
-            ctx.update(
-                oob_code=data["oob_code"],
-                binding_method=data.get("binding_method"),
-                mfa_code_expires_at=now + MFA_CODE_TTL,
-            )
-            if data["factor"] == "push":
-                ctx.update(poll_interval=PUSH_POLL_INTERVAL, next_poll_at=now + PUSH_POLL_INTERVAL)
-                produced["retry_after"] = PUSH_POLL_INTERVAL
-        produced["factor"] = data["factor"]
-    elif kind == "must_enroll":
-        ctx["must_enroll"] = True
-        produced["hint"] = "the user has no usable authenticator: enroll one"
-    elif kind in ("pending", "slow_down"):
-        interval = float(ctx.get("poll_interval", PUSH_POLL_INTERVAL))
-        if kind == "slow_down":
-            interval = min(interval + SLOW_DOWN_STEP, MAX_POLL_INTERVAL)
-        ctx.update(
-            poll_interval=interval, next_poll_at=now + interval, polls=int(ctx.get("polls", 0)) + 1
-        )
-        produced.update(pending=True, retry_after=interval)
-    return ctx, produced
-
-
-def _first_factor_done(ctx: dict[str, Any], trigger: str, params: Mapping[str, Any]) -> None:
-    if m.TRIGGERS[trigger].factor != "first":
-        return
-    ctx["first_factor"] = trigger
-    for key in ("code_attempts", "code_sent_at", "code_expires_at", "send_unconfirmed"):
-        ctx.pop(key, None)
-    if trigger == "login_password":
-        ctx["username"] = params["username"]
-        ctx["realm"] = params["realm"]

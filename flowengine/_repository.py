@@ -10,9 +10,9 @@ advances a login::
 The claim (a lease, 120 s by default: keep it well above the longest Auth0
 call, timeouts and retries included) is taken *before* the Auth0 request is
 sent, so of two resumers of the same flow at the same sequence number (two
-tabs, a double submit, two servers) exactly one sends anything; the other gets ``StaleSnapshot`` or
-``FlowBusyError``. When the step fails without changing the flow, the claim is
-released and nothing is written. A step whose answer ended the flow (rejected,
+tabs, a double submit, two servers) exactly one sends anything; the other gets
+``StaleSnapshotError`` or ``FlowBusyError``. When the step fails without
+changing the flow, the claim is released and nothing is written. A step whose answer ended the flow (rejected,
 locked, expired) is saved before its error propagates.
 """
 
@@ -28,7 +28,7 @@ from flowengine._errors import (
     FlowExpiredError,
     SnapshotExpiredError,
     SnapshotTamperedError,
-    StaleSnapshot,
+    StaleSnapshotError,
 )
 from flowengine._flow import Flow
 from flowengine._machine import MACHINE_HASH, MACHINE_NAME
@@ -120,7 +120,7 @@ class FlowRepository:
         """Load, claim and yield the flow; save it on exit if it advanced.
 
         ``expected_seq`` is the revision the caller last saw (a web form can
-        carry it): if the stored flow has moved on, ``StaleSnapshot`` is raised
+        carry it): if the stored flow has moved on, ``StaleSnapshotError`` is raised
         and nothing is sent. A live flow past its deadline is moved to
         ``expired``, saved, and ``FlowExpiredError`` is raised before the body
         runs (no request is sent).
@@ -136,7 +136,7 @@ class FlowRepository:
     def _begin(self, flow_id: str, expected_seq: int | None) -> tuple[Flow, tuple[str, int]]:
         record = self.store.load(flow_id)
         if expected_seq is not None and record.seq != expected_seq:
-            raise StaleSnapshot(flow_id, expected_seq, record.seq)
+            raise StaleSnapshotError(flow_id, expected_seq, record.seq)
         flow = self._open(record)
         token = uuid.uuid4().hex
         self.store.claim(flow_id, record.seq, token, now=self._clock(), lease=self._lease)

@@ -101,6 +101,8 @@ from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
+import hmac
 import json
 import math
 import os
@@ -111,6 +113,7 @@ from typing import Any, Final, NoReturn, TypeGuard
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
+from flowengine._context import SECRET_FIELDS as CONTEXT_SECRET_FIELDS
 from flowengine._errors import (
     ConfigurationError,
     SnapshotError,
@@ -150,24 +153,9 @@ _TAG_SIZE: Final = 16
 #: Nesting depth allowed inside context, history and audit values.
 _MAX_DEPTH: Final = 64
 
-#: Top-level keys of ``context`` / ``history[i]["context"]`` that never appear in clear text.
-SECRET_FIELDS: Final[frozenset[str]] = frozenset(
-    {
-        "mfa_token",
-        "oob_code",
-        "tokens",
-        "recovery_code",
-        "recovery_codes",
-        "totp_secret",
-        "barcode_uri",
-        "phone_number",
-        "email",
-        "username",
-        "enroll_phone_number",
-        "enroll_email",
-        "password",
-    }
-)
+#: Top-level keys of ``context`` / ``history[i]["context"]`` that never appear in clear text:
+#: the fields ``flowengine._context.Context`` declares secret (derived, never listed by hand).
+SECRET_FIELDS: Final[frozenset[str]] = CONTEXT_SECRET_FIELDS
 
 Migration = Callable[[dict[str, Any]], dict[str, Any]]
 #: ``N -> function`` upgrading a plain schema-N envelope to schema N+1.
@@ -322,6 +310,10 @@ class Keyring:
 
     def __contains__(self, kid: object) -> bool:
         return kid in self._aeads
+
+    def subkey(self, kid: str, purpose: bytes) -> bytes:
+        """A 32-byte key for ``purpose`` derived from key ``kid`` (HMAC-SHA-256; never the key)."""
+        return hmac.new(self._keys[kid], purpose, hashlib.sha256).digest()
 
     def __len__(self) -> int:
         return len(self._keys)

@@ -12,7 +12,7 @@ from typing import Any
 
 import httpx
 
-from flowengine import _steps
+from flowengine import _wire
 from flowengine._api import (
     NO_RETRY,
     FlowSteps,
@@ -28,12 +28,11 @@ from flowengine._config import Auth0Config, authenticator_id, non_empty
 from flowengine._errors import (
     FlowEndedError,
     FlowExpiredError,
-    MalformedResponseError,
-    ServerError,
+    RemoteError,
     TransportError,
 )
 from flowengine._flow import Flow, StepResult
-from flowengine._steps import HttpRequest, HttpResponse
+from flowengine._wire import HttpRequest, HttpResponse
 
 DEFAULT_TIMEOUT = httpx.Timeout(10.0, connect=5.0)
 # Failures that happen before any byte of the request left: safe to retry.
@@ -92,41 +91,33 @@ class FlowClient(FlowSteps[StepResult]):
 
     # ---------------------------------------------------------------- core
 
-    def _run(self, flow: Flow, trigger: str, params: Mapping[str, Any]) -> StepResult:
-        flow.require_legal(trigger)  # an illegal step changes nothing, even past a deadline
+    def run_step(self, flow: Flow, trigger: str, params: Mapping[str, Any]) -> StepResult:
         try:
-            flow.ensure_fresh(self._clock())
+            step = flow.begin(trigger, params, self.config, self._clock())
         except FlowExpiredError as exc:
             if isinstance(exc.result, StepResult):
                 log_transition(exc.result)
             raise
-        step = flow.prepare(trigger, params, self.config, self._clock())
         assert step.request is not None
         started = now_monotonic()
-        may_act = step.request.method != "GET"
         try:
             response = self._send(flow.flow_id, trigger, step.request)
         except TransportError as exc:
-            if exc.ambiguous:
-                flow.note_uncertain(trigger, self._clock(), step.params)
+            if flow.fail(step, sent=exc.ambiguous, now=self._clock()):
                 log_uncertain(flow.flow_id, trigger, type(exc).__name__)
             raise
         except BaseException:
             # Cancelled or interrupted once the request may be out: record the doubt.
-            if may_act:
-                flow.note_uncertain(trigger, self._clock(), step.params)
+            flow.fail(step, sent=True, now=self._clock())
             raise
         try:
-            result = flow.apply(step, response, self.config, self._clock())
+            result = flow.finish(step, response, self.config, self._clock())
         except FlowEndedError as exc:
             if isinstance(exc.result, StepResult):
                 log_transition(exc.result, now_monotonic() - started)
             raise
-        except (MalformedResponseError, ServerError) as exc:
-            # A 2xx we cannot read, or a 500/502/504, may still mean Auth0 acted
-            # (a code may have gone out): record the doubt.
-            if may_act and (200 <= exc.status_code < 300 or exc.status_code in (500, 502, 504)):
-                flow.note_uncertain(trigger, self._clock(), step.params)
+        except RemoteError as exc:
+            if flow.seq != step.seq:  # the answer left Auth0's action in doubt
                 log_uncertain(flow.flow_id, trigger, type(exc).__name__)
             raise
         log_transition(result, now_monotonic() - started)
@@ -176,11 +167,11 @@ class FlowClient(FlowSteps[StepResult]):
         """Poll the push once; with ``wait``, first sleep out the rest of the interval."""
         flow.require_legal("poll_push")  # refuse before waiting, not after
         if wait:
-            due = float(flow.context.get("next_poll_at") or 0.0)
+            due = float(flow.context.next_poll_at or 0.0)
             delay = due - self._clock()
             if delay > 0:
                 self._sleep(delay)
-        return self._run(flow, "poll_push", {})
+        return self.run_step(flow, "poll_push", {})
 
     def wait_for_push(self, flow: Flow, *, timeout: float = 300.0) -> StepResult:
         """Poll until the push is approved or rejected, or ``timeout`` seconds pass."""
@@ -207,27 +198,27 @@ class FlowClient(FlowSteps[StepResult]):
     def _account_call(self, what: str, req: HttpRequest) -> HttpResponse:
         resp = self._send("-", what, req)
         if resp.status_code >= 300:
-            err = _steps.parse_error(resp)
-            raise _steps.remote_error(resp, err, what=what)
+            err = _wire.parse_error(resp)
+            raise _wire.remote_error(resp, err, what=what)
         return resp
 
     def list_authenticators_with_token(self, access_token: str) -> list[dict[str, Any]]:
         """List authenticators with an MFA-audience access token (``read:authenticators``)."""
-        req = _steps.list_request(non_empty(access_token, "access_token", max_len=8192))
+        req = _wire.list_request(non_empty(access_token, "access_token", max_len=8192))
         resp = self._account_call("list_authenticators", req)
-        return _steps.parse_authenticators(_steps.decode_json(resp, what="list"), resp)
+        return _wire.parse_authenticators(_wire.decode_json(resp, what="list"), resp)
 
     def delete_authenticator(self, access_token: str, authenticator: str) -> None:
         """``DELETE /mfa/authenticators/{id}``; needs ``remove:authenticators``."""
-        req = _steps.delete_request(
+        req = _wire.delete_request(
             non_empty(access_token, "access_token", max_len=8192), authenticator_id(authenticator)
         )
         self._account_call("delete_authenticator", req)
 
     def refresh(self, refresh_token: str, *, scope: str | None = None) -> dict[str, Any]:
         """The refresh_token grant; returns the new token response fields."""
-        req = _steps.refresh_request(
+        req = _wire.refresh_request(
             self.config, non_empty(refresh_token, "refresh_token", max_len=8192), scope
         )
         resp = self._account_call("refresh", req)
-        return _steps.parse_tokens(_steps.decode_object(resp, what="refresh"), resp, "refresh")
+        return _wire.parse_tokens(_wire.decode_object(resp, what="refresh"), resp, "refresh")

@@ -167,10 +167,10 @@ def machine_rows(machine: Machine = m.MACHINE) -> tuple[Row, ...]:
     return tuple(rows)
 
 
-def _trigger(name: str) -> m.Trigger:
+def _trigger(name: str) -> m.TriggerSpec:
     """The declared trigger, or a call-less stand-in for a name the table does not declare."""
     found = m.TRIGGERS.get(name)
-    return found if found is not None else m.Trigger(name, None, "undeclared trigger")
+    return found if found is not None else m.TriggerSpec(name, None, "undeclared trigger")
 
 
 def call_label(call: m.Auth0Call | None) -> str:
@@ -1370,7 +1370,7 @@ def _markdown(rep: ReviewReport) -> str:
         "",
         f"{len(m.STATES)} states \u00d7 {len(triggers)} triggers = "
         f"{len(m.STATES) * len(triggers)} pairs: {len(m.STATES) * len(triggers) - illegal} legal "
-        f"(✓), {illegal} illegal (·). An illegal pair raises `IllegalTransition` before any "
+        f"(✓), {illegal} illegal (·). An illegal pair raises `IllegalTransitionError` before any "
         "request is built, and the machine itself refuses it (`MachineError`).",
         "",
         "| State | " + " | ".join(triggers) + " |",

@@ -173,8 +173,15 @@ def lines() -> list[str]:
         )
     else:
         out.append("secret occurrences found: not run in this session")
-    known = {"step_orders", "negative_paths", "faults", "retries", "store_rows", "inputs",
-             "secrets"}
+    known = {
+        "step_orders",
+        "negative_paths",
+        "faults",
+        "retries",
+        "store_rows",
+        "inputs",
+        "secrets",
+    }
     for name in sorted(set(_FIGURES) - known):
         figures_text = ", ".join(f"{k} {v}" for k, v in sorted(_FIGURES[name].items()))
         out.append(f"{name}: {figures_text}")

@@ -18,6 +18,7 @@ from collections.abc import Callable
 from typing import Any
 
 from flowengine import _machine as m
+from flowengine._context import SHOWN_FIELDS
 from flowengine._errors import FlowEngineError, InvalidInputError
 from flowengine._flow import Flow, StepResult
 from flowengine._sync import FlowClient
@@ -27,34 +28,9 @@ from flowengine.cli._settings import CONFIG_HELP, add_config_options, auth0_conf
 
 FACTOR_TYPES = ("sms", "voice", "email", "otp", "push")
 
-#: Context facts ``flow show`` prints: progress counters and kinds, never a secret.
-SHOW_CONTEXT_FIELDS = (
-    "connection",
-    "first_factor",
-    "second_factor",
-    "factor",
-    "authenticator_type",
-    "oob_channel",
-    "binding_method",
-    "challenge_type",
-    "authenticator_id",
-    "code_attempts",
-    "mfa_attempts",
-    "password_attempts",
-    "sends",
-    "polls",
-    "poll_interval",
-    "next_poll_at",
-    "code_expires_at",
-    "mfa_token_expires_at",
-    "mfa_code_expires_at",
-    "mfa_token_kind",
-    "must_enroll",
-    "enrolled",
-    "chained_mfa",
-    "send_unconfirmed",
-    "uncertain",
-)
+#: Context facts ``flow show`` prints: progress counters and kinds, never a secret
+#: (declared on the context's fields: ``flowengine._context``).
+SHOW_CONTEXT_FIELDS = SHOWN_FIELDS
 
 FLOW_EPILOG = f"""\
 examples (one process per step; each prints one JSON object):

@@ -20,7 +20,7 @@ from flowengine import _machine as m
 from flowengine._errors import (
     FlowEndedError,
     FlowEngineError,
-    GuardRejected,
+    GuardRejectedError,
     InvalidInputError,
     RemoteError,
     TransportError,
@@ -159,7 +159,7 @@ class Session:
                 result = action(flow)
         except FlowEndedError:
             raise
-        except (InvalidInputError, GuardRejected, RemoteError, TransportError) as exc:
+        except (InvalidInputError, GuardRejectedError, RemoteError, TransportError) as exc:
             err = error_object(exc)
             self.say(self.s(f"  {err['message']}", "red"))
             return None
@@ -177,7 +177,7 @@ class Session:
         try:
             with self.repo.step(self.flow_id) as flow:
                 result = self.client.rollback(flow)
-        except GuardRejected:
+        except GuardRejectedError:
             self.say("  Nothing to go back to.")
             return
         self.listed = None

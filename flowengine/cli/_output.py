@@ -20,14 +20,14 @@ from flowengine._errors import (
     FlowEndedError,
     FlowEngineError,
     FlowNotFoundError,
-    GuardRejected,
-    IllegalTransition,
+    GuardRejectedError,
+    IllegalTransitionError,
     InvalidInputError,
     RateLimitedError,
     RemoteError,
     ServerError,
     SnapshotError,
-    StaleSnapshot,
+    StaleSnapshotError,
     StoreError,
     TransportError,
 )
@@ -47,7 +47,7 @@ exit codes:
   0    the step was applied (a pending push is a success: "pending": true)
   1    an unexpected internal error (run with -v for details)
   2    usage or local error: bad option or input, unknown flow id, a step out of
-       order (IllegalTransition), a guard said no (GuardRejected), configuration
+       order (IllegalTransitionError), a guard said no (GuardRejectedError), configuration
   3    the stored flow cannot be trusted or used: a tampered or unreadable
        snapshot (SnapshotError), another process advanced or holds it
   4    Auth0 said no: a wrong code or password (the attempt is counted), a
@@ -127,13 +127,13 @@ def error_object(exc: BaseException) -> dict[str, Any]:
     if isinstance(exc, TransportError):
         err["trigger"] = exc.trigger
         err["ambiguous"] = exc.ambiguous
-    if isinstance(exc, IllegalTransition | GuardRejected):
+    if isinstance(exc, IllegalTransitionError | GuardRejectedError):
         err["trigger"] = exc.trigger
-    if isinstance(exc, GuardRejected):
+    if isinstance(exc, GuardRejectedError):
         err["guard"] = exc.guard
     if isinstance(exc, InvalidInputError):
         err["field"] = exc.field
-    if isinstance(exc, StaleSnapshot):
+    if isinstance(exc, StaleSnapshotError):
         err["expected_seq"] = exc.expected_seq
         err["actual_seq"] = exc.actual_seq
     return err

@@ -10,7 +10,7 @@ Concurrency protocol
 A worker that wants to advance a flow from sequence number ``seq``:
 
 1. ``claim(flow_id, seq, token, now=now)`` reserves the step for ``lease``
-   seconds.  The claim is refused with :class:`StaleSnapshot` when the stored
+   seconds.  The claim is refused with :class:`StaleSnapshotError` when the stored
    flow is no longer at ``seq`` (someone advanced it, or the caller replays an
    old snapshot) and with :class:`FlowBusyError` when another token holds an
    unexpired claim.  Re-claiming with the same token renews the lease.
@@ -104,7 +104,7 @@ class FlowStore(Protocol):
     ) -> None:
         """Reserve the step from ``seq`` for ``token`` until ``now + lease``.
 
-        Raises :class:`StaleSnapshot` if the stored seq differs,
+        Raises :class:`StaleSnapshotError` if the stored seq differs,
         :class:`FlowBusyError` if another token holds an unexpired claim and
         :class:`FlowNotFoundError` if the flow is missing.
         """
@@ -113,7 +113,7 @@ class FlowStore(Protocol):
     def save(self, record: StoredFlow, *, expected_seq: int, token: str | None) -> None:
         """Compare-and-swap ``record`` in place of the flow at ``expected_seq``; drop the claim.
 
-        Raises :class:`StaleSnapshot` if the stored seq is not ``expected_seq``,
+        Raises :class:`StaleSnapshotError` if the stored seq is not ``expected_seq``,
         :class:`StoreError` if ``record.seq != expected_seq + 1``,
         :class:`FlowBusyError` if another token holds an unexpired claim (judged
         at ``record.updated_at``) and :class:`FlowNotFoundError` if it is missing.

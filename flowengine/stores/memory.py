@@ -7,7 +7,7 @@ import threading
 
 import attrs
 
-from flowengine._errors import FlowBusyError, FlowNotFoundError, StaleSnapshot, StoreError
+from flowengine._errors import FlowBusyError, FlowNotFoundError, StaleSnapshotError, StoreError
 from flowengine.stores._base import (
     DEFAULT_LEASE,
     StoreBase,
@@ -93,7 +93,7 @@ class MemoryStore(StoreBase):
             self._check_open()
             entry = self._get(flow_id)
             if entry.record.seq != seq:
-                raise StaleSnapshot(flow_id, seq, entry.record.seq)
+                raise StaleSnapshotError(flow_id, seq, entry.record.seq)
             if entry.busy_for(token, now):
                 raise FlowBusyError(flow_id, seq)
             entry.claim_token = token
@@ -106,7 +106,7 @@ class MemoryStore(StoreBase):
             self._check_open()
             entry = self._get(record.flow_id)
             if entry.record.seq != expected_seq:
-                raise StaleSnapshot(record.flow_id, expected_seq, entry.record.seq)
+                raise StaleSnapshotError(record.flow_id, expected_seq, entry.record.seq)
             if entry.busy_for(token, record.updated_at):
                 raise FlowBusyError(record.flow_id, expected_seq)
             self._flows[record.flow_id] = _Entry(record)

@@ -44,7 +44,7 @@ from flowengine._errors import (
     ConfigurationError,
     FlowBusyError,
     FlowNotFoundError,
-    StaleSnapshot,
+    StaleSnapshotError,
     StoreError,
 )
 from flowengine.stores._base import (
@@ -308,7 +308,7 @@ class RedisStore(StoreBase):
         if code == _NOT_FOUND:
             raise FlowNotFoundError(flow_id)
         if code == _STALE:
-            raise StaleSnapshot(flow_id, seq, actual)
+            raise StaleSnapshotError(flow_id, seq, actual)
         if code == _BUSY:
             raise FlowBusyError(flow_id, seq)
         raise StoreError(f"unexpected reply {code} from the Redis flow store")

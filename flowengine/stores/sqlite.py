@@ -32,7 +32,7 @@ import threading
 import time
 from collections.abc import Iterator
 
-from flowengine._errors import FlowBusyError, FlowNotFoundError, StaleSnapshot, StoreError
+from flowengine._errors import FlowBusyError, FlowNotFoundError, StaleSnapshotError, StoreError
 from flowengine.stores._base import (
     DEFAULT_LEASE,
     StoreBase,
@@ -304,13 +304,13 @@ class SQLiteStore(StoreBase):
     @staticmethod
     def _why_not(
         conn: sqlite3.Connection, flow_id: str, seq: int
-    ) -> FlowNotFoundError | StaleSnapshot | FlowBusyError:
+    ) -> FlowNotFoundError | StaleSnapshotError | FlowBusyError:
         """After a CAS changed no row, say why (same transaction, so the answer is exact)."""
         row = conn.execute("SELECT seq FROM flows WHERE flow_id = ?", (flow_id,)).fetchone()
         if row is None:
             return FlowNotFoundError(flow_id)
         if row[0] != seq:
-            return StaleSnapshot(flow_id, seq, row[0])
+            return StaleSnapshotError(flow_id, seq, row[0])
         return FlowBusyError(flow_id, seq)
 
     def claim(

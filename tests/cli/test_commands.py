@@ -98,7 +98,7 @@ def test_demo_runs_green(tmp_path: Path) -> None:
     assert "resumed flow fl_" in out and "from sqlite:///" in out
     assert "enrollment_pending → mfa_required" in out  # the rollback
     assert "could not be undone" in out
-    assert "IllegalTransition" in out
+    assert "IllegalTransitionError" in out
     assert "403 mfa_required" in out and "400 authorization_pending" in out
     assert "stateDiagram-v2" in out
     assert "\x1b[" not in out  # not a terminal: no colour

@@ -63,7 +63,7 @@ def test_step_out_of_order_changes_nothing(cli: Cli, emu: Auth0Emulator) -> None
     requests = len(emu.requests)
     out = cli.step("confirm", fid, "--code", "123456", expect=2)
     assert out["state"] == "code_sent"
-    assert out["error"]["type"] == "IllegalTransition"
+    assert out["error"]["type"] == "IllegalTransitionError"
     assert out["error"]["trigger"] == "confirm_oob"
     assert len(emu.requests) == requests
     after = cli.step("show", fid)

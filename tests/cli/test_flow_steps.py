@@ -134,7 +134,7 @@ def test_rollback_resend_and_not_undone(cli: Cli, emu: Auth0Emulator) -> None:
     assert back["state"] == "code_sent"
     refused = cli.step("verify", fid, "--code", emu.last_code(PHONE), expect=2)
     assert refused["error"] | {"message": ""} == {
-        "type": "GuardRejected",
+        "type": "GuardRejectedError",
         "message": "",
         "trigger": "verify_otp",
         "guard": "code_attempts_left",
@@ -152,6 +152,6 @@ def test_cancel_ends_the_flow(cli: Cli) -> None:
     fid = cli.step("start", "--connection", "sms", "--phone-number", PHONE)["flow_id"]
     assert cli.step("cancel", fid)["state"] == "cancelled"
     refused = cli.step("resend", fid, expect=2)
-    assert (refused["state"], refused["error"]["type"]) == ("cancelled", "IllegalTransition")
+    assert (refused["state"], refused["error"]["type"]) == ("cancelled", "IllegalTransitionError")
     shown = cli.step("show", fid)
     assert (shown["state"], shown["final"], shown["next"]) == ("cancelled", True, [])

@@ -46,7 +46,7 @@ def test_push_pending_then_approved_and_a_rejected_push(cli: Cli, emu: Auth0Emul
         first, second = polls.result(timeout=60)
         refused = ended.result(timeout=60)
 
-    assert not_push["error"]["type"] == "GuardRejected"
+    assert not_push["error"]["type"] == "GuardRejectedError"
     assert not_push["error"]["guard"] == "push_expected"
 
     assert (first["state"], first["pending"]) == ("enrollment_pending", True)

@@ -12,7 +12,7 @@ from flowengine._errors import (
     FlowBusyError,
     FlowNotFoundError,
     FlowRejectedError,
-    IllegalTransition,
+    IllegalTransitionError,
     RateLimitedError,
     SnapshotTamperedError,
     TransportError,
@@ -115,7 +115,7 @@ def test_result_object_copies_only_the_allowed_fields() -> None:
 @pytest.mark.parametrize(
     ("exc", "code"),
     [
-        (IllegalTransition("code_sent", "enroll"), 2),
+        (IllegalTransitionError("code_sent", "enroll"), 2),
         (FlowNotFoundError("fl_x"), 2),
         (SnapshotTamperedError("changed"), 3),
         (FlowBusyError("fl_x", 3), 3),

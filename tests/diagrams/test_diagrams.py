@@ -18,7 +18,7 @@ from flowengine import _machine as m
 from flowengine import diagram
 from flowengine._config import Auth0Config
 from flowengine._flow import Flow
-from flowengine._steps import Outcome
+from flowengine._wire import Answer as Outcome
 
 from .parse import dot_arrows, dot_nodes, mermaid_arrows, mermaid_markers
 
@@ -370,7 +370,7 @@ def test_no_secret_value_reaches_a_diagram(fmt: diagram.Format) -> None:
     text = diagram.flow_diagram(
         flow.path(), flow.state, fmt, steps=diagram.history_steps(flow.history)
     ).decode()
-    blob = json.dumps([flow.context, flow.history])
+    blob = json.dumps(flow.to_envelope())
     for value in SECRET_VALUES:
         assert value in blob  # the flow does hold it ...
         assert value not in text  # ... and the diagram never shows it

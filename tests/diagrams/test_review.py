@@ -18,7 +18,7 @@ from flowengine._config import Auth0Config
 from flowengine._errors import FlowEndedError
 from flowengine._flow import Flow
 from flowengine._snapshot import SECRET_FIELDS
-from flowengine._steps import Outcome
+from flowengine._wire import Answer as Outcome
 from tests.unit.flowstates import OUTCOME_DATA, PARAMS, context_for, factor_for, flow_in
 
 REPORT = diagram.review_report()
@@ -311,7 +311,7 @@ def test_secrets_inventory_matches_what_flows_keep() -> None:
                 step = flow.prepare(edge.trigger, _params(edge.trigger), CFG, NOW)
                 with contextlib.suppress(FlowEndedError):  # failures still change the flow
                     flow.apply_outcome(step, Outcome(kind, data, 200), NOW)
-                for ctx in (flow.context, *(h.get("context", {}) for h in flow.history)):
+                for ctx in (flow.context, *(h.get("context") or {} for h in flow.history)):
                     seen |= _where(ctx)
     stray = {(s, k) for s, k in seen if k not in homes[s]}
     assert not stray, f"secrets kept where the inventory does not say: {stray}"

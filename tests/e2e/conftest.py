@@ -18,8 +18,9 @@ TENANT = "tenant.example.auth0.com"
 class Driver:
     """Calls a sync or async client's methods alike; async ones run on a private loop."""
 
-    def __init__(self, client: FlowClient | AsyncFlowClient, loop: asyncio.AbstractEventLoop
-                 | None) -> None:
+    def __init__(
+        self, client: FlowClient | AsyncFlowClient, loop: asyncio.AbstractEventLoop | None
+    ) -> None:
         self.client = client
         self._loop = loop
 
@@ -29,6 +30,7 @@ class Driver:
         def call(*args: Any, **kwargs: Any) -> Any:
             if self._loop is None:
                 return method(*args, **kwargs)
+
             # Build the coroutine inside the loop so eager validation errors surface there too.
             async def run() -> Any:
                 value = method(*args, **kwargs)
@@ -66,14 +68,17 @@ def make_driver(
         config = Auth0Config(TENANT, client_id, secret, **cfg)
         client: FlowClient | AsyncFlowClient
         if loop is None:
-            client = FlowClient(config, transport=emu.transport(), clock=clock.time,
-                                sleep=clock.sleep)
+            client = FlowClient(
+                config, transport=emu.transport(), clock=clock.time, sleep=clock.sleep
+            )
         else:
+
             async def asleep(seconds: float) -> None:
                 clock.sleep(seconds)
 
-            client = AsyncFlowClient(config, transport=emu.async_transport(), clock=clock.time,
-                                     sleep=asleep)
+            client = AsyncFlowClient(
+                config, transport=emu.async_transport(), clock=clock.time, sleep=asleep
+            )
         driver = Driver(client, loop)
         made.append(driver)
         return driver

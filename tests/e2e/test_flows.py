@@ -7,8 +7,8 @@ import pytest
 from flowengine import (
     FlowExpiredError,
     FlowRejectedError,
-    GuardRejected,
-    IllegalTransition,
+    GuardRejectedError,
+    IllegalTransitionError,
     InvalidInputError,
 )
 from flowengine.testing import Auth0Emulator, FakeClock, PushScript
@@ -39,8 +39,13 @@ def test_seed_sequence(driver: Driver, emu: Auth0Emulator) -> None:
     done = driver.confirm_oob(flow, emu.last_code(PHONE, purpose="mfa"))
     assert done.state == "authenticated"
     assert done.data["tokens"]["access_token"]
-    assert flow.path() == ["started", "code_sent", "mfa_required", "enrollment_pending",
-                           "authenticated"]
+    assert flow.path() == [
+        "started",
+        "code_sent",
+        "mfa_required",
+        "enrollment_pending",
+        "authenticated",
+    ]
     assert [a.active for a in emu.authenticators_of(PHONE) if a.type == "sms"] == [True]
 
 
@@ -76,7 +81,10 @@ def test_wrong_totp_stays_and_counts(driver: Driver, emu: Auth0Emulator) -> None
     bad = "000000" if good != "000000" else "111111"
     result = driver.confirm_otp(flow, bad)
     assert (result.outcome, result.state, result.data["attempts"]) == (
-        "wrong_code", "enrollment_pending", 1)
+        "wrong_code",
+        "enrollment_pending",
+        1,
+    )
     assert driver.confirm_otp(flow, good).state == "authenticated"
 
 
@@ -103,18 +111,19 @@ def test_push_rejected_ends_the_flow(driver: Driver, emu: Auth0Emulator) -> None
 
 
 def test_push_polled_too_early_is_refused_locally(driver: Driver, emu: Auth0Emulator) -> None:
-    """Polling before the interval is a GuardRejected; no request is sent."""
+    """Polling before the interval is a GuardRejectedError; no request is sent."""
     flow = first_factor_sms(driver, emu)
     driver.enroll(flow, "push")
     sent = len(emu.requests)
-    with pytest.raises(GuardRejected) as info:
+    with pytest.raises(GuardRejectedError) as info:
         driver.poll_push(flow, wait=False)
     assert info.value.guard == "poll_due"
     assert len(emu.requests) == sent
 
 
 def test_slow_down_lengthens_the_interval(
-    make_driver, emu: Auth0Emulator  # type: ignore[no-untyped-def]
+    make_driver,
+    emu: Auth0Emulator,  # type: ignore[no-untyped-def]
 ) -> None:
     """When the tenant says slow_down, the next poll waits five seconds more."""
     emu2 = emu
@@ -156,7 +165,8 @@ def test_challenge_of_an_enrolled_user(driver: Driver, emu: Auth0Emulator) -> No
     driver.challenge(second, authenticator_id=sms["id"])
     assert second.state == "challenge_pending"
     assert driver.confirm_oob(second, emu.last_code(PHONE, purpose="mfa")).state == (
-        "authenticated")
+        "authenticated"
+    )
 
 
 def test_second_enrollment_with_mfa_token_is_refused(driver: Driver, emu: Auth0Emulator) -> None:
@@ -196,7 +206,7 @@ def test_wrong_codes_then_resend(driver: Driver, emu: Auth0Emulator) -> None:
     for attempt in (1, 2, 3):
         result = driver.verify_otp(flow, "000001")
         assert (result.outcome, result.data["attempts"]) == ("wrong_code", attempt)
-    with pytest.raises(GuardRejected) as info:
+    with pytest.raises(GuardRejectedError) as info:
         driver.verify_otp(flow, old)
     assert info.value.guard == "code_attempts_left"
     driver.resend_code(flow)
@@ -229,7 +239,8 @@ def test_mfa_token_expiry(driver: Driver, emu: Auth0Emulator, clock: FakeClock) 
 
 
 def test_no_mfa_policy_authenticates_with_first_factor(
-    make_driver, emu: Auth0Emulator  # type: ignore[no-untyped-def]
+    make_driver,
+    emu: Auth0Emulator,  # type: ignore[no-untyped-def]
 ) -> None:
     """With MFA off and an API audience, the first factor alone yields tokens."""
     emu.mfa_policy = "never"
@@ -264,9 +275,9 @@ def test_public_client(make_driver, emu: Auth0Emulator) -> None:  # type: ignore
 
 
 def test_illegal_step_sends_nothing(driver: Driver, emu: Auth0Emulator) -> None:
-    """An out-of-order step raises IllegalTransition and no request leaves."""
+    """An out-of-order step raises IllegalTransitionError and no request leaves."""
     flow = driver.new_flow()
-    with pytest.raises(IllegalTransition):
+    with pytest.raises(IllegalTransitionError):
         driver.confirm_oob(flow, "123456")
     with pytest.raises(InvalidInputError):
         driver.start_passwordless(flow, connection="sms", phone_number="15550100")

@@ -15,7 +15,7 @@ from flowengine import (
     Auth0Error,
     FlowClient,
     FlowRejectedError,
-    GuardRejected,
+    GuardRejectedError,
 )
 from flowengine.testing import Auth0Emulator, FakeClock, PushScript
 
@@ -86,7 +86,7 @@ def test_a_cancelled_send_is_recorded_as_uncertain() -> None:
         with pytest.raises(asyncio.CancelledError):
             await task
         assert flow.context["send_unconfirmed"] is True
-        with pytest.raises(GuardRejected):
+        with pytest.raises(GuardRejectedError):
             await client.start_passwordless(flow, connection="sms", phone_number="+15550100")
         await client.aclose()
 

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 import pytest
 
 from flowengine import (
-    GuardRejected,
+    GuardRejectedError,
     MalformedResponseError,
     TransportError,
 )
@@ -53,7 +53,7 @@ def test_ambiguous_start_is_marked_and_not_resent(rig: Rig, kind: str) -> None:
     assert flow.context["send_unconfirmed"] is True
     assert flow.context["uncertain"]["trigger"] == "start_passwordless"
     sent = len(rig.emu.requests)
-    with pytest.raises(GuardRejected) as refused:
+    with pytest.raises(GuardRejectedError) as refused:
         start(rig, flow)
     assert refused.value.guard == "no_unconfirmed_send"
     assert len(rig.emu.requests) == sent and codes_sent(rig) == 1
@@ -103,7 +103,7 @@ def test_the_marker_survives_a_snapshot_and_the_store(rig: Rig) -> None:
     stored = repo.get("fl_marker")
     assert stored.context["send_unconfirmed"] is True and stored.seq == 1
     resumed = load_flow(dump_flow(stored, KEYRING), KEYRING, now=rig.now)
-    with pytest.raises(GuardRejected), repo.step("fl_marker") as again:
+    with pytest.raises(GuardRejectedError), repo.step("fl_marker") as again:
         start(rig, again)
     assert resumed.context["send_unconfirmed"] is True
     assert codes_sent(rig) == 1
@@ -125,6 +125,6 @@ def test_malformed_2xx_start_is_not_silently_resent(rig: Rig, kind: str) -> None
     assert 200 <= info.value.status_code < 300
     assert codes_sent(rig) == 1, "the tenant did send the code"
     sent = len(rig.emu.requests)
-    with pytest.raises(GuardRejected):
+    with pytest.raises(GuardRejectedError):
         start(rig, flow)
     assert len(rig.emu.requests) == sent and codes_sent(rig) == 1

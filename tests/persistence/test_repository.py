@@ -15,7 +15,7 @@ from flowengine import (
     FlowRepository,
     Keyring,
     SnapshotError,
-    StaleSnapshot,
+    StaleSnapshotError,
     dump_flow,
     load_flow,
 )
@@ -144,7 +144,7 @@ def test_failed_step_leaves_the_stored_flow_unchanged() -> None:
 
 
 def test_replaying_an_old_snapshot_is_refused() -> None:
-    """Saving over a newer revision with an old one raises StaleSnapshot."""
+    """Saving over a newer revision with an old one raises StaleSnapshotError."""
     clock = FakeClock()
     emu = tenant(clock)
     store = MemoryStore()
@@ -158,7 +158,7 @@ def test_replaying_an_old_snapshot_is_refused() -> None:
     replay = type(old)(
         old.flow_id, old.seq + 1, old.state, old.expires_at, old.updated_at, old.data
     )
-    with pytest.raises(StaleSnapshot):
+    with pytest.raises(StaleSnapshotError):
         store.save(replay, expected_seq=old.seq, token=None)
 
 
@@ -198,7 +198,7 @@ def test_racing_resumers_exactly_one_advances_and_the_loser_sends_nothing(
                 with repo.step(fid, expected_seq=0) as f:
                     client.start_passwordless(f, connection="sms", phone_number="+15550100")
                 results.append("won")
-            except (StaleSnapshot, FlowBusyError):
+            except (StaleSnapshotError, FlowBusyError):
                 results.append("lost")
 
         threads = [threading.Thread(target=compete) for _ in range(COMPETITORS)]

@@ -22,7 +22,7 @@ from flowengine import (
     Auth0Error,
     Flow,
     FlowClient,
-    GuardRejected,
+    GuardRejectedError,
     RetryPolicy,
     StepResult,
 )
@@ -171,7 +171,7 @@ class Rig:
                 if state not in ("enrollment_pending", "challenge_pending"):
                     raise AssertionError(f"cannot complete the flow from {state}: {exc}") from exc
                 self.call("rollback", flow, to="mfa_required")
-            except GuardRejected as exc:
+            except GuardRejectedError as exc:
                 if exc.guard in ("no_unconfirmed_send", "code_attempts_left"):
                     self.call("resend_code", flow)
                 else:

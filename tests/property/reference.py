@@ -8,7 +8,7 @@ own record of the flow and of the tenant. Nothing here is imported from
 that reads the production table.
 
 The model predicts, for every step a test is about to take, exactly one ``Expect``:
-an ``InvalidInputError``, an ``IllegalTransition``, a ``GuardRejected`` naming its
+an ``InvalidInputError``, an ``IllegalTransitionError``, a ``GuardRejectedError`` naming its
 guard, a local expiry, an error answer that changes nothing, or a move to a state
 with an outcome (and the exception a move to a failure state raises).
 """

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from flowengine import FlowEndedError, IllegalTransition
+from flowengine import FlowEndedError, IllegalTransitionError
 from flowengine import _machine as production
 from flowengine._flow import Flow
 from flowengine.testing import PushScript
@@ -109,7 +109,7 @@ def attempt(rig: Rig, flow: Flow, trigger: str) -> None:
     """Fire ``trigger`` (or a rollback) with valid arguments; it must be refused untouched."""
     before = flow.to_envelope()
     sent = len(rig.emu.requests)
-    with pytest.raises(IllegalTransition) as info:
+    with pytest.raises(IllegalTransitionError) as info:
         if trigger == "expire":
             flow.expire(rig.now)
         elif trigger == "rollback":
@@ -153,7 +153,7 @@ def rig(driver: str) -> Iterator[Rig]:
     ids=[f"{s}-{t}" for s in ALL_STATES for t in illegal_triggers(s)],
 )
 def test_every_illegal_trigger_is_refused(rig: Rig, state: str, trigger: str) -> None:
-    """In ``state``, reached by its shortest legal path, ``trigger`` raises IllegalTransition."""
+    """In ``state``, reached by its shortest path, ``trigger`` raises IllegalTransitionError."""
     flow = reach(rig, state)
     record("negative_paths", illegal_attempted=1)
     attempt(rig, flow, trigger)
@@ -173,7 +173,7 @@ STALE_STATES = [s for s in LIVE if s != STARTED]
 
 @pytest.mark.parametrize("state", STALE_STATES)
 def test_illegal_step_on_a_flow_past_its_deadline_changes_nothing(driver: str, state: str) -> None:
-    """Past Auth0's deadline an out-of-order step is still just refused (IllegalTransition).
+    """Past Auth0's deadline an out-of-order step is still just refused (IllegalTransitionError).
 
     (It used to expire the flow and raise FlowExpiredError: the driver checked the
     deadline before the row.)

@@ -3,7 +3,7 @@
 Every rule fires one step with generated input (the right code, a wrong one, garbage),
 in whatever state the flow is in, so most steps are out of order. Before each step the
 independent reference model (``reference.py``) predicts exactly what must happen, and the
-step is checked against it: an illegal step raises ``IllegalTransition``, changes nothing
+step is checked against it: an illegal step raises ``IllegalTransitionError``, changes nothing
 and sends nothing; a legal one lands where the model's table says, with one request.
 Snapshots are sealed and resumed (the resumed flow replaces the original and must go on
 exactly like it), steps are rolled back, the clock jumps past Auth0's deadlines, pushes
@@ -26,8 +26,8 @@ from flowengine import (
     Auth0Error,
     FlowEngineError,
     FlowExpiredError,
-    GuardRejected,
-    IllegalTransition,
+    GuardRejectedError,
+    IllegalTransitionError,
     InvalidInputError,
     SnapshotExpiredError,
     StepResult,
@@ -159,17 +159,17 @@ class LoginOrders(RuleBasedStateMachine):
         if kind in ("invalid_input", "illegal", "guard"):
             wanted = {
                 "invalid_input": InvalidInputError,
-                "illegal": IllegalTransition,
-                "guard": GuardRejected,
+                "illegal": IllegalTransitionError,
+                "guard": GuardRejectedError,
             }[kind]
             assert isinstance(error, wanted), where
             assert unchanged and requests == 0, where
             if kind == "illegal":
-                assert isinstance(error, IllegalTransition)
+                assert isinstance(error, IllegalTransitionError)
                 assert (error.state, error.trigger) == (before["state"], trigger), where
                 self.counts["illegal_rejected"] += 1
             elif kind == "guard":
-                assert isinstance(error, GuardRejected) and error.guard == expect.guard, where
+                assert isinstance(error, GuardRejectedError) and error.guard == expect.guard, where
                 self.counts["guard_rejected"] += 1
             else:
                 self.counts["invalid_rejected"] += 1

@@ -13,7 +13,7 @@ import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from flowengine._errors import FlowBusyError, StaleSnapshot
+from flowengine._errors import FlowBusyError, StaleSnapshotError
 from flowengine.stores import FlowStore, RedisStore, SQLiteStore, StoredFlow
 
 WIN, STALE, BUSY = "win", "stale", "busy"
@@ -47,7 +47,7 @@ def attempt(store: FlowStore, flow_id: str, token: str, *, claim: bool = True) -
             expected_seq=0,
             token=token if claim else None,
         )
-    except StaleSnapshot:
+    except StaleSnapshotError:
         return STALE
     except FlowBusyError:
         return BUSY

@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from flowengine._errors import FlowBusyError, FlowNotFoundError, StaleSnapshot, StoreError
+from flowengine._errors import FlowBusyError, FlowNotFoundError, StaleSnapshotError, StoreError
 from flowengine.stores import FlowStore, StoredFlow
 
 # A base time a year ahead of the real present, so that Redis TTLs set from
@@ -70,27 +70,27 @@ def test_save_advances_and_replaces_the_record(store: FlowStore) -> None:
 
 
 def test_stale_save_is_refused(store: FlowStore) -> None:
-    """A save from a seq the flow has moved past raises StaleSnapshot and changes nothing."""
+    """A save from a seq the flow has moved past raises StaleSnapshotError and changes nothing."""
     store.create(flow())
     store.save(flow(seq=1, data="one"), expected_seq=0, token=None)
-    with pytest.raises(StaleSnapshot) as info:
+    with pytest.raises(StaleSnapshotError) as info:
         store.save(flow(seq=1, data="rival"), expected_seq=0, token=None)
     assert (info.value.flow_id, info.value.expected_seq, info.value.actual_seq) == ("f1", 0, 1)
     assert store.load("f1").data == "one"
 
 
 def test_replayed_old_snapshot_is_refused(store: FlowStore) -> None:
-    """Claiming or saving from any earlier seq after the flow moved on raises StaleSnapshot."""
+    """Claiming or saving from any earlier seq after the flow moved on raises StaleSnapshotError."""
     store.create(flow())
     store.save(flow(seq=1), expected_seq=0, token=None)
     store.save(flow(seq=2, data="two"), expected_seq=1, token=None)
     for old in (0, 1):
-        with pytest.raises(StaleSnapshot) as info:
+        with pytest.raises(StaleSnapshotError) as info:
             store.claim("f1", old, "replayer", now=T)
         assert info.value.actual_seq == 2
-        with pytest.raises(StaleSnapshot):
+        with pytest.raises(StaleSnapshotError):
             store.save(flow(seq=old + 1, data="replay"), expected_seq=old, token="replayer")
-    with pytest.raises(StaleSnapshot):
+    with pytest.raises(StaleSnapshotError):
         store.claim("f1", 3, "future", now=T)
     assert store.load("f1").data == "two"
 
@@ -123,12 +123,12 @@ def test_claim_by_another_token_is_busy(store: FlowStore) -> None:
 
 
 def test_stale_wins_over_busy(store: FlowStore) -> None:
-    """A claim from the wrong seq is StaleSnapshot even while another token holds a claim."""
+    """A claim from the wrong seq is StaleSnapshotError even while another token holds a claim."""
     store.create(flow())
     store.claim("f1", 0, "alice", now=T)
-    with pytest.raises(StaleSnapshot):
+    with pytest.raises(StaleSnapshotError):
         store.claim("f1", 4, "bob", now=T)
-    with pytest.raises(StaleSnapshot):
+    with pytest.raises(StaleSnapshotError):
         store.save(flow(seq=5), expected_seq=4, token="bob")
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from flowengine._errors import StaleSnapshot
+from flowengine._errors import StaleSnapshotError
 from flowengine.stores import FlowStore, MemoryStore, RedisStore, SQLiteStore, StoredFlow
 
 from ._races import judge, make_flows, run_process_races, run_thread_races
@@ -117,5 +117,5 @@ def test_memory_store_thread_races(race_log: Callable[[RaceTally], None]) -> Non
     ids = make_flows(store, "thread", 200)
     results = run_thread_races(store, ids, COMPETITORS)
     race_log(_tally("memory", "threads", store, ids, results))
-    with pytest.raises(StaleSnapshot):
+    with pytest.raises(StaleSnapshotError):
         store.claim(ids[0], 0, "late", now=0.0)

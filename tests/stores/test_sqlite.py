@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from flowengine._errors import FlowNotFoundError, StaleSnapshot, StoreError
+from flowengine._errors import FlowNotFoundError, StaleSnapshotError, StoreError
 from flowengine.stores import SQLiteStore, StoredFlow
 
 
@@ -71,7 +71,7 @@ def test_two_stores_on_one_file_see_each_others_writes(tmp_path: Path) -> None:
     with SQLiteStore(path) as a, SQLiteStore(path) as b:
         a.create(rec())
         b.save(rec(seq=1), expected_seq=0, token=None)
-        with pytest.raises(StaleSnapshot):
+        with pytest.raises(StaleSnapshotError):
             a.save(rec(seq=1), expected_seq=0, token=None)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from flowengine import _machine as m
+from flowengine._context import Context
 from flowengine._flow import Flow
 
 NOW = 1_800_000_000.0
@@ -32,8 +33,13 @@ def pending_context(factor: str) -> dict[str, Any]:
     if factor in ("sms", "voice", "email", "oob"):
         ctx.update(oob_code="Fe26.2*test-oob", binding_method="prompt", authenticator_type="oob")
     elif factor == "push":
-        ctx.update(oob_code="Fe26.2*test-oob", binding_method=None, next_poll_at=NOW,
-                   poll_interval=5.0, authenticator_type="oob")
+        ctx.update(
+            oob_code="Fe26.2*test-oob",
+            binding_method=None,
+            next_poll_at=NOW,
+            poll_interval=5.0,
+            authenticator_type="oob",
+        )
     else:
         ctx.update(authenticator_type="otp")
     return ctx
@@ -48,7 +54,7 @@ def flow_in(state: str, factor: str = "sms", **extra: Any) -> Flow:
     ctx.update(extra)
     flow = Flow.new("fl_test", NOW)
     flow.state = state
-    flow.context = ctx
+    flow.context = Context(**ctx)
     flow.seq = 5
     return flow
 
@@ -87,11 +93,20 @@ OUTCOME_DATA: dict[str, dict[str, Any]] = {
     "locked": {"description": "blocked"},
     "rejected": {"description": "MFA Authorization rejected."},
     "authenticators": {"authenticators": []},
-    "enrolled": {"authenticator_type": "oob", "factor": "sms", "oob_code": "Fe26.2*o",
-                 "oob_channel": "sms", "binding_method": "prompt"},
+    "enrolled": {
+        "authenticator_type": "oob",
+        "factor": "sms",
+        "oob_code": "Fe26.2*o",
+        "oob_channel": "sms",
+        "binding_method": "prompt",
+    },
     "already_enrolled": {},
-    "challenged": {"challenge_type": "oob", "factor": "oob", "oob_code": "Fe26.2*c",
-                   "binding_method": "prompt"},
+    "challenged": {
+        "challenge_type": "oob",
+        "factor": "oob",
+        "oob_code": "Fe26.2*c",
+        "binding_method": "prompt",
+    },
     "must_enroll": {},
     "pending": {},
     "slow_down": {},
@@ -103,9 +118,13 @@ PARAMS: dict[str, dict[str, Any]] = {
     "start_passwordless": {"connection": "sms", "phone_number": "+15550100"},
     "resend_code": {},
     "verify_otp": {"otp": "123456", "audience": "https://api.example.com/", "scope": "openid"},
-    "login_password": {"username": "ada@example.com", "password": "pw",
-                       "realm": "Username-Password-Authentication",
-                       "audience": "https://api.example.com/", "scope": "openid"},
+    "login_password": {
+        "username": "ada@example.com",
+        "password": "pw",
+        "realm": "Username-Password-Authentication",
+        "audience": "https://api.example.com/",
+        "scope": "openid",
+    },
     "list_authenticators": {},
     "enroll": {"factor": "sms", "phone_number": "+15550100"},
     "challenge": {},

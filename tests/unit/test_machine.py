@@ -8,18 +8,16 @@ import pytest
 
 from flowengine import _machine as m
 from flowengine._config import Auth0Config
-from flowengine._errors import FlowEndedError, GuardRejected, IllegalTransition
+from flowengine._errors import FlowEndedError, GuardRejectedError, IllegalTransitionError
 from flowengine._flow import Flow, PreparedStep
-from flowengine._steps import Outcome
+from flowengine._wire import Answer as Outcome
 
 from .flowstates import NOW, OUTCOME_DATA, PARAMS, context_for, factor_for, flow_in
 
 CONFIG = Auth0Config("tenant.example.auth0.com", "app-id", "app-secret")
 
 ROWS = [(e, kind, dest) for e in m.EDGES for kind, dest in e.outcomes.items()]
-ILLEGAL = [
-    (s, t) for s, t in itertools.product(m.STATES, m.TRIGGERS) if (t, s) not in m.EDGE_INDEX
-]
+ILLEGAL = [(s, t) for s, t in itertools.product(m.STATES, m.TRIGGERS) if (t, s) not in m.EDGE_INDEX]
 
 
 def _row_id(row: tuple[m.Edge, str, str]) -> str:
@@ -54,10 +52,10 @@ def test_every_row_lands_where_the_table_says(row: tuple[m.Edge, str, str]) -> N
 
 @pytest.mark.parametrize(("state", "trigger"), ILLEGAL)
 def test_every_pair_outside_the_table_is_refused(state: str, trigger: str) -> None:
-    """An illegal step raises IllegalTransition naming state and trigger, builds nothing."""
+    """An illegal step raises IllegalTransitionError naming state and trigger, builds nothing."""
     flow = flow_in(state)
     before = flow.to_envelope()
-    with pytest.raises(IllegalTransition) as info:
+    with pytest.raises(IllegalTransitionError) as info:
         flow.prepare(trigger, PARAMS[trigger], CONFIG, NOW)
     assert (info.value.state, info.value.trigger) == (state, trigger)
     assert flow.to_envelope() == before
@@ -72,7 +70,7 @@ GUARDED = [e for e in m.EDGES if e.guards]
     ids=[f"{e.source}-{e.trigger}-{g}" for e in GUARDED for g in e.guards],
 )
 def test_failing_guard_raises_guard_rejected(edge: m.Edge, guard: str) -> None:
-    """When a guard says no, GuardRejected names it and the flow is unchanged."""
+    """When a guard says no, GuardRejectedError names it and the flow is unchanged."""
     breakers = {
         "no_unconfirmed_send": {"send_unconfirmed": True},
         "send_unconfirmed": {"send_unconfirmed": False},
@@ -85,9 +83,9 @@ def test_failing_guard_raises_guard_rejected(edge: m.Edge, guard: str) -> None:
         "poll_due": {"next_poll_at": NOW + 5},
     }
     flow = flow_in(edge.source, factor_for(edge), **context_for(edge))
-    flow.context.update(breakers[guard])
+    flow.context = flow.context.evolve(**breakers[guard])
     before = flow.to_envelope()
-    with pytest.raises(GuardRejected) as info:
+    with pytest.raises(GuardRejectedError) as info:
         flow.prepare(edge.trigger, PARAMS[edge.trigger], CONFIG, NOW)
     assert info.value.guard == guard
     assert flow.to_envelope() == before
@@ -108,7 +106,7 @@ def test_stale_prepared_step_is_refused() -> None:
     flow = flow_in(m.CODE_SENT)
     step = flow.prepare("resend_code", {}, CONFIG, NOW)
     flow.apply_outcome(step, Outcome("code_sent"), NOW)
-    with pytest.raises(IllegalTransition):
+    with pytest.raises(IllegalTransitionError):
         flow.apply_outcome(step, Outcome("code_sent"), NOW)
 
 

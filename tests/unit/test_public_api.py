@@ -8,7 +8,15 @@ from pathlib import Path
 import flowengine
 
 PKG = Path(flowengine.__file__).parent
-CORE = ["_machine.py", "_steps.py", "_flow.py", "_errors.py", "_config.py", "_snapshot.py"]
+CORE = [
+    "_machine.py",
+    "_wire.py",
+    "_context.py",
+    "_flow.py",
+    "_errors.py",
+    "_config.py",
+    "_snapshot.py",
+]
 FORBIDDEN = {"httpx", "structlog", "time", "datetime", "random", "secrets", "requests"}
 
 
@@ -46,3 +54,51 @@ def test_errors_docstring_draws_every_exception() -> None:
     doc = _errors.__doc__ or ""
     for name in _errors.__all__:
         assert name in doc, name
+
+
+def test_all_lists_exactly_the_public_names() -> None:
+    """Every public name of the package is in __all__ and every name in __all__ is public."""
+    public = {
+        name
+        for name, value in vars(flowengine).items()
+        if not name.startswith("_") and not isinstance(value, type(flowengine))
+    }
+    assert public == set(flowengine.__all__) - {"__version__"}
+
+
+def test_public_classes_report_flowengine_as_their_module() -> None:
+    """A public class says ``flowengine``, where users import it, not a private module."""
+    for name in flowengine.__all__:
+        obj = getattr(flowengine, name)
+        if isinstance(obj, type):
+            assert obj.__module__ == "flowengine", name
+
+
+def test_old_exception_names_warn_and_still_work() -> None:
+    """The 0.1 names resolve to the new classes with a DeprecationWarning."""
+    import pytest
+
+    with pytest.warns(DeprecationWarning, match="IllegalTransitionError"):
+        old = flowengine.IllegalTransition  # type: ignore[attr-defined]
+    assert old is flowengine.IllegalTransitionError
+    with pytest.warns(DeprecationWarning, match="StaleSnapshotError"):
+        from flowengine import StaleSnapshot  # type: ignore[attr-defined]
+    assert StaleSnapshot is flowengine.StaleSnapshotError
+    with pytest.warns(DeprecationWarning):
+        assert flowengine.GuardRejected is flowengine.GuardRejectedError  # type: ignore[attr-defined]
+
+
+def test_every_exception_name_ends_in_error() -> None:
+    """Exceptions are named as the house style says."""
+    for name in flowengine.__all__:
+        obj = getattr(flowengine, name)
+        if isinstance(obj, type) and issubclass(obj, BaseException):
+            assert name.endswith("Error"), name
+
+
+def test_state_trigger_outcome_are_string_compatible() -> None:
+    """The enums compare equal to their plain names, so old code keeps working."""
+    assert flowengine.State.AUTHENTICATED == "authenticated"
+    assert flowengine.Outcome.PENDING == "pending"
+    assert flowengine.Trigger.CONFIRM_OOB == "confirm_oob"
+    assert {str(s) for s in flowengine.State} == set(flowengine.STATES)

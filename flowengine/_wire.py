@@ -1,4 +1,8 @@
-"""One Auth0 call per trigger: build its request, parse its response into an outcome.
+"""The wire side of each trigger: build its request, parse Auth0's answer into an outcome.
+
+``WIRE`` holds one ``Wire`` record per trigger that calls Auth0 (the machine's side of
+the trigger lives in ``_machine``): its request builder, the parser of a successful
+answer, and the map from Auth0's error codes to the outcomes the machine absorbs.
 
 Pure functions of plain data: no httpx, no clock, no randomness. A request is a
 ``HttpRequest`` description the drivers send; a response comes back as a
@@ -19,6 +23,7 @@ from urllib.parse import quote
 import attrs
 
 from flowengine._config import Auth0Config
+from flowengine._context import Context
 from flowengine._errors import (
     Auth0Error,
     MalformedResponseError,
@@ -62,8 +67,8 @@ class HttpResponse:
 
 
 @attrs.frozen
-class Outcome:
-    """What an Auth0 answer means for the flow: ``kind`` picks the machine's row."""
+class Answer:
+    """What an Auth0 answer means for the flow: ``kind`` (an ``Outcome``) picks the row."""
 
     kind: str
     data: Mapping[str, Any] = attrs.field(factory=dict, repr=False)
@@ -100,7 +105,7 @@ def token_request(config: Auth0Config, grant_type: str, fields: Mapping[str, Any
     return post_json("/oauth/token", {"grant_type": grant_type, **config.client_auth(), **fields})
 
 
-RequestBuilder = Callable[[Mapping[str, Any], Mapping[str, Any], Auth0Config], HttpRequest]
+RequestBuilder = Callable[[Context, Mapping[str, Any], Auth0Config], HttpRequest]
 
 
 def _forwarded(
@@ -113,7 +118,7 @@ def _forwarded(
     limits and brute-force protection apply to the user, not to the app server.
     """
 
-    def with_header(ctx: Mapping[str, Any], p: Mapping[str, Any], cfg: Auth0Config) -> HttpRequest:
+    def with_header(ctx: Context, p: Mapping[str, Any], cfg: Auth0Config) -> HttpRequest:
         req = build(ctx, p, cfg)
         ip = p.get("forwarded_for")
         if ip is None or cfg.client_secret is None:
@@ -123,19 +128,29 @@ def _forwarded(
     return with_header
 
 
-def _start(ctx: Mapping[str, Any], p: Mapping[str, Any], cfg: Auth0Config) -> HttpRequest:
-    connection = p.get("connection", ctx.get("connection"))
+def _mfa_token(ctx: Context) -> str:
+    assert ctx.mfa_token is not None  # the trigger's guard checked it
+    return ctx.mfa_token
+
+
+def _oob_code(ctx: Context) -> str:
+    assert ctx.oob_code is not None  # the trigger's guard checked it
+    return ctx.oob_code
+
+
+def _start(ctx: Context, p: Mapping[str, Any], cfg: Auth0Config) -> HttpRequest:
+    connection = p.get("connection", ctx.connection)
     fields: dict[str, Any] = {**cfg.client_auth(), "connection": connection, "send": "code"}
     if connection == "sms":
-        fields["phone_number"] = p.get("phone_number", ctx.get("phone_number"))
+        fields["phone_number"] = p.get("phone_number", ctx.phone_number)
     else:
-        fields["email"] = p.get("email", ctx.get("email"))
+        fields["email"] = p.get("email", ctx.email)
     return post_json("/passwordless/start", fields)
 
 
-def _verify(ctx: Mapping[str, Any], p: Mapping[str, Any], cfg: Auth0Config) -> HttpRequest:
-    connection = ctx["connection"]
-    username = ctx["phone_number"] if connection == "sms" else ctx["email"]
+def _verify(ctx: Context, p: Mapping[str, Any], cfg: Auth0Config) -> HttpRequest:
+    connection = ctx.connection
+    username = ctx.phone_number if connection == "sms" else ctx.email
     return token_request(
         cfg,
         GRANT_PASSWORDLESS_OTP,
@@ -149,7 +164,7 @@ def _verify(ctx: Mapping[str, Any], p: Mapping[str, Any], cfg: Auth0Config) -> H
     )
 
 
-def _password(ctx: Mapping[str, Any], p: Mapping[str, Any], cfg: Auth0Config) -> HttpRequest:
+def _password(ctx: Context, p: Mapping[str, Any], cfg: Auth0Config) -> HttpRequest:
     return token_request(
         cfg,
         GRANT_PASSWORD_REALM,
@@ -163,11 +178,11 @@ def _password(ctx: Mapping[str, Any], p: Mapping[str, Any], cfg: Auth0Config) ->
     )
 
 
-def _list(ctx: Mapping[str, Any], p: Mapping[str, Any], cfg: Auth0Config) -> HttpRequest:
-    return get_bearer("/mfa/authenticators", ctx["mfa_token"])
+def _list(ctx: Context, p: Mapping[str, Any], cfg: Auth0Config) -> HttpRequest:
+    return get_bearer("/mfa/authenticators", _mfa_token(ctx))
 
 
-def _enroll(ctx: Mapping[str, Any], p: Mapping[str, Any], cfg: Auth0Config) -> HttpRequest:
+def _enroll(ctx: Context, p: Mapping[str, Any], cfg: Auth0Config) -> HttpRequest:
     factor = p["factor"]
     fields: dict[str, Any] = dict(cfg.client_auth())
     if factor == "otp":
@@ -179,12 +194,12 @@ def _enroll(ctx: Mapping[str, Any], p: Mapping[str, Any], cfg: Auth0Config) -> H
             fields["phone_number"] = p["phone_number"]
         elif factor == "email" and p.get("email"):
             fields["email"] = p["email"]
-    return post_json("/mfa/associate", fields, bearer=ctx["mfa_token"])
+    return post_json("/mfa/associate", fields, bearer=_mfa_token(ctx))
 
 
-def _challenge(ctx: Mapping[str, Any], p: Mapping[str, Any], cfg: Auth0Config) -> HttpRequest:
+def _challenge(ctx: Context, p: Mapping[str, Any], cfg: Auth0Config) -> HttpRequest:
     # Recorded behaviour: mfa_token and client credentials in the BODY, no bearer.
-    fields: dict[str, Any] = {**cfg.client_auth(), "mfa_token": ctx["mfa_token"]}
+    fields: dict[str, Any] = {**cfg.client_auth(), "mfa_token": _mfa_token(ctx)}
     if p.get("challenge_type"):
         fields["challenge_type"] = p["challenge_type"]
     if p.get("authenticator_id"):
@@ -192,40 +207,23 @@ def _challenge(ctx: Mapping[str, Any], p: Mapping[str, Any], cfg: Auth0Config) -
     return post_json("/mfa/challenge", fields)
 
 
-def _confirm_oob(ctx: Mapping[str, Any], p: Mapping[str, Any], cfg: Auth0Config) -> HttpRequest:
-    fields = {"mfa_token": ctx["mfa_token"], "oob_code": ctx["oob_code"]}
+def _confirm_oob(ctx: Context, p: Mapping[str, Any], cfg: Auth0Config) -> HttpRequest:
+    fields = {"mfa_token": _mfa_token(ctx), "oob_code": _oob_code(ctx)}
     if "binding_code" in p:
         fields["binding_code"] = p["binding_code"]
     return token_request(cfg, GRANT_MFA_OOB, fields)
 
 
-def _confirm_otp(ctx: Mapping[str, Any], p: Mapping[str, Any], cfg: Auth0Config) -> HttpRequest:
-    return token_request(cfg, GRANT_MFA_OTP, {"mfa_token": ctx["mfa_token"], "otp": p["otp"]})
+def _confirm_otp(ctx: Context, p: Mapping[str, Any], cfg: Auth0Config) -> HttpRequest:
+    return token_request(cfg, GRANT_MFA_OTP, {"mfa_token": _mfa_token(ctx), "otp": p["otp"]})
 
 
-def _confirm_recovery(
-    ctx: Mapping[str, Any], p: Mapping[str, Any], cfg: Auth0Config
-) -> HttpRequest:
+def _confirm_recovery(ctx: Context, p: Mapping[str, Any], cfg: Auth0Config) -> HttpRequest:
     return token_request(
         cfg,
         GRANT_MFA_RECOVERY,
-        {"mfa_token": ctx["mfa_token"], "recovery_code": p["recovery_code"]},
+        {"mfa_token": _mfa_token(ctx), "recovery_code": p["recovery_code"]},
     )
-
-
-REQUEST_BUILDERS: Mapping[str, RequestBuilder] = {
-    "start_passwordless": _forwarded(_start),
-    "resend_code": _forwarded(_start),
-    "verify_otp": _forwarded(_verify),
-    "login_password": _forwarded(_password),
-    "list_authenticators": _list,
-    "enroll": _enroll,
-    "challenge": _challenge,
-    "confirm_oob": _confirm_oob,
-    "confirm_otp": _confirm_otp,
-    "confirm_recovery_code": _confirm_recovery,
-    "poll_push": _confirm_oob,
-}
 
 
 def refresh_request(config: Auth0Config, refresh_token: str, scope: str | None) -> HttpRequest:
@@ -372,10 +370,10 @@ def parse_tokens(doc: Mapping[str, Any], resp: HttpResponse, what: str) -> dict[
 REJECTED_DESCRIPTION = "MFA Authorization rejected."
 
 
-def _mfa_required(doc_err: Mapping[str, Any], resp: HttpResponse, what: str) -> Outcome:
+def _mfa_required(doc_err: Mapping[str, Any], resp: HttpResponse, what: str) -> Answer:
     token = _str_field(doc_err, "mfa_token", resp, what)
     req = doc_err.get("mfa_requirements")
-    return Outcome(
+    return Answer(
         "mfa_required",
         {"mfa_token": token, "mfa_requirements": req if isinstance(req, dict) else None},
         resp.status_code,
@@ -453,68 +451,113 @@ def _poll_errors(err: ErrorBody, resp: HttpResponse) -> str | None:
     return _confirm_errors(err, resp)
 
 
-ERROR_MAPS: Mapping[str, ErrorMap] = {
-    "start_passwordless": lambda e, r: None,
-    "resend_code": lambda e, r: None,
-    "verify_otp": _first_factor_errors,
-    "login_password": _password_errors,
-    "list_authenticators": _mfa_call_errors,
-    "enroll": _enroll_errors,
-    "challenge": _challenge_errors,
-    "confirm_oob": _confirm_errors,
-    "confirm_otp": _confirm_errors,
-    "confirm_recovery_code": _confirm_errors,
-    "poll_push": _poll_errors,
+SuccessParser = Callable[[str, HttpResponse, Mapping[str, Any], Auth0Config], Answer]
+
+
+def _code_sent(trigger: str, resp: HttpResponse, p: Mapping[str, Any], cfg: Auth0Config) -> Answer:
+    # Auth0 answers {_id, phone_number|email, *_verified}; SDK mocks send an
+    # empty 2xx, so an empty body is accepted, but a non-empty one must be JSON.
+    if resp.body.strip():
+        decode_object(resp, what=trigger)
+    return Answer("code_sent", {}, resp.status_code)
+
+
+def _authenticator_list(
+    trigger: str, resp: HttpResponse, p: Mapping[str, Any], cfg: Auth0Config
+) -> Answer:
+    if not _content_type_is_json(resp):
+        raise MalformedResponseError(
+            "Auth0 sent a non-JSON content type for the authenticator list",
+            status_code=resp.status_code,
+        )
+    items = parse_authenticators(decode_json(resp, what=trigger), resp)
+    return Answer("authenticators", {"authenticators": items}, resp.status_code)
+
+
+def _enrollment(trigger: str, resp: HttpResponse, p: Mapping[str, Any], cfg: Auth0Config) -> Answer:
+    doc = decode_object(resp, what=trigger)
+    return Answer("enrolled", parse_enrollment(doc, resp, p), resp.status_code)
+
+
+def _challenge_answer(
+    trigger: str, resp: HttpResponse, p: Mapping[str, Any], cfg: Auth0Config
+) -> Answer:
+    doc = decode_object(resp, what=trigger)
+    return Answer("challenged", parse_challenge(doc, resp), resp.status_code)
+
+
+def _token_answer(
+    trigger: str, resp: HttpResponse, p: Mapping[str, Any], cfg: Auth0Config
+) -> Answer:
+    tokens = parse_tokens(decode_object(resp, what=trigger), resp, trigger)
+    return Answer("tokens", {"tokens": tokens}, resp.status_code)
+
+
+def _first_factor_tokens(
+    trigger: str, resp: HttpResponse, p: Mapping[str, Any], cfg: Auth0Config
+) -> Answer:
+    answer = _token_answer(trigger, resp, p, cfg)
+    if cfg.is_mfa_audience(p.get("audience")):
+        return attrs.evolve(answer, kind="mfa_access_token")
+    return answer
+
+
+def _no_error_absorbed(err: ErrorBody, resp: HttpResponse) -> str | None:
+    return None
+
+
+@attrs.frozen
+class Wire:
+    """A trigger's request builder and the parsers of Auth0's answers to it."""
+
+    build: RequestBuilder
+    success: SuccessParser
+    errors: ErrorMap
+    #: Whether an ``mfa_required`` error answer is read as that outcome.
+    mfa_required_absorbed: bool = True
+
+
+#: One record per trigger that calls Auth0 (``cancel`` and ``expire`` make no call).
+WIRE: Mapping[str, Wire] = {
+    "start_passwordless": Wire(_forwarded(_start), _code_sent, _no_error_absorbed, False),
+    "resend_code": Wire(_forwarded(_start), _code_sent, _no_error_absorbed, False),
+    "verify_otp": Wire(_forwarded(_verify), _first_factor_tokens, _first_factor_errors),
+    "login_password": Wire(_forwarded(_password), _first_factor_tokens, _password_errors),
+    "list_authenticators": Wire(_list, _authenticator_list, _mfa_call_errors),
+    "enroll": Wire(_enroll, _enrollment, _enroll_errors),
+    "challenge": Wire(_challenge, _challenge_answer, _challenge_errors),
+    "confirm_oob": Wire(_confirm_oob, _token_answer, _confirm_errors),
+    "confirm_otp": Wire(_confirm_otp, _token_answer, _confirm_errors),
+    "confirm_recovery_code": Wire(_confirm_recovery, _token_answer, _confirm_errors),
+    "poll_push": Wire(_confirm_oob, _token_answer, _poll_errors),
 }
 
 
-def _parse_success(
-    trigger: str, resp: HttpResponse, params: Mapping[str, Any], cfg: Auth0Config
-) -> Outcome:
-    status = resp.status_code
-    if trigger in ("start_passwordless", "resend_code"):
-        # Auth0 answers {_id, phone_number|email, *_verified}; SDK mocks send an
-        # empty 2xx, so an empty body is accepted, but a non-empty one must be JSON.
-        if resp.body.strip():
-            decode_object(resp, what=trigger)
-        return Outcome("code_sent", {}, status)
-    if trigger == "list_authenticators":
-        if not _content_type_is_json(resp):
-            raise MalformedResponseError(
-                "Auth0 sent a non-JSON content type for the authenticator list", status_code=status
-            )
-        items = decode_json(resp, what=trigger)
-        return Outcome(
-            "authenticators", {"authenticators": parse_authenticators(items, resp)}, status
-        )
-    doc = decode_object(resp, what=trigger)
-    if trigger == "enroll":
-        return Outcome("enrolled", parse_enrollment(doc, resp, params), status)
-    if trigger == "challenge":
-        return Outcome("challenged", parse_challenge(doc, resp), status)
-    tokens = parse_tokens(doc, resp, trigger)
-    if trigger in ("verify_otp", "login_password") and cfg.is_mfa_audience(params.get("audience")):
-        return Outcome("mfa_access_token", {"tokens": tokens}, status)
-    return Outcome("tokens", {"tokens": tokens}, status)
+def build_request(
+    trigger: str, ctx: Context, params: Mapping[str, Any], cfg: Auth0Config
+) -> HttpRequest:
+    """The request for ``trigger``, built from the context and the caller's parameters."""
+    return WIRE[trigger].build(ctx, params, cfg)
 
 
 def parse_response(
     trigger: str, resp: HttpResponse, params: Mapping[str, Any], cfg: Auth0Config
-) -> Outcome:
-    """Turn Auth0's answer to ``trigger`` into an ``Outcome``, or raise ``RemoteError``."""
+) -> Answer:
+    """Turn Auth0's answer to ``trigger`` into an ``Answer``, or raise ``RemoteError``."""
+    wire = WIRE[trigger]
     if 200 <= resp.status_code < 300:
-        return _parse_success(trigger, resp, params, cfg)
+        return wire.success(trigger, resp, params, cfg)
     doc = _error_doc(resp)
     err = parse_error(resp, doc)
-    if err.error == "mfa_required" and trigger not in ("start_passwordless", "resend_code"):
+    if err.error == "mfa_required" and wire.mfa_required_absorbed:
         # Key on the error code, never on the status (403 recorded, 401 in the OAS).
         return _mfa_required(doc, resp, trigger)
     if resp.status_code == 429 and err.error != "too_many_attempts":
         raise remote_error(resp, err, what=trigger)
-    kind = ERROR_MAPS[trigger](err, resp)
+    kind = wire.errors(err, resp)
     if kind is None:
         raise remote_error(resp, err, what=trigger)
-    return Outcome(kind, {"description": err.description}, resp.status_code, err.error)
+    return Answer(kind, {"description": err.description}, resp.status_code, err.error)
 
 
 # -------------------------------------------------------- typed answer parts

@@ -14,7 +14,7 @@ from flowengine._errors import (
     RateLimitedError,
     ServerError,
 )
-from flowengine._steps import HttpResponse, delete_request, parse_response
+from flowengine._wire import HttpResponse, delete_request, parse_response
 
 from .flowstates import PARAMS, flow_in
 
@@ -33,35 +33,62 @@ def err(status: int, code: str, desc: str = "", **extra: Any) -> HttpResponse:
 
 
 TOKENS = {"access_token": "at", "expires_in": 86400, "token_type": "Bearer", "scope": "openid"}
-MFA_REQUIRED = err(403, "mfa_required", "Multifactor authentication required",
-                   mfa_token="Fe26.2*x")
+MFA_REQUIRED = err(403, "mfa_required", "Multifactor authentication required", mfa_token="Fe26.2*x")
 
 CASES: list[tuple[str, HttpResponse, str]] = [
-    ("start_passwordless", resp(200, {"_id": "1", "phone_number": "+15550100",
-                                      "phone_verified": False}), "code_sent"),
+    (
+        "start_passwordless",
+        resp(200, {"_id": "1", "phone_number": "+15550100", "phone_verified": False}),
+        "code_sent",
+    ),
     ("start_passwordless", HttpResponse(200, {}, b""), "code_sent"),
     ("verify_otp", MFA_REQUIRED, "mfa_required"),
     ("verify_otp", err(401, "mfa_required", "x", mfa_token="Fe26.2*y"), "mfa_required"),
     ("verify_otp", resp(200, TOKENS), "tokens"),
-    ("verify_otp", err(403, "invalid_grant", "Wrong phone number or verification code."),
-     "wrong_code"),
+    (
+        "verify_otp",
+        err(403, "invalid_grant", "Wrong phone number or verification code."),
+        "wrong_code",
+    ),
     ("verify_otp", err(429, "too_many_attempts", "blocked"), "locked"),
-    ("login_password", err(403, "invalid_grant", "Wrong email or password."),
-     "wrong_credentials"),
+    ("login_password", err(403, "invalid_grant", "Wrong email or password."), "wrong_credentials"),
     ("login_password", MFA_REQUIRED, "mfa_required"),
-    ("list_authenticators", resp(200, [{"id": "sms|dev_1", "authenticator_type": "oob",
-                                        "active": True, "oob_channel": "sms"}]),
-     "authenticators"),
+    (
+        "list_authenticators",
+        resp(
+            200,
+            [
+                {
+                    "id": "sms|dev_1",
+                    "authenticator_type": "oob",
+                    "active": True,
+                    "oob_channel": "sms",
+                }
+            ],
+        ),
+        "authenticators",
+    ),
     ("list_authenticators", err(403, "expired_token", "mfa_token is expired"), "expired"),
-    ("enroll", resp(200, {"authenticator_type": "otp", "secret": "JBSWY3DPEHPK3PXP",
-                          "barcode_uri": "otpauth://totp/x?secret=JBSWY3DPEHPK3PXP"}),
-     "enrolled"),
+    (
+        "enroll",
+        resp(
+            200,
+            {
+                "authenticator_type": "otp",
+                "secret": "JBSWY3DPEHPK3PXP",
+                "barcode_uri": "otpauth://totp/x?secret=JBSWY3DPEHPK3PXP",
+            },
+        ),
+        "enrolled",
+    ),
     ("enroll", err(403, "access_denied", "User is already enrolled"), "already_enrolled"),
     ("challenge", resp(200, {"challenge_type": "otp"}), "challenged"),
-    ("challenge", resp(200, {"challenge_type": "oob", "oob_code": "Fe26.2*o",
-                             "binding_method": "prompt"}), "challenged"),
-    ("challenge", err(401, "unsupported_challenge_type", "User is not enrolled."),
-     "must_enroll"),
+    (
+        "challenge",
+        resp(200, {"challenge_type": "oob", "oob_code": "Fe26.2*o", "binding_method": "prompt"}),
+        "challenged",
+    ),
+    ("challenge", err(401, "unsupported_challenge_type", "User is not enrolled."), "must_enroll"),
     ("challenge", err(400, "association_required"), "must_enroll"),
     ("confirm_oob", resp(200, TOKENS), "tokens"),
     ("confirm_oob", err(403, "invalid_grant", "Invalid binding_code."), "wrong_code"),
@@ -69,10 +96,16 @@ CASES: list[tuple[str, HttpResponse, str]] = [
     ("confirm_otp", err(403, "invalid_grant", "Invalid otp_code."), "wrong_code"),
     ("confirm_otp", err(403, "expired_token", "mfa_token is expired"), "expired"),
     ("confirm_recovery_code", resp(200, {**TOKENS, "recovery_code": "B" * 24}), "tokens"),
-    ("confirm_recovery_code", err(403, "invalid_grant", "MFA Authorization rejected."),
-     "wrong_code"),
-    ("confirm_recovery_code", err(403, "unsupported_challenge_type",
-                                  "User does not have a recovery-code."), "must_enroll"),
+    (
+        "confirm_recovery_code",
+        err(403, "invalid_grant", "MFA Authorization rejected."),
+        "wrong_code",
+    ),
+    (
+        "confirm_recovery_code",
+        err(403, "unsupported_challenge_type", "User does not have a recovery-code."),
+        "must_enroll",
+    ),
     ("poll_push", err(400, "authorization_pending", "Authorization pending"), "pending"),
     ("poll_push", err(400, "slow_down"), "slow_down"),
     ("poll_push", err(400, "access_denied", "MFA Authorization rejected."), "rejected"),
@@ -99,8 +132,10 @@ ERRORS: list[tuple[HttpResponse, type[Exception]]] = [
     (HttpResponse(200, JSON, b"<html>"), MalformedResponseError),
     (HttpResponse(200, JSON, b'{"access_token": "a'), MalformedResponseError),
     (HttpResponse(200, JSON, b"[]"), MalformedResponseError),
-    (HttpResponse(200, {"content-type": "text/plain"}, json.dumps(TOKENS).encode()),
-     MalformedResponseError),
+    (
+        HttpResponse(200, {"content-type": "text/plain"}, json.dumps(TOKENS).encode()),
+        MalformedResponseError,
+    ),
     (resp(200, {"token_type": "Bearer"}), MalformedResponseError),
     (resp(200, {"access_token": "a", "expires_in": "soon"}), MalformedResponseError),
     (HttpResponse(500, {}, b"oops"), ServerError),
@@ -121,7 +156,11 @@ def test_bad_answers_raise_typed_errors(response: HttpResponse, exc: type[Except
 
 def test_rate_limit_carries_reset_epoch() -> None:
     """A 429 carries x-ratelimit-reset as epoch seconds."""
-    r = err(429, "too_many_requests", "Too many", )
+    r = err(
+        429,
+        "too_many_requests",
+        "Too many",
+    )
     r = HttpResponse(429, {**JSON, "x-ratelimit-reset": "1800000060"}, r.body)
     with pytest.raises(RateLimitedError) as info:
         parse_response("start_passwordless", r, PARAMS["start_passwordless"], CONFIG)
@@ -147,8 +186,13 @@ def body_of(trigger: str, state: str, factor: str = "sms", **params: Any) -> dic
 def test_start_always_sends_code_explicitly() -> None:
     """`send: "code"` is explicit: an omitted send means a magic link."""
     body = body_of("start_passwordless", "started")
-    assert body == {"client_id": "app-id", "client_secret": "app-secret", "connection": "sms",
-                    "send": "code", "phone_number": "+15550100"}
+    assert body == {
+        "client_id": "app-id",
+        "client_secret": "app-secret",
+        "connection": "sms",
+        "send": "code",
+        "phone_number": "+15550100",
+    }
 
 
 def test_verify_uses_realm_and_username_of_the_start() -> None:
