@@ -12,8 +12,9 @@ call, timeouts and retries included) is taken *before* the Auth0 request is
 sent, so of two resumers of the same flow at the same sequence number (two
 tabs, a double submit, two servers) exactly one sends anything; the other gets
 ``StaleSnapshotError`` or ``FlowBusyError``. When the step fails without
-changing the flow, the claim is released and nothing is written. A step whose answer ended the flow (rejected,
-locked, expired) is saved before its error propagates.
+changing the flow, the claim is released and nothing is written. A step whose
+answer ended the flow (rejected, locked, expired) is saved before its error
+propagates.
 """
 
 from __future__ import annotations
