@@ -31,15 +31,17 @@ import attrs
 import structlog
 
 _NULL_SINK: TextIO | None = None
+_HANDLER: list[logging.Handler | None] = [None]  # ours on "flowengine", swapped on reconfigure
 
 
 def configure_logging(level: int = logging.INFO) -> None:
-    """Configure structlog as a real application would: render every INFO event as JSON.
+    """Configure logging as a real application would: every INFO event as a JSON line.
 
-    ``flow_transition`` events (INFO) are processed (context merged, level and ISO
-    timestamp added, JSON rendered) and written to ``/dev/null``; DEBUG events are
-    filtered out by the bound logger, as in production. ``level`` raises the bar (the
-    harness uses WARNING once to show what the logging itself costs).
+    The library logs to the stdlib logger ``flowengine``: structlog is configured for
+    stdlib (``ProcessorFormatter.wrap_for_formatter`` last), and a handler on that logger
+    renders each event with ``ProcessorFormatter`` + ``JSONRenderer`` into ``/dev/null``.
+    DEBUG events are filtered out by the logger's level, as in production. ``level``
+    raises the bar (the harness uses WARNING once to show what the logging itself costs).
     """
     global _NULL_SINK
     if _NULL_SINK is None:
@@ -49,12 +51,28 @@ def configure_logging(level: int = logging.INFO) -> None:
             structlog.contextvars.merge_contextvars,
             structlog.processors.add_log_level,
             structlog.processors.TimeStamper(fmt="iso"),
-            structlog.processors.JSONRenderer(),
+            structlog.stdlib.ProcessorFormatter.wrap_for_formatter,
         ],
-        logger_factory=structlog.PrintLoggerFactory(file=_NULL_SINK),
-        wrapper_class=structlog.make_filtering_bound_logger(level),
+        logger_factory=structlog.stdlib.LoggerFactory(),
+        wrapper_class=structlog.stdlib.BoundLogger,
         cache_logger_on_first_use=True,
     )
+    handler = logging.StreamHandler(_NULL_SINK)
+    handler.setFormatter(
+        structlog.stdlib.ProcessorFormatter(
+            processors=[
+                structlog.stdlib.ProcessorFormatter.remove_processors_meta,
+                structlog.processors.JSONRenderer(),
+            ]
+        )
+    )
+    logger = logging.getLogger("flowengine")
+    if _HANDLER[0] is not None:
+        logger.removeHandler(_HANDLER[0])
+    _HANDLER[0] = handler
+    logger.addHandler(handler)
+    logger.setLevel(level)
+    logger.propagate = False
 
 
 def interleave(contenders: Sequence[Callable[[], float]], rounds: int) -> list[list[float]]:

@@ -18,7 +18,6 @@ from typing import Any
 
 import attrs
 import httpx
-import structlog
 
 from bench._common import (
     BASE_URL,
@@ -219,22 +218,12 @@ def check_same_requests() -> int:
 
 @contextmanager
 def logging_filtered() -> Iterator[None]:
-    """Filter INFO out for a while.
-
-    The library's module logger is a lazy proxy that caches the bound logger on first use
-    (``cache_logger_on_first_use=True``), so a new configuration alone would not reach it:
-    a fresh proxy stands in for it meanwhile.
-    """
-    from flowengine import _api
-
-    cached = _api.logger
+    """Filter INFO out for a while (the library checks its logger's level first)."""
     configure_logging(level=logging.WARNING)
-    _api.logger = structlog.get_logger("flowengine")
     try:
         yield
     finally:
         configure_logging()
-        _api.logger = cached
 
 
 def _sync_runner(contender: Callable[[Auth0Emulator, httpx.Client], str]) -> Callable[[], float]:

@@ -14,19 +14,22 @@ from collections.abc import Callable, Mapping
 from typing import Any, Generic, TypeVar
 
 import attrs
-import structlog
 
 from flowengine import _config as v
 from flowengine._config import DEFAULT_REALM, Auth0Config
 from flowengine._errors import ConfigurationError, InvalidInputError
-from flowengine._flow import Flow, StepResult
-from flowengine._wire import HttpRequest, HttpResponse
+from flowengine._flow import Flow
+
+# The log helpers live in _log; re-exported because both drivers import them from here.
+from flowengine._log import log_request as log_request
+from flowengine._log import log_response as log_response
+from flowengine._log import log_transition as log_transition
+from flowengine._log import log_uncertain as log_uncertain
+from flowengine._wire import HttpResponse
 
 R = TypeVar("R")
 
 FACTORS = ("otp", "sms", "voice", "email", "push")
-
-logger = structlog.get_logger("flowengine")
 
 
 @attrs.frozen
@@ -77,49 +80,6 @@ def retry_hint(resp: HttpResponse, now: float) -> float | None:
         except ValueError:
             pass
     return None
-
-
-def log_transition(result: StepResult, duration: float = 0.0) -> None:
-    """One ``flow_transition`` event: names and numbers only, never a secret.
-
-    Steps that make no call (cancel, rollback, a local expiry) log with no
-    status, no error and a zero duration.
-    """
-    logger.info(
-        "flow_transition",
-        flow_id=result.flow_id,
-        trigger=result.trigger,
-        outcome=result.outcome,
-        from_state=result.source,
-        to_state=result.state,
-        seq=result.seq,
-        status_code=result.status_code,
-        error=result.error,
-        duration_ms=round(duration * 1000, 3),
-    )
-
-
-def log_uncertain(flow_id: str, trigger: str, cause: str) -> None:
-    """One ``auth0_uncertain`` event: the request may have reached Auth0 unanswered."""
-    logger.warning("auth0_uncertain", flow_id=flow_id, trigger=trigger, cause=cause)
-
-
-def log_request(flow_id: str, trigger: str, req: HttpRequest) -> None:
-    """One ``auth0_request`` event: method and path only."""
-    logger.debug(
-        "auth0_request", flow_id=flow_id, trigger=trigger, method=req.method, path=req.path
-    )
-
-
-def log_response(flow_id: str, trigger: str, resp: HttpResponse, duration: float) -> None:
-    """One ``auth0_response`` event: the status, never the body."""
-    logger.debug(
-        "auth0_response",
-        flow_id=flow_id,
-        trigger=trigger,
-        status_code=resp.status_code,
-        duration_ms=round(duration * 1000, 3),
-    )
 
 
 class FlowSteps(Generic[R]):

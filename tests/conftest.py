@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import logging
 import os
+from collections.abc import Iterator
 
 import pytest
 from hypothesis import HealthCheck, settings
@@ -39,3 +41,19 @@ def pytest_configure(config: pytest.Config) -> None:
     plugin = config.pluginmanager.get_plugin("tests.summary")
     if plugin is not None:
         plugin.PROFILE["name"] = _profile
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _library_logs_enabled() -> Iterator[None]:
+    """Enable the library's logger at DEBUG, so every log event is built and seen.
+
+    The library is silent until its stdlib logger ``flowengine`` is enabled (see
+    ``flowengine/_log.py``); the tests that scan or assert on events with
+    ``structlog.testing.capture_logs()`` need every event, as an application would
+    that turned the audit log on.
+    """
+    logger = logging.getLogger("flowengine")
+    saved = logger.level
+    logger.setLevel(logging.DEBUG)
+    yield
+    logger.setLevel(saved)

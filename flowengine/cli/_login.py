@@ -14,8 +14,6 @@ import time
 from collections.abc import Callable
 from typing import Any, TextIO
 
-import segno
-
 from flowengine import _machine as m
 from flowengine._errors import (
     FlowEndedError,
@@ -140,7 +138,12 @@ class Session:
         return self.ask(prompt, back=False)
 
     def qr(self, uri: str) -> None:
-        """Draw ``uri`` as a QR code in the terminal."""
+        """Draw ``uri`` as a QR code in the terminal (needs segno, the [cli] extra)."""
+        try:
+            import segno
+        except ImportError:
+            self.say("  (no QR code drawn: segno is missing; pip install 'flowengine[cli]')")
+            return
         segno.make(uri, error="m").terminal(out=self.out, compact=True)
         self.out.flush()
 

@@ -10,21 +10,22 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import logging
 import os
 import secrets
 import stat
 import sys
 import time
-from collections.abc import Callable, Iterator, MutableMapping
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-import platformdirs
 import structlog
 
 from flowengine._config import Auth0Config
 from flowengine._errors import ConfigurationError
+from flowengine._log import LOGGER_NAME
 from flowengine._repository import FlowRepository
 from flowengine._snapshot import Keyring
 from flowengine.stores import FlowStore, open_store
@@ -104,6 +105,13 @@ def auth0_config(args: argparse.Namespace) -> Auth0Config:
 
 def data_dir() -> Path:
     """The user's data directory for flowengine (not created here)."""
+    try:
+        import platformdirs  # the [cli] extra: imported when the default store is needed
+    except ImportError:
+        raise ConfigurationError(
+            "the default store needs platformdirs: pip install 'flowengine[cli]' "
+            f"(or give --store / {ENV_STORE})"
+        ) from None
     return Path(platformdirs.user_data_dir(APP_NAME))
 
 
@@ -200,30 +208,36 @@ def repository(
 # ------------------------------------------------------------------ logging
 
 
-def _drop(_logger: Any, _name: str, _event: MutableMapping[str, Any]) -> Any:
-    raise structlog.DropEvent
-
-
 @contextlib.contextmanager
 def cli_logging(verbose: bool) -> Iterator[None]:
-    """Library logs on stderr with ``verbose``, silenced otherwise; restored on exit.
+    """Library logs on stderr with ``verbose``, none otherwise; restored on exit.
 
-    The library never configures structlog; the command line may, for its own process.
+    The library logs to the stdlib logger ``flowengine`` and is silent until
+    someone enables it; the command line does, for its own process, with a
+    handler that renders each event on one console line.
     """
-    saved = structlog.get_config()
-    if verbose:
-        structlog.configure(
+    if not verbose:
+        yield
+        return
+    logger = logging.getLogger(LOGGER_NAME)
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(
+        structlog.stdlib.ProcessorFormatter(
             processors=[
-                structlog.processors.add_log_level,
+                structlog.stdlib.ProcessorFormatter.remove_processors_meta,
+                structlog.stdlib.add_log_level,
                 structlog.processors.TimeStamper(fmt="iso"),
                 structlog.dev.ConsoleRenderer(colors=False),
             ],
-            logger_factory=structlog.PrintLoggerFactory(sys.stderr),
-            cache_logger_on_first_use=False,
         )
-    else:
-        structlog.configure(processors=[_drop], cache_logger_on_first_use=False)
+    )
+    saved = logger.level, logger.propagate
+    logger.addHandler(handler)
+    logger.setLevel(logging.DEBUG)
+    logger.propagate = False  # one line per event, whatever the root logger has
     try:
         yield
     finally:
-        structlog.configure(**saved)
+        logger.removeHandler(handler)
+        logger.setLevel(saved[0])
+        logger.propagate = saved[1]

@@ -236,7 +236,12 @@ class RedisStore(StoreBase):
         sweep_batch: int = 1000,
     ) -> None:
         """Connect lazily to the Redis server at ``url_or_client`` (or use that client)."""
-        import redis
+        try:
+            import redis  # the [redis] extra: imported here so `import flowengine` never does
+        except ImportError:
+            raise ConfigurationError(
+                "the Redis store needs the redis package: pip install 'flowengine[redis]'"
+            ) from None
 
         if not isinstance(prefix, str) or not prefix:
             raise ConfigurationError("a Redis store prefix must be a non-empty string")

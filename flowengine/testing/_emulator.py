@@ -91,7 +91,6 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any, Final, Literal
 from urllib.parse import parse_qsl, quote, unquote, urlsplit
 
-import pyotp
 from attrs import define, field
 
 from flowengine.testing._models import (
@@ -707,7 +706,7 @@ class Auth0Emulator:
     def totp_code(self, secret: str, at: float | None = None) -> str:
         """The RFC 6238 code (SHA1, 6 digits, 30 s) of ``secret`` at ``at`` (default: now)."""
         when = self._clock() if at is None else at
-        return str(pyotp.TOTP(secret).at(int(when)))
+        return str(_totp(secret).at(int(when)))
 
     # ------------------------------------------------------------- pushes
 
@@ -1656,7 +1655,7 @@ class Auth0Emulator:
         self._check_failure_budget(user, now)
         for a in totps:
             assert a.secret is not None
-            totp = pyotp.TOTP(a.secret)
+            totp = _totp(a.secret)
             for when in (now, now - 30):
                 if hmac.compare_digest(otp.encode(), str(totp.at(int(when))).encode()):
                     if not a.active:
@@ -1992,3 +1991,14 @@ def _drop_field(raw: bytes, fault: Fault) -> bytes:
             del value[name]
             break
     return _dumps(value)
+
+
+def _totp(secret: str) -> Any:
+    """A ``pyotp.TOTP`` for ``secret``; pyotp (the [cli] extra) is imported on first use."""
+    try:
+        import pyotp
+    except ImportError:
+        raise ModuleNotFoundError(
+            "the emulator's TOTP factor needs pyotp: pip install 'flowengine[cli]'", name="pyotp"
+        ) from None
+    return pyotp.TOTP(secret)

@@ -2,13 +2,25 @@
 
 from __future__ import annotations
 
+import logging
 import re
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 README = Path(__file__).resolve().parents[2] / "README.md"
 BLOCKS = re.findall(r"```python\n(.*?)```", README.read_text(), flags=re.S)
+
+
+@pytest.fixture(autouse=True)
+def _restore_library_logger() -> Iterator[None]:
+    """The Logging example adds a handler and sets a level: undone after each block."""
+    logger = logging.getLogger("flowengine")
+    saved = logger.level, list(logger.handlers)
+    yield
+    logger.setLevel(saved[0])
+    logger.handlers[:] = saved[1]
 
 
 def test_readme_has_examples() -> None:
