@@ -41,6 +41,7 @@ from flowengine._errors import (
     RemoteError,
 )
 from flowengine._steps import REQUEST_BUILDERS, HttpRequest, HttpResponse, Outcome, parse_response
+from flowengine._validate import plain_text
 
 #: Auth0's clocks, in seconds.
 PASSWORDLESS_CODE_TTL = 180.0
@@ -137,8 +138,7 @@ class Flow:
     @classmethod
     def new(cls, flow_id: str, now: float) -> Flow:
         """A flow in ``started`` that has made no call yet."""
-        if not isinstance(flow_id, str) or not 1 <= len(flow_id) <= 128:
-            raise InvalidInputError("flow_id", "must be a string of 1 to 128 characters")
+        plain_text(flow_id, "flow_id", max_len=128)  # no control or invisible characters
         return cls(flow_id, created_at=now, updated_at=now, expires_at=now + IDLE_FLOW_TTL)
 
     # ------------------------------------------------------------ queries

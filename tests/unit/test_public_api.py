@@ -8,7 +8,15 @@ from pathlib import Path
 import flowengine
 
 PKG = Path(flowengine.__file__).parent
-CORE = ["_machine.py", "_steps.py", "_flow.py", "_errors.py", "_config.py", "_snapshot.py"]
+CORE = [
+    "_machine.py",
+    "_steps.py",
+    "_flow.py",
+    "_errors.py",
+    "_config.py",
+    "_validate.py",
+    "_snapshot.py",
+]
 FORBIDDEN = {"httpx", "structlog", "time", "datetime", "random", "secrets", "requests"}
 
 
