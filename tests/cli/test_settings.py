@@ -66,7 +66,7 @@ def test_verbose_logs_go_to_stderr_and_stdout_stays_one_object(cli: Cli) -> None
 def test_ensure_key_file_creates_once_and_then_reads(tmp_path: Path) -> None:
     """The key file is created with mode 0600 in a 0700 directory, then read back unchanged."""
     path = tmp_path / "new" / "keys"
-    first = ensure_key_file(path)
+    first = ensure_key_file(path, create_parent=True)  # as for the default data directory
     again = ensure_key_file(path)
     assert first.to_env_value() == again.to_env_value()
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
