@@ -74,8 +74,12 @@ def is_plain_text(value: str) -> bool:
     The one character rule of every input check (emails, phone numbers, usernames,
     connection names, flow ids, tenant domains).
     """
+    # Fast path: printable text (the usual case) holds none of the hidden categories. What
+    # is not printable may still be plain: a no-break space, a private-use character.
+    if value.isprintable():
+        return True
     if value.isascii():
-        return value.isprintable()  # ASCII: refuses exactly the C0 controls and DEL
+        return False  # not printable ASCII: a C0 control or DEL
     return not any(unicodedata.category(ch) in _HIDDEN_CATEGORIES for ch in value)
 
 
