@@ -1,7 +1,11 @@
-"""Tenant and client configuration, and validation of everything a caller types in.
+"""Tenant and client configuration: :class:`Auth0Config`, base-URL parsing, defaults.
 
-Pure: no I/O. Every check here runs before a request is built, so bad input is
-a local ``InvalidInputError`` (or ``ConfigurationError``) and the flow is untouched.
+Pure: no I/O. A bad tenant host or client id is a ``ConfigurationError`` when the
+configuration is built, before any flow exists; its message never repeats the value.
+
+The checks of what a caller types in at each step (phone numbers, emails, codes, ids)
+live in :mod:`flowengine._validate`; their names are re-exported here for the modules
+that still import them from this one.
 """
 
 from __future__ import annotations
@@ -12,19 +16,43 @@ from urllib.parse import urlsplit
 
 import attrs
 
-from flowengine._errors import ConfigurationError, InvalidInputError
+from flowengine._errors import ConfigurationError
+from flowengine._validate import (
+    authenticator_id,
+    email,
+    escape_recipient,
+    ip_address,
+    is_plain_text,
+    non_empty,
+    one_time_code,
+    phone_number,
+    plain_text,
+    recovery_code,
+    totp_code,
+)
+
+__all__ = [
+    "Auth0Config",
+    "DEFAULT_REALM",
+    "DEFAULT_SCOPE",
+    "authenticator_id",
+    "email",
+    "escape_recipient",
+    "ip_address",
+    "is_loopback_host",
+    "is_plain_text",
+    "non_empty",
+    "one_time_code",
+    "parse_base_url",
+    "phone_number",
+    "plain_text",
+    "recovery_code",
+    "totp_code",
+]
 
 DEFAULT_SCOPE = "openid profile offline_access"
 DEFAULT_REALM = "Username-Password-Authentication"
 
-_E164 = re.compile(r"\+[1-9][0-9]{6,14}")
-_EMAIL = re.compile(
-    r"[^@\s\"<>()\[\],;:\\]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9-]{0,62}\.)+[A-Za-z]{2,63}"
-)
-_DIGITS = re.compile(r"[0-9]{4,12}")
-_TOTP = re.compile(r"[0-9]{6}")
-_RECOVERY = re.compile(r"[A-Za-z0-9]{24}")
-_AUTHENTICATOR_ID = re.compile(r"[a-z][a-z0-9-]{1,30}\|[A-Za-z0-9_.-]{1,100}")
 _HOST = re.compile(
     r"(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*(?::[0-9]{1,5})?"
 )
@@ -57,40 +85,54 @@ def parse_base_url(value: str) -> tuple[str, str]:
     """Return ``(base_url, domain)`` for a tenant host or a full base URL.
 
     ``https://`` always; ``http://`` only for loopback hosts (emulators). The
-    base URL has no trailing slash and no path.
+    base URL has no trailing slash, no path and no credentials, and is rebuilt
+    from the parsed host and port rather than copied from the input.
+
+    ``urlsplit`` silently drops tabs and newlines and strips leading control
+    characters, so ``"https://exa\tmple.com"`` would name ``example.com``: the
+    character rule of :func:`~flowengine._validate.is_plain_text` runs on the raw
+    value first. An ``@`` anywhere is refused, even with an empty user name
+    (``https://@host``), which ``urlsplit`` reports as no credentials at all.
+    Messages never repeat the value.
     """
     if not isinstance(value, str) or not value.strip():
         raise ConfigurationError("domain: a tenant host such as example.eu.auth0.com is required")
-    value = value.strip()
+    if not is_plain_text(value):
+        raise ConfigurationError("domain: control or invisible characters are not allowed")
+    value = value.strip(" ")
+    if "@" in value:
+        raise ConfigurationError("domain: credentials in the URL are not allowed")
+    if "%" in value or any(ch.isspace() for ch in value):
+        raise ConfigurationError("domain: not a host name (a space or '%' in it)")
     if "://" not in value:
         if not _HOST.fullmatch(value):
-            raise ConfigurationError(f"domain: {value!r} is not a host name")
+            raise ConfigurationError("domain: not a host name (give example.eu.auth0.com)")
         value = "https://" + value
-    parts = urlsplit(value)
+    try:
+        parts = urlsplit(value)
+        port = parts.port
+    except ValueError:
+        raise ConfigurationError("domain: not a valid URL, or a port outside 1-65535") from None
     if parts.scheme not in ("https", "http"):
-        raise ConfigurationError(f"domain: scheme {parts.scheme!r} is not allowed; use https://")
-    if parts.username or parts.password:
+        raise ConfigurationError("domain: only https:// is allowed (http:// for loopback hosts)")
+    if parts.username is not None or parts.password is not None:
         raise ConfigurationError("domain: credentials in the URL are not allowed")
     host = parts.hostname or ""
     if not host:
         raise ConfigurationError("domain: the URL has no host")
-    try:
-        port = parts.port
-    except ValueError:
-        raise ConfigurationError("domain: the port is not a number from 1 to 65535") from None
     if port is not None and not 1 <= port <= 65535:
         raise ConfigurationError("domain: the port is not a number from 1 to 65535")
     if not (_HOST_NAME.fullmatch(host) or _is_ip(host)):
-        raise ConfigurationError(f"domain: {host!r} is not a valid host name")
+        raise ConfigurationError("domain: the URL's host is not a valid host name")
     if parts.scheme == "http" and not is_loopback_host(host):
         raise ConfigurationError(
-            f"domain: plain http:// is allowed only for loopback hosts, not {host!r}; use https://"
+            "domain: plain http:// is allowed only for loopback hosts; use https://"
         )
     if parts.path not in ("", "/") or parts.query or parts.fragment:
         raise ConfigurationError("domain: give the tenant's base URL without a path or query")
-    netloc = parts.netloc.lower()
-    if (parts.scheme, port) in (("https", 443), ("http", 80)):
-        netloc = netloc.rsplit(":", 1)[0]  # the default port names the same tenant
+    netloc = f"[{host}]" if ":" in host else host
+    if port is not None and (parts.scheme, port) not in (("https", 443), ("http", 80)):
+        netloc = f"{netloc}:{port}"  # the default port names the same tenant: dropped
     return f"{parts.scheme}://{netloc}", netloc
 
 
@@ -124,8 +166,16 @@ class Auth0Config:
             not isinstance(self.client_secret, str) or not self.client_secret
         ):
             raise ConfigurationError("client_secret: a non-empty string, or None for public apps")
-        if self.tenant_domain is not None and not _HOST.fullmatch(self.tenant_domain):
+        if self.tenant_domain is not None and (
+            not isinstance(self.tenant_domain, str) or not _HOST.fullmatch(self.tenant_domain)
+        ):
             raise ConfigurationError("tenant_domain: not a host name")
+        for name in ("audience", "scope"):
+            text = getattr(self, name)
+            if text is not None and (not isinstance(text, str) or not is_plain_text(text)):
+                raise ConfigurationError(
+                    f"{name}: a string without control or invisible characters"
+                )
 
     @property
     def mfa_audience(self) -> str:
@@ -154,78 +204,3 @@ class Auth0Config:
         if self.client_secret is None:
             return {"client_id": self.client_id}
         return {"client_id": self.client_id, "client_secret": self.client_secret}
-
-
-# ------------------------------------------------------------------- inputs
-
-
-def _require_str(field: str, value: object) -> str:
-    if not isinstance(value, str):
-        raise InvalidInputError(field, "must be a string")
-    return value.strip()
-
-
-def phone_number(value: object, field: str = "phone_number") -> str:
-    """An E.164 phone number: ``+`` then 7 to 15 digits."""
-    v = _require_str(field, value)
-    if not _E164.fullmatch(v):
-        raise InvalidInputError(field, "must be in E.164 form: '+' and 7 to 15 digits, no spaces")
-    return v
-
-
-def email(value: object, field: str = "email") -> str:
-    """An email address of ordinary shape, at most 254 characters."""
-    v = _require_str(field, value)
-    if len(v) > 254 or not _EMAIL.fullmatch(v):
-        raise InvalidInputError(field, "is not a valid email address")
-    return v
-
-
-def one_time_code(value: object, field: str = "code") -> str:
-    """A numeric one-time code (passwordless or binding code): 4 to 12 digits."""
-    v = _require_str(field, value)
-    if not _DIGITS.fullmatch(v):
-        raise InvalidInputError(field, "must be 4 to 12 digits")
-    return v
-
-
-def totp_code(value: object, field: str = "otp") -> str:
-    """A 6-digit TOTP code."""
-    v = _require_str(field, value)
-    if not _TOTP.fullmatch(v):
-        raise InvalidInputError(field, "must be 6 digits")
-    return v
-
-
-def recovery_code(value: object, field: str = "recovery_code") -> str:
-    """A 24-character recovery code; spaces and dashes are ignored, case is folded."""
-    v = _require_str(field, value).replace(" ", "").replace("-", "").upper()
-    if not _RECOVERY.fullmatch(v):
-        raise InvalidInputError(field, "must be 24 letters or digits")
-    return v
-
-
-def authenticator_id(value: object, field: str = "authenticator_id") -> str:
-    """An authenticator id such as ``sms|dev_abc``."""
-    v = _require_str(field, value)
-    if not _AUTHENTICATOR_ID.fullmatch(v):
-        raise InvalidInputError(field, "must look like 'sms|dev_...' (type, '|', id)")
-    return v
-
-
-def ip_address(value: object, field: str = "forwarded_for") -> str:
-    """An IPv4 or IPv6 address (the end user's, for ``auth0-forwarded-for``)."""
-    v = _require_str(field, value)
-    try:
-        return str(ipaddress.ip_address(v))
-    except ValueError:
-        raise InvalidInputError(field, "must be an IPv4 or IPv6 address") from None
-
-
-def non_empty(value: object, field: str, *, max_len: int = 512) -> str:
-    """A non-empty string of at most ``max_len`` characters."""
-    if not isinstance(value, str) or not value or len(value) > max_len:
-        raise InvalidInputError(
-            field, f"must be a non-empty string of at most {max_len} characters"
-        )
-    return value

@@ -68,6 +68,7 @@ from flowengine._machine import (
     State,
     Trigger,
 )
+from flowengine._validate import plain_text
 from flowengine._wire import Answer, HttpRequest, HttpResponse, build_request, parse_response
 
 __all__ = [
@@ -214,8 +215,7 @@ class Flow:
     @classmethod
     def new(cls, flow_id: str, now: float) -> Flow:
         """A flow in ``started`` that has made no call yet."""
-        if not isinstance(flow_id, str) or not 1 <= len(flow_id) <= 128:
-            raise InvalidInputError("flow_id", "must be a string of 1 to 128 characters")
+        plain_text(flow_id, "flow_id", max_len=128)  # no control or invisible characters
         return cls(flow_id, created_at=now, updated_at=now, expires_at=now + IDLE_FLOW_TTL)
 
     # ------------------------------------------------------------ queries

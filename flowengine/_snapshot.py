@@ -222,6 +222,14 @@ class Keyring:
     ``Keyring([("k2", new_key), ("k1", old_key)])``. Key ids are 1-32 characters of
     ``[A-Za-z0-9._-]``; keys are exactly 32 bytes. Key material never appears in ``repr``
     or in an exception message.
+
+    Refused, as a ``ConfigurationError``: a key that is one byte repeated (the all-zero
+    placeholder of a template or a failed secret lookup), the same key bytes under two ids
+    (one key, one id: otherwise retiring an id does not retire its key), and a rotation onto
+    an id already in the ring (snapshots sealed under the old key would then read as
+    tampered). Generated ids are random (``k_`` and 8 hex digits), never a date two hosts
+    could both pick: a snapshot sealed elsewhere then fails as "no key with that id"
+    (``SnapshotKeyError``), not as tampering.
     """
 
     __slots__ = ("_aeads", "_keys", "_primary")
@@ -249,6 +257,15 @@ class Keyring:
                 raise ConfigurationError(
                     f"key {kid!r} must be {KEY_SIZE} bytes for AES-256-GCM, not {len(raw)}"
                 )
+            if raw.count(raw[:1]) == KEY_SIZE:
+                raise ConfigurationError(
+                    f"key {kid!r} is one byte repeated (a placeholder?); use a random key"
+                )
+            twin = next((other for other, known in table.items() if known == raw), None)
+            if twin is not None:
+                raise ConfigurationError(
+                    f"keys {twin!r} and {kid!r} are the same key; give each key one id"
+                )
             table[kid] = raw
         if not table:
             raise ConfigurationError("a Keyring needs at least one key")
@@ -257,10 +274,15 @@ class Keyring:
         first = next(iter(table))
         self._primary: tuple[str, AESGCM] = (first, self._aeads[first])
 
+    @staticmethod
+    def new_kid() -> str:
+        """A fresh random key id: ``k_`` and 8 hex digits (32 random bits)."""
+        return "k_" + os.urandom(4).hex()
+
     @classmethod
-    def generate(cls, kid: str = "k1") -> Keyring:
-        """Return a keyring holding one fresh random key under ``kid``."""
-        return cls([(kid, AESGCM.generate_key(bit_length=256))])
+    def generate(cls, kid: str | None = None) -> Keyring:
+        """Return a keyring holding one fresh random key under ``kid`` (random if omitted)."""
+        return cls([(kid or cls.new_kid(), AESGCM.generate_key(bit_length=256))])
 
     @classmethod
     def from_env_value(cls, value: str) -> Keyring:
@@ -293,10 +315,22 @@ class Keyring:
             for kid, raw in self._keys.items()
         )
 
-    def rotated(self, kid: str, key: bytes | None = None) -> Keyring:
-        """Return a keyring sealing with ``kid`` (a random key unless given), keeping the rest."""
+    def rotated(self, kid: str | None = None, key: bytes | None = None) -> Keyring:
+        """Return a keyring sealing with a new ``kid`` (random id and key unless given).
+
+        The other keys are kept for reading. An id already in the ring is refused: reusing
+        it would replace the key that its snapshots were sealed with.
+        """
+        if kid is None:
+            kid = self.new_kid()
+            while kid in self._keys:  # 32 random bits: a repeat is rare, but not impossible
+                kid = self.new_kid()
+        elif kid in self._keys:
+            raise ConfigurationError(
+                f"key id {kid!r} is already in the keyring; rotate onto a new id"
+            )
         fresh = AESGCM.generate_key(bit_length=256) if key is None else key
-        return Keyring([(kid, fresh), *((k, v) for k, v in self._keys.items() if k != kid)])
+        return Keyring([(kid, fresh), *self._keys.items()])
 
     @property
     def primary_kid(self) -> str:

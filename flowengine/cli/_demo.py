@@ -261,7 +261,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         # A key from the environment lets a --store outlive the demo; else a throw-away one.
         env_keys = os.environ.get(ENV_KEYS)
-        keys = Keyring.from_env_value(env_keys) if env_keys else Keyring.generate(kid="demo")
+        keys = Keyring.from_env_value(env_keys) if env_keys is not None else Keyring.generate()
         with contextlib.ExitStack() as stack:
             server = serve_emulator(emu)
             stack.callback(server.stop)

@@ -12,6 +12,7 @@ from types import FrameType
 from typing import TYPE_CHECKING, Any
 
 from flowengine._config import is_loopback_host
+from flowengine._validate import escape_recipient
 from flowengine.cli._output import EXIT_OK, EXIT_USAGE
 from flowengine.cli._parser import Formatter
 
@@ -108,7 +109,8 @@ def describe(message: OutboxMessage) -> str:
     """One line for a message the emulator sent (its fake code included)."""
     when = time.strftime("%H:%M:%S", time.localtime(message.sent_at))
     what = f"code {message.code}" if message.code is not None else "a magic link"
-    return f"[{when}] {message.channel} to {message.to} ({message.purpose}): {what}"
+    to = escape_recipient(message.to)  # a control character in an address stays visible
+    return f"[{when}] {message.channel} to {to} ({message.purpose}): {what}"
 
 
 def run(args: argparse.Namespace) -> int:

@@ -26,6 +26,7 @@ from flowengine._errors import (
 from flowengine._flow import Flow, StepResult
 from flowengine._repository import FlowRepository
 from flowengine._sync import FlowClient
+from flowengine._validate import escape_recipient
 from flowengine.cli._output import (
     EXIT_ENDED,
     EXIT_INTERNAL,
@@ -258,7 +259,7 @@ class Session:
         for i, a in enumerate(self.listed, 1):
             kind = a.get("oob_channel") or a.get("authenticator_type")
             label = "recovery code" if kind == "recovery-code" else f"{kind} {a.get('name') or ''}"
-            self.say(f"  {i}) {label.strip()}")
+            self.say(f"  {i}) {escape_recipient(label.strip())}")  # a name from the wire
         choice = self.ask("Choose (b: back)", default="1")
         try:
             picked = self.listed[int(choice) - 1]

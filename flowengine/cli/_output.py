@@ -32,6 +32,7 @@ from flowengine._errors import (
     TransportError,
 )
 from flowengine._flow import StepResult
+from flowengine._validate import escape_recipient
 
 EXIT_OK = 0
 EXIT_INTERNAL = 1
@@ -273,6 +274,7 @@ def mask_code(code: str) -> str:
 
 def mask_address(address: str) -> str:
     """A phone number or email address with the middle hidden."""
+    address = escape_recipient(address)  # control characters shown, never sent to the terminal
     if "@" in address:
         local, _, domain = address.partition("@")
         return f"{local[:1]}•••@{domain}"

@@ -129,22 +129,37 @@ def store_url(args: argparse.Namespace) -> tuple[str, bool]:
 
 
 def keyring(args: argparse.Namespace, *, default_store: bool) -> Keyring:
-    """The snapshot keys: ``--key-file``, else ``FLOWENGINE_KEYS``, else a key file."""
+    """The snapshot keys: ``--key-file``, else ``FLOWENGINE_KEYS``, else a key file.
+
+    A variable that is set is used, even when empty: ``FLOWENGINE_KEYS=""`` (a secret that
+    did not render) is an error, not a reason to fall back to a fresh key file that no
+    other process shares. Only the default data directory is created on demand; a key file
+    named by option or variable must be in a directory that exists.
+    """
     explicit = getattr(args, "key_file", None)
-    if explicit:
-        return ensure_key_file(Path(explicit))
+    if explicit is not None:
+        return ensure_key_file(_key_path(explicit, "--key-file"))
     env = os.environ.get(ENV_KEYS)
-    if env:
+    if env is not None:
+        if not env.strip():
+            raise ConfigurationError(f"{ENV_KEYS} is set but empty; unset it or give kid:key")
         return Keyring.from_env_value(env)
     env_file = os.environ.get(ENV_KEY_FILE)
-    if env_file:
-        return ensure_key_file(Path(env_file))
+    if env_file is not None:
+        return ensure_key_file(_key_path(env_file, ENV_KEY_FILE))
     if default_store:
-        return ensure_key_file(data_dir() / KEY_FILE)
+        return ensure_key_file(data_dir() / KEY_FILE, create_parent=True)
     raise ConfigurationError(
         f"no snapshot key for this store: set {ENV_KEYS} (kid:base64url,...) "
         f"or pass --key-file PATH (created if missing)"
     )
+
+
+def _key_path(value: str, where: str) -> Path:
+    """A key file path given by the user: non-empty."""
+    if not value.strip():
+        raise ConfigurationError(f"{where} is set but empty; give the path of a key file")
+    return Path(value)
 
 
 def read_key_file(path: Path) -> Keyring:
@@ -166,13 +181,21 @@ def read_key_file(path: Path) -> Keyring:
     return Keyring.from_env_value(",".join(entries))
 
 
-def ensure_key_file(path: Path) -> Keyring:
-    """Read ``path``, or atomically create it (mode 0600) with one fresh key."""
+def ensure_key_file(path: Path, *, create_parent: bool = False) -> Keyring:
+    """Read ``path``, or atomically create it (mode 0600) with one fresh key.
+
+    The directory is created (mode 0700) only with ``create_parent``: the default data
+    directory. A mistyped ``--key-file`` directory is an error, not a new key somewhere
+    that nothing else reads. The key id is random (see :class:`Keyring`).
+    """
     if path.exists():
         return read_key_file(path)
+    if not create_parent and not path.parent.is_dir():
+        raise ConfigurationError(f"key file {path}: the directory {path.parent} does not exist")
     try:
-        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-        ring = Keyring.generate(kid=time.strftime("k%Y%m%d"))
+        if create_parent:
+            path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        ring = Keyring.generate()
         tmp = path.with_name(f".{path.name}.{secrets.token_hex(8)}")
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         try:

@@ -59,6 +59,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 import attrs
 
 from flowengine._errors import ConfigurationError, StoreError
+from flowengine._validate import is_plain_text
 
 __all__ = ["FlowStore", "StoredFlow", "open_store"]
 
@@ -178,9 +179,9 @@ class StoreBase:
 
 
 def check_flow_id(flow_id: object) -> str:
-    """Return ``flow_id`` if it is a non-empty string, else raise :class:`StoreError`."""
-    if not isinstance(flow_id, str) or not flow_id:
-        raise StoreError("a flow id must be a non-empty string")
+    """Return ``flow_id`` if it is a non-empty plain string, else raise :class:`StoreError`."""
+    if not isinstance(flow_id, str) or not flow_id or not is_plain_text(flow_id):
+        raise StoreError("a flow id must be a non-empty string without control characters")
     return flow_id
 
 

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import re
 import stat
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from flowengine._errors import (
     Auth0Error,
+    ConfigurationError,
     FlowBusyError,
     FlowNotFoundError,
     FlowRejectedError,
@@ -20,7 +23,7 @@ from flowengine._errors import (
 from flowengine._flow import StepResult
 from flowengine.cli._output import error_object, exit_code_for, result_object
 from flowengine.cli._settings import ensure_key_file
-from tests.cli.conftest import PHONE, Cli
+from tests.cli.conftest import PHONE, Cli, Result
 
 
 def test_default_store_creates_an_owner_only_key_file(cli: Cli) -> None:
@@ -66,12 +69,57 @@ def test_verbose_logs_go_to_stderr_and_stdout_stays_one_object(cli: Cli) -> None
 def test_ensure_key_file_creates_once_and_then_reads(tmp_path: Path) -> None:
     """The key file is created with mode 0600 in a 0700 directory, then read back unchanged."""
     path = tmp_path / "new" / "keys"
-    first = ensure_key_file(path)
+    first = ensure_key_file(path, create_parent=True)  # as for the default data directory
     again = ensure_key_file(path)
     assert first.to_env_value() == again.to_env_value()
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
     assert stat.S_IMODE(path.parent.stat().st_mode) == 0o700
     assert [p.name for p in path.parent.iterdir()] == ["keys"]  # no temporary file left
+
+
+@pytest.mark.parametrize("default_store", [False, True], ids=["configured", "default"])
+def test_keys_variable_set_but_empty_is_refused(
+    cli: Cli, in_process: Callable[..., Result], default_store: bool
+) -> None:
+    """``FLOWENGINE_KEYS=""`` (a secret that did not render) is refused, no key file made."""
+    env: dict[str, str | None] = {"FLOWENGINE_KEYS": " "}
+    if default_store:
+        env["FLOWENGINE_STORE"] = None
+    out = in_process("flow", "start", "--connection", "sms", "--phone-number", PHONE, env=env)
+    assert out.code == 2
+    assert out.json["error"]["type"] == "ConfigurationError"
+    assert "FLOWENGINE_KEYS is set but empty" in out.json["error"]["message"]
+    assert not (Path(cli.env["XDG_DATA_HOME"]) / "flowengine" / "keys").exists()
+
+
+def test_key_file_variable_set_but_empty_is_refused(in_process: Callable[..., Result]) -> None:
+    """``FLOWENGINE_KEY_FILE=""`` is refused the same way, not read as "no key file"."""
+    env = {"FLOWENGINE_KEYS": None, "FLOWENGINE_KEY_FILE": ""}
+    out = in_process("flow", "start", "--connection", "sms", "--phone-number", PHONE, env=env)
+    assert out.code == 2 and "FLOWENGINE_KEY_FILE is set but empty" in out.json["error"]["message"]
+
+
+def test_key_file_in_a_missing_directory_is_refused(
+    cli: Cli, in_process: Callable[..., Result]
+) -> None:
+    """A ``--key-file`` whose directory does not exist is an error; nothing is created."""
+    missing = cli.tmp / "no-such-dir" / "keys"
+    out = in_process(
+        "flow", "start", "--connection", "sms", "--phone-number", PHONE, "--key-file", str(missing)
+    )
+    assert out.code == 2
+    assert out.json["error"]["type"] == "ConfigurationError"
+    assert "does not exist" in out.json["error"]["message"]
+    assert not missing.parent.exists()
+    with pytest.raises(ConfigurationError):
+        ensure_key_file(missing)
+    assert not missing.parent.exists()
+
+
+def test_a_created_key_file_has_a_random_key_id(tmp_path: Path) -> None:
+    """The key id of a new key file is random (``k_`` and 8 hex digits), not today's date."""
+    kids = {ensure_key_file(tmp_path / f"keys{i}").primary_kid for i in range(5)}
+    assert len(kids) == 5 and all(re.fullmatch(r"k_[0-9a-f]{8}", kid) for kid in kids)
 
 
 def test_result_object_copies_only_the_allowed_fields() -> None:

@@ -221,7 +221,7 @@ def test_any_phone_text(text: str) -> None:
 @FUZZ
 @given(text=st.text(max_size=16) | S.code_digits | S.any_garbage_codes)
 def test_any_code_text(text: str) -> None:
-    """Arbitrary text as a passwordless code: refused untouched, or 4-12 ASCII digits."""
+    """Arbitrary text as a passwordless code: refused untouched, or 4-12 plain ASCII digits."""
     rig = Rig("sync")
     try:
         rig.seed_users("new")
@@ -229,6 +229,7 @@ def test_any_code_text(text: str) -> None:
         sent = len(rig.emu.requests)
         stripped = text.strip()
         digits = 4 <= len(stripped) <= 12 and all(c in "0123456789" for c in stripped)
+        digits = digits and not S.has_hidden(text)  # a newline is refused, not stripped
         try:
             rig.call("verify_otp", flow, text)
         except InvalidInputError as exc:
@@ -260,3 +261,75 @@ def test_any_email_text(text: str) -> None:
             assert result.state == "code_sent", "the API accepted an address the tenant refused"
     finally:
         rig.close()
+
+
+# ------------------------------------------------------------------ hidden characters
+
+#: A newline (log forging), ESC and BEL (terminal control), NEL and LINE SEPARATOR, a
+#: zero-width space, a right-to-left override, an isolate, and a byte-order mark.
+HIDDEN = ("\n", "\x1b", "\x07", "\x85", "\u2028", "\u200b", "\u202e", "\u2066", "\ufeff")
+
+HIDDEN_STEPS: list[tuple[str, str, Callable[[Rig, Flow, str], Any]]] = [
+    (
+        "phone_number",
+        "started",
+        lambda r, f, h: r.call("start_passwordless", f, connection="sms", phone_number=PHONE + h),
+    ),
+    (
+        "email",
+        "started",
+        lambda r, f, h: r.call(
+            "start_passwordless", f, connection="email", email=f"ada{h}@example.com"
+        ),
+    ),
+    (
+        "username",
+        "started",
+        lambda r, f, h: r.call("login_password", f, username=f"ada{h}", password="pw-123456"),
+    ),
+    (
+        "realm",
+        "started",
+        lambda r, f, h: r.call(
+            "login_password", f, username="ada", password="pw-123456", realm=f"Username{h}-DB"
+        ),
+    ),
+    ("code", "code_sent", lambda r, f, h: r.call("verify_otp", f, "123456" + h)),
+    (
+        "phone_number",
+        "mfa_required",
+        lambda r, f, h: r.call("enroll", f, "sms", phone_number=h + PHONE2),
+    ),
+    (
+        "email",
+        "mfa_required",
+        lambda r, f, h: r.call("enroll", f, "email", email=f"ada@exam{h}ple.com"),
+    ),
+    (
+        "authenticator_id",
+        "mfa_required",
+        lambda r, f, h: r.call("challenge", f, authenticator_id=f"sms|dev_{h}abc"),
+    ),
+]
+
+
+@pytest.mark.parametrize("hidden", HIDDEN, ids=ascii)
+@pytest.mark.parametrize(
+    ("field", "state", "call"), HIDDEN_STEPS, ids=[f"{s[1]}-{s[0]}" for s in HIDDEN_STEPS]
+)
+def test_hidden_characters_are_refused_by_every_step(
+    rig: Rig, field: str, state: str, call: Callable[[Rig, Flow, str], Any], hidden: str
+) -> None:
+    """A control or format character in an identifier is refused before any request."""
+    flow = in_state(rig, state)
+    refused(rig, flow, field, lambda: call(rig, flow, hidden), None)
+
+
+@pytest.mark.parametrize("hidden", HIDDEN, ids=ascii)
+def test_hidden_characters_in_a_flow_id_are_refused(rig: Rig, hidden: str) -> None:
+    """A caller-chosen flow id holding a hidden character is refused when the flow is made."""
+    record("inputs", cases=1)
+    with pytest.raises(InvalidInputError) as info:
+        rig.new_flow(f"fl_user{hidden}42")
+    assert info.value.field == "flow_id" and "user" not in str(info.value)
+    record("inputs", refused=1)

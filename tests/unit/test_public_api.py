@@ -15,6 +15,7 @@ CORE = [
     "_flow.py",
     "_errors.py",
     "_config.py",
+    "_validate.py",
     "_snapshot.py",
 ]
 FORBIDDEN = {"httpx", "structlog", "time", "datetime", "random", "secrets", "requests"}

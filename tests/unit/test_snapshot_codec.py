@@ -484,7 +484,8 @@ def test_rotated_helper_puts_a_new_key_first() -> None:
     assert new.kids == ("k2", "k1") and new.primary_kid == "k2"
     text = encode(mfa_required_envelope(), old)
     assert load(text, new) == mfa_required_envelope()
-    assert old.rotated("k1", KEY_2).kids == ("k1",)
+    with pytest.raises(ConfigurationError):
+        old.rotated("k1", KEY_2)  # onto the current id: it would replace the key of k1
 
 
 def test_unknown_kid_is_a_key_error(sample: str) -> None:
@@ -623,7 +624,8 @@ REPLACEMENTS: tuple[Callable[[int], int], ...] = (
 
 def test_every_single_byte_change_is_refused(sample: str) -> None:
     """Changing any one byte, to any of nine values, is refused with a SnapshotError."""
-    keyring = Keyring([("k1", KEY_1), ("k2", KEY_2), ("k0", KEY_2)])  # kid flips hit real keys
+    key_0 = bytes(range(64, 96))  # one key, one id: k0 gets its own key
+    keyring = Keyring([("k1", KEY_1), ("k2", KEY_2), ("k0", key_0)])  # kid flips hit real keys
     data = sample.encode()
     seen: set[type[SnapshotError]] = set()
     tried = 0
