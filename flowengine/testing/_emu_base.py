@@ -66,6 +66,7 @@ __all__ = ["TenantBase"]
 
 
 def _b64url(data: bytes) -> str:
+    """Unpadded base64url, as in a JWT."""
     return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
 
 
@@ -110,20 +111,21 @@ class TenantBase:
         self._lock = threading.Lock()
         self._clients: dict[str, Client] = {}
         self._users: dict[str, User] = {}
+        # the ``_id`` /passwordless/start promised to an address that is not a user yet
         self._pending_ids: dict[str, str] = {}
-        self._codes: dict[tuple[str, str], PendingCode] = {}
-        self._sessions: dict[str, MfaSession] = {}
-        self._oobs: dict[str, Oob] = {}
-        self._access: dict[str, AccessToken] = {}
-        self._refresh: dict[str, RefreshToken] = {}
+        self._codes: dict[tuple[str, str], PendingCode] = {}  # by (connection, address)
+        self._sessions: dict[str, MfaSession] = {}  # by mfa_token
+        self._oobs: dict[str, Oob] = {}  # by oob_code
+        self._access: dict[str, AccessToken] = {}  # by the access token itself
+        self._refresh: dict[str, RefreshToken] = {}  # by the refresh token itself
         self._outbox: list[OutboxMessage] = []
         self._requests: list[RequestRecord] = []
         self._issued: set[str] = set()
         self._faults: list[list[Any]] = []  # [Fault, remaining: int | None]
         self._limits: dict[str, tuple[int, float]] = {"/passwordless/start": (50, 3600.0)}
-        self._buckets: dict[tuple[str, str], Bucket] = {}
+        self._buckets: dict[tuple[str, str], Bucket] = {}  # by (endpoint, client IP)
 
-    # ------------------------------------------------------------- configuration
+    # ------------------------------------------------------------- shared properties
 
     @property
     def mfa_audience(self) -> str:

@@ -34,8 +34,17 @@ class TenantControl(TenantBase):
 
     @property
     def base_url(self) -> str:
-        """The tenant's nominal base URL, ``https://<domain>`` (for in-process clients)."""
+        """Where a client reaches this tenant: ``https://<domain>``, through :meth:`transport`.
+
+        :class:`~flowengine.testing.EmulatorServer` has the same attribute (its
+        ``http://host:port``), so code given either can build its client from it.
+        """
         return f"https://{self.domain}"
+
+    @property
+    def url(self) -> str:
+        """Alias of :attr:`base_url`, the name :class:`~flowengine.testing.EmulatorServer` used."""
+        return self.base_url
 
     def add_client(
         self,

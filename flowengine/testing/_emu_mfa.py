@@ -11,6 +11,7 @@ picks the authenticator and sends a new code (or push) for it.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Final
 from urllib.parse import quote, unquote
 
@@ -34,6 +35,7 @@ from flowengine.testing._models import EmulatorResponse
 
 __all__ = ["MfaEndpoints"]
 
+# Without an authenticator_id, /mfa/challenge picks the first active one in this order.
 _CHALLENGE_ORDER: Final = ("push", "totp", "sms", "email", "voice")
 
 
@@ -116,6 +118,8 @@ class MfaEndpoints(TokenIssuer):
         user.authenticators = [a for a in user.authenticators if a.group != target.group]
         return EmulatorResponse(204, {"content-type": "application/json"}, b"")
 
+    # ------------------------------------------------------------- /mfa/associate
+
     def _mfa_associate(self, req: Request) -> EmulatorResponse:
         body = self._parse_body(req, allow_form=False, err=invalid_request)
         user, session, _ = self._bearer(req, "enroll", allow_mfa_token=True)
@@ -128,22 +132,31 @@ class MfaEndpoints(TokenIssuer):
         types = body.get("authenticator_types")
         if not isinstance(types, list) or len(types) != 1 or types[0] not in ("otp", "oob"):
             raise invalid_request("authenticator_types must be an array with one of: otp, oob")
-        now = req.now
         if types[0] == "otp":
-            created = self._create_authenticators(user, "totp", now)
-            secret = created[0].secret
-            assert secret is not None
-            label = quote(f"{self.tenant_name}:{user.username}", safe=":")
-            issuer = quote(self.tenant_name, safe="")
-            payload: dict[str, object] = {
-                "authenticator_type": "otp",
-                "secret": secret,
-                "barcode_uri": (
-                    f"otpauth://totp/{label}?secret={secret}&issuer={issuer}"
-                    "&algorithm=SHA1&digits=6&period=30"
-                ),
-            }
-            return self._json(200, self._with_recovery(user, payload, now))
+            return self._json(200, self._associate_otp(user, req.now))
+        return self._json(200, self._associate_oob(body, user, session, req.now))
+
+    def _associate_otp(self, user: User, now: float) -> dict[str, object]:
+        """A new (inactive) TOTP authenticator: its secret and ``otpauth://`` URI."""
+        created = self._create_authenticators(user, "totp", now)
+        secret = created[0].secret
+        assert secret is not None
+        label = quote(f"{self.tenant_name}:{user.username}", safe=":")
+        issuer = quote(self.tenant_name, safe="")
+        payload: dict[str, object] = {
+            "authenticator_type": "otp",
+            "secret": secret,
+            "barcode_uri": (
+                f"otpauth://totp/{label}?secret={secret}&issuer={issuer}"
+                "&algorithm=SHA1&digits=6&period=30"
+            ),
+        }
+        return self._with_recovery(user, payload, now)
+
+    def _associate_oob(
+        self, body: Mapping[str, object], user: User, session: MfaSession | None, now: float
+    ) -> dict[str, object]:
+        """A new (inactive) oob authenticator and the oob_code that will confirm it."""
         channels = body.get("oob_channels")
         if (
             not isinstance(channels, list)
@@ -165,25 +178,31 @@ class MfaEndpoints(TokenIssuer):
             created = self._create_authenticators(
                 user, "sms" if channel == "sms" else "voice", now, phone_number=phone
             )
-            return self._json(200, self._enroll_oob(user, session, created[0], now))
+            return self._enroll_oob(user, session, created[0], now)
         if channel == "email":
             email = body.get("email", user.email)
             if not isinstance(email, str) or not EMAIL_RE.match(email):
                 raise invalid_request("The email is invalid.")
             created = self._create_authenticators(user, "email", now, email=email.lower())
-            return self._json(200, self._enroll_oob(user, session, created[0], now))
+            return self._enroll_oob(user, session, created[0], now)
+        return self._associate_push(user, session, now)
+
+    def _associate_push(
+        self, user: User, session: MfaSession | None, now: float
+    ) -> dict[str, object]:
+        """A new push device (and its TOTP twin): a Guardian enrollment URI, no binding code."""
         created = self._create_authenticators(user, "push", now)
         oob = self._new_oob(user, session, created[0], now, enrollment=True)
         tx = self._rand(ALNUM, 32)
         guardian = quote(f"https://{self.domain}.guardian.auth0.com", safe="")
         label = quote(f"{self.tenant_name}:{user.username}", safe=":")
-        payload = {
+        payload: dict[str, object] = {
             "authenticator_type": "oob",
             "barcode_uri": f"otpauth://totp/{label}?enrollment_tx_id={tx}&base_url={guardian}",
             "oob_channel": "auth0",
             "oob_code": oob.code,
         }
-        return self._json(200, self._with_recovery(user, payload, now))
+        return self._with_recovery(user, payload, now)
 
     def _with_recovery(
         self, user: User, payload: dict[str, object], now: float
@@ -262,39 +281,7 @@ class MfaEndpoints(TokenIssuer):
             if not requested or not requested <= {"otp", "oob"}:
                 raise invalid_request("challenge_type must be a space-separated list of: otp, oob")
             allowed = requested
-        active = user.active()
-        if not active:
-            raise HttpError(
-                401,
-                "unsupported_challenge_type",
-                "User is not enrolled. You can use /mfa/associate endpoint to enroll the first "
-                "authenticator.",
-            )
-        auth_id = self._str(body, "authenticator_id", required=False)
-        if auth_id is not None:
-            if auth_id.startswith("recovery-code|"):
-                raise HttpError(
-                    400, "unsupported_challenge_type", "Recovery codes cannot be challenged."
-                )
-            target = next((a for a in active if a.id == auth_id), None)
-            if target is None:
-                raise invalid_request("Invalid authenticator_id.")
-            if target.authenticator_type not in allowed:
-                raise HttpError(
-                    400,
-                    "unsupported_challenge_type",
-                    "The authenticator does not support the requested challenge_type.",
-                )
-        else:
-            candidates = [a for a in active if a.authenticator_type in allowed]
-            candidates.sort(key=lambda a: _CHALLENGE_ORDER.index(a.type))
-            if not candidates:
-                raise HttpError(
-                    400,
-                    "unsupported_challenge_type",
-                    "None of the user's authenticators supports the requested challenge_type.",
-                )
-            target = candidates[0]
+        target = self._challenge_target(body, user, allowed)
         if target.type == "totp":
             return self._json(200, {"challenge_type": "otp"})
         if target.type in ("sms", "voice") and not user.sms_sends.take(now):
@@ -307,3 +294,41 @@ class MfaEndpoints(TokenIssuer):
         return self._json(
             200, {"challenge_type": "oob", "binding_method": "prompt", "oob_code": oob.code}
         )
+
+    def _challenge_target(
+        self, body: Mapping[str, object], user: User, allowed: set[str]
+    ) -> Authenticator:
+        """The named active authenticator, or the first allowed one in ``_CHALLENGE_ORDER``."""
+        active = user.active()
+        if not active:
+            raise HttpError(
+                401,
+                "unsupported_challenge_type",
+                "User is not enrolled. You can use /mfa/associate endpoint to enroll the first "
+                "authenticator.",
+            )
+        auth_id = self._str(body, "authenticator_id", required=False)
+        if auth_id is None:
+            candidates = [a for a in active if a.authenticator_type in allowed]
+            candidates.sort(key=lambda a: _CHALLENGE_ORDER.index(a.type))
+            if not candidates:
+                raise HttpError(
+                    400,
+                    "unsupported_challenge_type",
+                    "None of the user's authenticators supports the requested challenge_type.",
+                )
+            return candidates[0]
+        if auth_id.startswith("recovery-code|"):
+            raise HttpError(
+                400, "unsupported_challenge_type", "Recovery codes cannot be challenged."
+            )
+        target = next((a for a in active if a.id == auth_id), None)
+        if target is None:
+            raise invalid_request("Invalid authenticator_id.")
+        if target.authenticator_type not in allowed:
+            raise HttpError(
+                400,
+                "unsupported_challenge_type",
+                "The authenticator does not support the requested challenge_type.",
+            )
+        return target

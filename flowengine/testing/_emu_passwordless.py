@@ -10,7 +10,7 @@ does not exist yet, and used when the grant creates it).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Final, Literal
 from urllib.parse import quote
 
@@ -45,19 +45,32 @@ _PASSWORDLESS_KEYS: Final = frozenset(
 _SEND_VALUES: Final = ("link", "code", "link_android", "link_ios")
 
 
+Connection = Literal["sms", "email"]
+
+
+def _bad(code: str) -> Callable[[str], HttpError]:
+    """A factory of 400 ``bad.<code>`` errors (this endpoint's own error vocabulary)."""
+    return lambda msg: HttpError(400, f"bad.{code}", msg)
+
+
 class PasswordlessEndpoint(TenantBase):
     """``/passwordless/start``."""
 
     def _passwordless_start(self, req: Request) -> EmulatorResponse:
-        def bad(code: str) -> Callable[[str], HttpError]:
-            return lambda msg: HttpError(400, f"bad.{code}", msg)
-
-        body = self._parse_body(req, allow_form=False, err=bad("request"))
+        body = self._parse_body(req, allow_form=False, err=_bad("request"))
         self._client(
             req,
             body,
             missing=lambda: HttpError(400, "bad.client_id", "Missing required property: client_id"),
         )
+        connection, send = self._start_options(body)
+        address, link = self._start_address(body, connection, send)
+        self._send_passwordless(connection, address, link, str(body.get("client_id")), req.now)
+        return self._json(200, self._start_answer(connection, address))
+
+    @staticmethod
+    def _start_options(body: Mapping[str, object]) -> tuple[Connection, object]:
+        """Refuse unknown properties, then check ``connection``, ``authParams`` and ``send``."""
         extra = sorted(k for k in body if k not in _PASSWORDLESS_KEYS)
         if extra:
             raise HttpError(
@@ -74,7 +87,13 @@ class PasswordlessEndpoint(TenantBase):
         send = body.get("send")
         if send is not None and send not in _SEND_VALUES:
             raise HttpError(400, "bad.request", "send must be one of: " + ", ".join(_SEND_VALUES))
-        now = req.now
+        return ("sms" if connection == "sms" else "email"), send
+
+    @staticmethod
+    def _start_address(
+        body: Mapping[str, object], connection: Connection, send: object
+    ) -> tuple[str, bool]:
+        """The validated (normalised) address, and whether a link rather than a code is sent."""
         if connection == "sms":
             phone = body.get("phone_number")
             if phone is None or phone == "":
@@ -86,21 +105,21 @@ class PasswordlessEndpoint(TenantBase):
                     "Object didn't pass validation for format phone_number: "
                     "String does not match pattern ^\\+[0-9]{1,15}$",
                 )
-            address = phone
-            link = send is not None and send != "code"  # omitted send → a code for SMS
-        else:
-            email = body.get("email")
-            if email is None or email == "":
-                raise HttpError(400, "bad.email", "Missing required property: email")
-            if not isinstance(email, str) or not EMAIL_RE.match(email):
-                raise HttpError(400, "bad.email", "Invalid email address.")
-            address = normalise_address(email)
-            link = send != "code"  # omitted send → a LINK for email
+            return phone, send is not None and send != "code"  # omitted send → a code for SMS
+        email = body.get("email")
+        if email is None or email == "":
+            raise HttpError(400, "bad.email", "Missing required property: email")
+        if not isinstance(email, str) or not EMAIL_RE.match(email):
+            raise HttpError(400, "bad.email", "Invalid email address.")
+        return normalise_address(email), send != "code"  # omitted send → a LINK for email
+
+    def _send_passwordless(
+        self, connection: Connection, address: str, link: bool, client_id: str, now: float
+    ) -> None:
+        """Replace the address's pending code with a new one and send it, or a link."""
         code = self._digits()
         key = (connection, address)
-        channel: Literal["sms", "email"] = "sms" if connection == "sms" else "email"
         if link:
-            client_id = str(body.get("client_id"))
             url = (
                 f"https://{self.domain}/passwordless/verify_redirect?scope=openid"
                 f"&response_type=code&connection={connection}&client_id={quote(client_id)}"
@@ -109,19 +128,20 @@ class PasswordlessEndpoint(TenantBase):
             )
             # A link's code is only usable through the browser redirect, never the OTP grant.
             self._codes[key] = PendingCode(connection, None, now + PASSWORDLESS_CODE_TTL, 0)
-            self._send(channel, address, None, "passwordless", now, link=url)
+            self._send(connection, address, None, "passwordless", now, link=url)
         else:
             self._codes[key] = PendingCode(
                 connection, code, now + PASSWORDLESS_CODE_TTL, PASSWORDLESS_ATTEMPTS
             )
-            self._send(channel, address, code, "passwordless", now)
+            self._send(connection, address, code, "passwordless", now)
+
+    def _start_answer(self, connection: Connection, address: str) -> dict[str, object]:
+        """The user's ``_id`` (reserved now for a user that does not exist yet) and address."""
         user = self._users.get(address)
         if user is not None:
             hex_id = user.user_id.split("|", 1)[1]
         else:
             hex_id = self._pending_ids.setdefault(address, self._rand("0123456789abcdef", 24))
         if connection == "sms":
-            payload = {"_id": hex_id, "phone_number": address, "phone_verified": user is not None}
-        else:
-            payload = {"_id": hex_id, "email": address, "email_verified": user is not None}
-        return self._json(200, payload)
+            return {"_id": hex_id, "phone_number": address, "phone_verified": user is not None}
+        return {"_id": hex_id, "email": address, "email_verified": user is not None}

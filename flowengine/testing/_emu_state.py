@@ -100,6 +100,7 @@ B32: Final = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"
 B64URL: Final = string.ascii_letters + string.digits + "-_"
 ALNUM: Final = string.ascii_letters + string.digits
 UPPER_ALNUM: Final = string.ascii_uppercase + string.digits
+# Our authenticator kinds as Auth0 names them in ``mfa_requirements`` and list items.
 LIST_TYPE: Final = {
     "sms": "phone",
     "voice": "phone",
@@ -114,7 +115,7 @@ AuthKind = Literal["sms", "voice", "email", "push", "totp", "recovery-code"]
 MfaPolicy = Literal["always", "never"]
 
 
-# ----------------------------------------------------------------- internal state
+# ----------------------------------------------------------------- records
 
 
 class HttpError(Exception):
@@ -188,6 +189,8 @@ class Bucket:
 
 @define
 class Client:
+    """A registered application; ``secret`` None makes it public."""
+
     client_id: str
     secret: str | None = field(repr=False)
     grant_types: frozenset[str] | None
@@ -196,6 +199,8 @@ class Client:
 
 @define
 class Authenticator:
+    """One enrolled factor; ``group`` ties twins (sms+voice, push+totp) together."""
+
     id: str
     type: AuthKind
     group: str
@@ -242,6 +247,8 @@ class Authenticator:
 
 @define
 class User:
+    """A user of any connection, keyed by username (phone number or lowercased email)."""
+
     username: str
     user_id: str
     connections: set[str]
@@ -262,6 +269,8 @@ class User:
 
 @define
 class PendingCode:
+    """The live passwordless code of one (connection, address); ``code`` None for a link."""
+
     connection: str
     code: str | None = field(repr=False)
     expires_at: float
@@ -270,6 +279,8 @@ class PendingCode:
 
 @define
 class MfaSession:
+    """What an ``mfa_token`` stands for: whose login, by which client, for what."""
+
     token: str = field(repr=False)
     username: str
     client_id: str
@@ -280,6 +291,8 @@ class MfaSession:
 
 @define
 class Oob:
+    """An oob_code: a binding code sent by SMS/voice/email, or a push to the device."""
+
     code: str = field(repr=False)
     mfa_token: str | None = field(repr=False)
     username: str
@@ -298,6 +311,8 @@ class Oob:
 
 @define
 class AccessToken:
+    """What an issued access token grants (the token itself is the key)."""
+
     username: str
     client_id: str
     audience: str | None
@@ -307,6 +322,8 @@ class AccessToken:
 
 @define
 class RefreshToken:
+    """What an issued refresh token re-issues (the token itself is the key)."""
+
     username: str
     client_id: str
     audience: str | None
@@ -315,6 +332,8 @@ class RefreshToken:
 
 @define
 class Request:
+    """One request as the handlers see it: lowercased headers, the path only, a timestamp."""
+
     method: str
     path: str
     headers: dict[str, str]
@@ -327,8 +346,10 @@ class Request:
 
 
 def dumps(obj: object) -> bytes:
+    """Compact JSON, as Auth0 sends it."""
     return json.dumps(obj, separators=(",", ":")).encode()
 
 
 def normalise_address(address: str) -> str:
+    """An email lowercased, a phone number as typed (both stripped)."""
     return address.strip().lower() if "@" in address else address.strip()

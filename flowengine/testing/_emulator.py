@@ -3,8 +3,25 @@
 :class:`Auth0Emulator` answers ``handle(method, path, headers, body)`` exactly like
 the parts of an Auth0 tenant the flow uses (``/passwordless/start``,
 ``/oauth/token``, ``/mfa/associate``, ``/mfa/challenge``, ``/mfa/authenticators``),
-with no network. All state lives here, behind one ``threading.Lock``; time comes
-only from the injected ``clock``.
+with no network. All state lives in one object, behind one ``threading.Lock``; time
+comes only from the injected ``clock``.
+
+The class is assembled here from one mixin per concern, so each file reads on its
+own (every mixin builds on :class:`~flowengine.testing._emu_base.TenantBase`, which
+owns the state and the shared helpers; the records live in ``_emu_state``):
+
+================================ ===============================================
+``_emu_control.TenantControl``   set-up and inspection for tests (clients, users,
+                                 seeded authenticators, faults, outbox, secrets)
+``_emu_passwordless``            ``POST /passwordless/start``
+``_emu_grants.TokenEndpoint``    ``POST /oauth/token`` and its seven grants
+``_emu_tokens.TokenIssuer``      MFA sessions, token minting, the MFA success path
+``_emu_push.PushDevice``         the emulated Guardian app and push polling
+``_emu_mfa.MfaEndpoints``        ``/mfa/associate``, ``/mfa/challenge``,
+                                 ``/mfa/authenticators``
+``_emu_wire.RequestPipeline``    faults, per-IP rate limits, the request log
+this module                      :meth:`Auth0Emulator.handle`, routing, adapters
+================================ ===============================================
 
 Facts come from ``auth0-api.md`` (built to the *recorded* behaviour where docs
 disagree). Where the facts are silent the emulator chooses, as listed here:
