@@ -68,6 +68,8 @@ class TokenEndpoint(PushDevice):
             return self._grant_mfa_otp(req, body, session)
         return self._grant_mfa_recovery(req, body, session)
 
+    # ------------------------------------------------------------- first factors
+
     def _grant_passwordless(
         self, req: Request, body: Mapping[str, object], client: Client
     ) -> EmulatorResponse:
@@ -125,6 +127,8 @@ class TokenEndpoint(PushDevice):
         assert user is not None
         user.failures = 0
         return self._first_factor_done(req, body, client, user)
+
+    # ------------------------------------------------------------- refresh
 
     def _grant_refresh(
         self, req: Request, body: Mapping[str, object], client: Client

@@ -24,6 +24,8 @@ __all__ = ["PushDevice"]
 class PushDevice(TokenIssuer):
     """The emulated Guardian app, and the mfa-oob grant's polling of a push."""
 
+    # ------------------------------------------------------------- the phone (for tests)
+
     def approve_push(self, oob_code: str | None = None) -> None:
         """Approve the most recent pending push now (or the one with ``oob_code``)."""
         self._settle_push(oob_code, "approved")
@@ -51,6 +53,8 @@ class PushDevice(TokenIssuer):
                     oob.state = state
                     return
         raise LookupError("no pending push")
+
+    # ------------------------------------------------------------- polling (mfa-oob grant)
 
     def _poll_push(self, oob: Oob, session: MfaSession, user: User, now: float) -> EmulatorResponse:
         rejected = HttpError(400, "access_denied", "MFA Authorization rejected.")

@@ -38,6 +38,8 @@ __all__ = ["TokenIssuer"]
 class TokenIssuer(TenantBase):
     """MFA sessions, token minting and the shared success path of every MFA route."""
 
+    # ------------------------------------------------------------- issuing
+
     def _first_factor_done(
         self, req: Request, body: Mapping[str, object], client: Client, user: User
     ) -> EmulatorResponse:
@@ -123,6 +125,8 @@ class TokenIssuer(TenantBase):
         out["expires_in"] = ttl
         out["token_type"] = "Bearer"
         return out
+
+    # ------------------------------------------------------------- MFA sessions
 
     def _session(self, body: Mapping[str, object], client: Client, now: float) -> MfaSession:
         token = self._req_str(body, "mfa_token")

@@ -62,6 +62,7 @@ def _loose_parse(headers: Mapping[str, str], raw: bytes) -> dict[str, object] | 
 
 
 def _redact(value: object) -> object:
+    """``value`` with every secret-named field, at any depth, replaced by ``[REDACTED]``."""
     if isinstance(value, dict):
         return {str(k): (_REDACTED if k in _SECRET_KEYS else _redact(v)) for k, v in value.items()}
     if isinstance(value, list):
@@ -70,6 +71,7 @@ def _redact(value: object) -> object:
 
 
 def _too_many_requests() -> dict[str, object]:
+    """The body of a 429 from a rate limit (the real one or the ``status_429`` fault)."""
     return {
         "error": "too_many_requests",
         "error_description": (
