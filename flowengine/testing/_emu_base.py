@@ -245,63 +245,45 @@ class TenantBase:
         phone_number: str | None = None,
         email: str | None = None,
     ) -> list[Authenticator]:
-        created: list[Authenticator] = []
+        """Add ``kind``'s inactive authenticators: sms/voice come as a pair, push with a TOTP."""
         group = self._dev_id()
+
+        def new(
+            k: AuthKind,
+            auth_id: str,
+            *,
+            phone: str | None = None,
+            address: str | None = None,
+            secret: str | None = None,
+        ) -> Authenticator:
+            return Authenticator(
+                id=auth_id,
+                type=k,
+                group=group,
+                active=False,
+                created_at=now,
+                secret=secret,
+                phone_number=phone,
+                email=address,
+            )
+
+        created: list[Authenticator]
         if kind in ("sms", "voice"):
             if phone_number is None or not PHONE_RE.match(phone_number):
                 raise ValueError("sms/voice need an E.164 phone_number")
-            first, second = (kind, "voice" if kind == "sms" else "sms")
-            for k in (first, second):
-                created.append(
-                    Authenticator(
-                        id=f"{k}|{group}",
-                        type=k,  # type: ignore[arg-type]
-                        group=group,
-                        active=False,
-                        created_at=now,
-                        phone_number=phone_number,
-                    )
-                )
+            twin: AuthKind = "voice" if kind == "sms" else "sms"
+            created = [new(k, f"{k}|{group}", phone=phone_number) for k in (kind, twin)]
         elif kind == "email":
             if email is None:
                 raise ValueError("email authenticators need an email")
-            created.append(
-                Authenticator(
-                    id=f"email|{group}",
-                    type="email",
-                    group=group,
-                    active=False,
-                    created_at=now,
-                    email=email,
-                )
-            )
+            created = [new("email", f"email|{group}", address=email)]
         elif kind == "push":
-            created.append(
-                Authenticator(
-                    id=f"push|{group}", type="push", group=group, active=False, created_at=now
-                )
-            )
-            created.append(
-                Authenticator(
-                    id=f"totp|{self._dev_id()}",
-                    type="totp",
-                    group=group,
-                    active=False,
-                    created_at=now,
-                    secret=self._secret(self._rand(B32, 32)),
-                )
-            )
+            created = [new("push", f"push|{group}")]
+            # the twin's own id is drawn before its secret (the seeded order of draws)
+            totp_id = f"totp|{self._dev_id()}"
+            created.append(new("totp", totp_id, secret=self._secret(self._rand(B32, 32))))
         elif kind == "totp":
-            created.append(
-                Authenticator(
-                    id=f"totp|{group}",
-                    type="totp",
-                    group=group,
-                    active=False,
-                    created_at=now,
-                    secret=self._secret(self._rand(B32, 32)),
-                )
-            )
+            created = [new("totp", f"totp|{group}", secret=self._secret(self._rand(B32, 32)))]
         else:
             raise ValueError(f"cannot enroll {kind!r}")
         user.authenticators.extend(created)
