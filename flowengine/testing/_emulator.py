@@ -10,18 +10,18 @@ The class is assembled here from one mixin per concern, so each file reads on it
 own (every mixin builds on :class:`~flowengine.testing._emu_base.TenantBase`, which
 owns the state and the shared helpers; the records live in ``_emu_state``):
 
-================================ ===============================================
-``_emu_control.TenantControl``   set-up and inspection for tests (clients, users,
-                                 seeded authenticators, faults, outbox, secrets)
-``_emu_passwordless``            ``POST /passwordless/start``
-``_emu_grants.TokenEndpoint``    ``POST /oauth/token`` and its seven grants
-``_emu_tokens.TokenIssuer``      MFA sessions, token minting, the MFA success path
-``_emu_push.PushDevice``         the emulated Guardian app and push polling
-``_emu_mfa.MfaEndpoints``        ``/mfa/associate``, ``/mfa/challenge``,
-                                 ``/mfa/authenticators``
-``_emu_wire.RequestPipeline``    faults, per-IP rate limits, the request log
-this module                      :meth:`Auth0Emulator.handle`, routing, adapters
-================================ ===============================================
+========================================== =================================================
+``_emu_control.TenantControl``             set-up and inspection for tests: clients, users,
+                                           seeded authenticators, faults, outbox, secrets
+``_emu_passwordless.PasswordlessEndpoint`` ``POST /passwordless/start``
+``_emu_grants.TokenEndpoint``              ``POST /oauth/token`` and its seven grants
+``_emu_tokens.TokenIssuer``                MFA sessions, token minting, the MFA success path
+``_emu_push.PushDevice``                   the emulated Guardian app, and push polling
+``_emu_mfa.MfaEndpoints``                  ``/mfa/associate``, ``/mfa/challenge``,
+                                           ``/mfa/authenticators``
+``_emu_wire.RequestPipeline``              faults, per-IP rate limits, the request log
+this module                                :meth:`Auth0Emulator.handle`, routing, adapters
+========================================== =================================================
 
 Facts come from ``auth0-api.md`` (built to the *recorded* behaviour where docs
 disagree). Where the facts are silent the emulator chooses, as listed here:
