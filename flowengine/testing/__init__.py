@@ -9,8 +9,11 @@ Use it to test code that drives Auth0's passwordless + MFA API without a network
     emu.add_client("app-id", client_secret="app-secret")
     client = httpx.Client(base_url=emu.base_url, transport=emu.transport())
 
-or over real HTTP with ``emu.serve()``. The pytest fixtures ``auth0_emulator`` and
-``auth0_server`` live in :mod:`flowengine.testing.pytest_plugin`.
+or over real HTTP with ``emu.serve()`` (the server's ``base_url`` is where to point a
+client, as the emulator's is in-process). The pytest fixtures (``auth0_emulator``,
+``auth0_server``, and ``flow_config``, ``flow_client``, ``async_flow_client``,
+``flow_repository`` already wired to the emulator) live in
+:mod:`flowengine.testing.pytest_plugin`.
 """
 
 from __future__ import annotations

@@ -181,7 +181,7 @@ class _Handler(BaseHTTPRequestHandler):
 
 
 class EmulatorServer:
-    """The emulator on a real socket: ``with emu.serve() as srv: httpx.get(srv.url + ...)``.
+    """The emulator on a real socket: ``with emu.serve() as srv: httpx.get(srv.base_url + ...)``.
 
     The socket is bound in the constructor (so ``port`` is known at once);
     ``start()`` begins serving and ``stop()`` shuts everything down. Both are
@@ -198,12 +198,22 @@ class EmulatorServer:
 
     def __repr__(self) -> str:
         """Show where it listens."""
-        return f"EmulatorServer(url={self.url!r}, running={self.running})"
+        return f"EmulatorServer(base_url={self.base_url!r}, running={self.running})"
+
+    @property
+    def base_url(self) -> str:
+        """Where a client reaches the tenant, e.g. ``http://127.0.0.1:54321``.
+
+        The same attribute as :attr:`Auth0Emulator.base_url` (``https://<domain>``,
+        for its in-process transports), so code given either can build its client
+        from it.
+        """
+        return f"http://{self.host}:{self.port}"
 
     @property
     def url(self) -> str:
-        """The base URL, e.g. ``http://127.0.0.1:54321``."""
-        return f"http://{self.host}:{self.port}"
+        """Alias of :attr:`base_url` (its first name; ``Auth0Emulator.url`` matches it)."""
+        return self.base_url
 
     @property
     def running(self) -> bool:
