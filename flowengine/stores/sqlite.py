@@ -34,8 +34,8 @@ Design
   Once a write has returned, neither file holds a deleted flow or a replaced
   revision (``tests/stores/test_sqlite_carving.py`` carves both to check),
   with one exception: a reader still reading an older snapshot keeps the
-  checkpoint from completing, and the frames stay until the first write
-  after it finished.  The price is the checkpoint's two ``fsync`` calls per
+  checkpoint from completing; then the first write after the reader has
+  finished cleans the database file, and the write after that the log.  The price is the checkpoint's two ``fsync`` calls per
   write (about 0.5 ms each write on the CI VM); ``scrub=False`` saves it and
   leaves old revisions in the log until an ordinary checkpoint (every 1,000
   pages) and the next restart of the log.
