@@ -39,7 +39,9 @@ def build(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Backend]:
 
 def rec(fid: str, expires: float | None, updated: float | None = None, seq: int = 0) -> StoredFlow:
     """A record (times absolute; updated now unless given)."""
-    return StoredFlow(fid, seq, "code_sent", expires, time.time() if updated is None else updated, "d")
+    return StoredFlow(
+        fid, seq, "code_sent", expires, time.time() if updated is None else updated, "d"
+    )
 
 
 def present(store: StoreBase, fid: str) -> bool:
