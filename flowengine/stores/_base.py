@@ -52,7 +52,8 @@ Deletion
 sealed snapshot, and ``save`` removes the previous revision's, from what the
 store keeps.  For SQLite that means the bytes in the database file and its
 write-ahead log too (see the :mod:`~flowengine.stores.sqlite` docstring:
-``secure_delete=ON`` and a checkpoint after every write); Redis frees the
+``secure_delete=ON`` and a truncating checkpoint after every write that
+replaces or deletes a snapshot); Redis frees the
 memory (an RDB or AOF file on disk keeps what it holds until it is
 rewritten: configure persistence accordingly).
 

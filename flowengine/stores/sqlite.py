@@ -27,23 +27,27 @@ Design
   (``FAST`` leaves freed pages as they were).  That is not enough in WAL
   mode: every earlier image of a page (holding an earlier revision of a
   flow, or a deleted one) stays in the ``-wal`` file, and in the database
-  file until a checkpoint overwrites it.  With ``scrub`` (the default) each
-  connection also runs ``wal_autocheckpoint = 1`` and ``journal_size_limit =
-  0``: every committed write is checkpointed at once (the database file then
-  holds only zeroed pages), and the next write restarts the log from its
-  start and truncates it to its own frames.  Once a write has returned,
+  file until a checkpoint overwrites it.  So with ``scrub`` (the default)
+  every write that replaces or deletes a snapshot (``save``, ``delete``,
+  ``sweep_expired``, the automatic sweep) is followed by ``PRAGMA
+  wal_checkpoint(TRUNCATE)``: the database file gets the zeroed pages and
+  the log is cut to nothing.  Writes that replace no snapshot (``claim``,
+  ``release``, ``create``) only add images of current data to the log, and
+  the next scrubbing write empties it.  Once such a write has returned,
   neither file holds a deleted flow or a replaced revision
-  (``tests/stores/test_sqlite_carving.py`` carves both), with one
-  exception: a reader still reading an older snapshot keeps the checkpoint
-  from completing; then the first write after the reader has finished
-  cleans the database file, and the write after that the log.
-* What it costs: the checkpoint's two ``fsync`` calls per write (about
-  0.5 ms a write on the development VM; ``scrub=False`` saves them and
-  leaves old revisions in the log until an ordinary checkpoint, every 1,000
-  pages, and the next restart of the log), and a sweep writes every freed
-  page once more: sweeping 100,000 expired flows of 1.6 kB wrote 452 MB
-  instead of 40 MB and took about 3.2-3.6 s instead of 0.6 s.  The
-  automatic sweep keeps such backlogs from forming.
+  (``tests/stores/test_sqlite_carving.py`` carves both).  The exception is
+  a reader still reading an older snapshot: the checkpoint does not wait
+  for it (it runs with no busy timeout, so it never stalls other writers),
+  and the first scrubbing write after the reader has finished cleans up.
+  ``journal_size_limit = 0`` also cuts the log whenever SQLite restarts it.
+* What it costs: the checkpoint's ``fsync`` calls once per ``save`` (0.5 ms
+  on the development VM when its disk is quiet, 10 ms and more when other
+  processes keep it busy); ``scrub=False`` saves them and leaves old
+  revisions in the log until an ordinary checkpoint (every 1,000 pages) and
+  the next restart of the log.  A sweep writes every freed page once more:
+  sweeping 100,000 expired flows of 1.6 kB wrote 452 MB instead of 40 MB
+  and took 3.2-3.6 s instead of 0.6 s.  The automatic sweep keeps such
+  backlogs from forming.
 * A new database file is created with mode 0600 (SQLite gives its ``-wal``
   and ``-shm`` files the same mode) in a parent directory created with 0700
   if it is missing.
@@ -227,9 +231,6 @@ class SQLiteStore(StoreBase):
             conn.execute("PRAGMA secure_delete = ON")
             # Truncate the log to the frames of the write that restarts it (no old tail).
             conn.execute("PRAGMA journal_size_limit = 0")
-            if self._scrub:
-                # Checkpoint after every commit (see "Deletion deletes" in the module docstring).
-                conn.execute("PRAGMA wal_autocheckpoint = 1")
         except BaseException:
             conn.close()
             raise
@@ -263,6 +264,22 @@ class SQLiteStore(StoreBase):
             conn.execute("ROLLBACK")
             raise
         conn.execute("COMMIT")
+
+    def _scrub_log(self, conn: sqlite3.Connection) -> None:
+        """After a write that replaced or deleted a snapshot: checkpoint and empty the log.
+
+        Runs with no busy timeout, so it never waits for (nor blocks) anyone: when a
+        reader still needs old frames it checkpoints what it can and the next scrub
+        finishes the job.  The write has committed, so a failure here is not reported.
+        """
+        if not self._scrub or self._memory:
+            return
+        with contextlib.suppress(sqlite3.Error):
+            conn.execute("PRAGMA busy_timeout = 0")
+            try:
+                conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
+            finally:
+                conn.execute(f"PRAGMA busy_timeout = {int(self._busy_timeout * 1000)}")
 
     def _acquire(self) -> sqlite3.Connection:
         with self._pool_lock:
@@ -399,6 +416,8 @@ class SQLiteStore(StoreBase):
             )
             if cur.rowcount != 1:
                 raise self._why_not(conn, record.flow_id, expected_seq)
+        with self._connection() as conn:
+            self._scrub_log(conn)
         self._after_write(record)
 
     def release(self, flow_id: str, token: str) -> None:
@@ -416,7 +435,9 @@ class SQLiteStore(StoreBase):
         """Delete the flow if it exists (idempotent)."""
         check_flow_id(flow_id)
         with self._connection() as conn:
-            conn.execute("DELETE FROM flows WHERE flow_id = ?", (flow_id,))
+            cur = conn.execute("DELETE FROM flows WHERE flow_id = ?", (flow_id,))
+            if cur.rowcount:
+                self._scrub_log(conn)
 
     def sweep_expired(self, now: float) -> int:
         """Delete every flow with ``expires_at <= now`` in one statement; return the count."""
@@ -427,9 +448,11 @@ class SQLiteStore(StoreBase):
             conn.execute(f"PRAGMA cache_size = {_SWEEP_CACHE_KIB}")
             try:
                 cur = conn.execute("DELETE FROM flows WHERE expires_at <= ?", (cutoff,))
-                return cur.rowcount
             finally:
                 conn.execute("PRAGMA cache_size = -2000")
+            if cur.rowcount:
+                self._scrub_log(conn)
+            return cur.rowcount
 
     def _sweep_some(self, *, cap: float, keep: str, batch: int) -> int:
         """Delete up to ``batch`` flows expired by SQLite's clock and ``cap``, except ``keep``."""
@@ -450,6 +473,8 @@ class SQLiteStore(StoreBase):
                 f"DELETE FROM flows WHERE flow_id IN ({marks}) AND expires_at <= min(?, {_NOW})",
                 (*ids, cap),
             )
+            if cur.rowcount:
+                self._scrub_log(conn)
             return cur.rowcount
 
     def stats(self) -> StoreStats:
