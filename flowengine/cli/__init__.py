@@ -6,6 +6,7 @@
 ``flowengine emulator``  serve the Auth0 emulator on a loopback port
 ``flowengine diagram``   the machine's diagram (or one stored flow's path on it)
 ``flowengine review``    the security review of the machine
+``flowengine store ...`` sweep expired flows, print the store's statistics
 
 The library itself never configures logging; this command does, for its own
 process only (silent unless ``-v``).
@@ -31,6 +32,7 @@ examples:
   flowengine login --domain example.eu.auth0.com --client-id ...
   flowengine diagram --format mermaid
   flowengine review --output review.md
+  flowengine store stats                # flows by state, claims, schema version
 
 Run `flowengine COMMAND --help` for each command's options and examples."""
 
@@ -43,7 +45,7 @@ def _version() -> str:
 
 def build_parser() -> CliParser:
     """The ``flowengine`` argument parser with every subcommand."""
-    from flowengine.cli import _demo, _diagram_cmd, _emulator_cmd, _flowcmd, _login
+    from flowengine.cli import _demo, _diagram_cmd, _emulator_cmd, _flowcmd, _login, _store_cmd
 
     parser = CliParser(
         prog="flowengine",
@@ -61,12 +63,13 @@ def build_parser() -> CliParser:
     _login.add_parser(sub)
     _emulator_cmd.add_parser(sub)
     _diagram_cmd.add_parsers(sub)
+    _store_cmd.add_parser(sub)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the ``flowengine`` command; return its exit code."""
-    from flowengine.cli import _demo, _diagram_cmd, _emulator_cmd, _flowcmd, _login
+    from flowengine.cli import _demo, _diagram_cmd, _emulator_cmd, _flowcmd, _login, _store_cmd
     from flowengine.cli._settings import cli_logging
 
     args = build_parser().parse_args(list(argv) if argv is not None else None)
@@ -77,6 +80,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "emulator": _emulator_cmd.run,
         "diagram": _diagram_cmd.run_diagram,
         "review": _diagram_cmd.run_review,
+        "store": _store_cmd.run,
     }
     with cli_logging(bool(getattr(args, "verbose", False))):
         try:

@@ -19,9 +19,59 @@ A worker that wants to advance a flow from sequence number ``seq``:
    ``seq`` must be ``seq + 1``) and drops the claim, atomically, or
    ``release(flow_id, token)`` gives the step up.
 
-Whether a claim is still live is judged against the caller's clock: ``now``
-for ``claim`` and ``record.updated_at`` for ``save`` (a claim is expired once
-``claim_expires <= now``).
+One clock for claims
+--------------------
+Whether a claim is still live is judged by the *store's* clock, never the
+caller's: a claim taken at store time ``t`` expires at ``t + lease``, and both
+``claim`` and ``save`` compare against the store's time when they run (a claim
+is expired once ``claim_expires <= store now``).  Callers' clocks disagree
+(a worker with a clock running fast by more than the lease would otherwise
+see every other worker's claim as lapsed and take the step too, sending a
+second request to Auth0), and a caller's clock may be injected (a fake clock
+in tests, a replayed request).  So:
+
+* :class:`~flowengine.stores.redis.RedisStore` reads the server's ``TIME``
+  inside its Lua scripts: every client of one Redis server shares one clock.
+* :class:`~flowengine.stores.sqlite.SQLiteStore` computes the time in SQL
+  (``julianday('now')``), so injected clocks cannot move it either.  It is
+  still the clock of whichever host runs the statement: an SQLite store is
+  for the processes of **one host** (one clock).  Several hosts sharing the
+  file over a network file system would each judge claims by their own
+  clock, and are not supported (nor is SQLite's locking over most of them).
+* :class:`~flowengine.stores.memory.MemoryStore` uses its own ``clock``
+  (``time.time`` unless a test passes another).
+
+The ``now`` argument of ``claim`` is validated and kept for the protocol's
+sake, but it decides nothing; ``record.updated_at`` is the caller's clock and
+is stored as it is (it orders :meth:`FlowStore.list`), but no longer decides
+whether a claim stands in the way of a ``save``.
+
+Deletion
+--------
+``delete``, ``sweep_expired`` and the automatic sweep remove the flow's
+sealed snapshot, and ``save`` removes the previous revision's, from what the
+store keeps.  For SQLite that means the bytes in the database file and its
+write-ahead log too (see the :mod:`~flowengine.stores.sqlite` docstring:
+``secure_delete=ON`` and a truncating checkpoint after every write that
+replaces or deletes a snapshot); Redis frees the
+memory (an RDB or AOF file on disk keeps what it holds until it is
+rewritten: configure persistence accordingly).
+
+Automatic sweeping
+------------------
+Expired flows go away without an operator: at most once every
+``auto_sweep`` seconds (60 by default; ``0`` means on every write, ``None``
+turns it off) a successful ``create`` or ``save`` is followed by a bounded
+sweep of at most ``auto_sweep_batch`` (100) expired flows.  The first write of
+a store sweeps, so short-lived processes (one CLI command per step) share the
+work too.  It deletes a flow only once it is expired by both the store's
+clock and the writer's (``record.updated_at``), so neither a writer whose
+clock runs fast nor a test's fake clock far behind the real one sweeps a
+live flow, and it never deletes the flow just written.  Its cost is one
+indexed query per interval (SQLite, Redis; the memory store scans its dict),
+plus the deletes when there is something to delete; a failure of the sweep
+is swallowed (the write itself succeeded) and retried an interval later.
+``sweep_expired(now)`` and ``flowengine store sweep`` remain for a full sweep.
 
 Store URLs accepted by :func:`open_store`
 -----------------------------------------
@@ -50,8 +100,11 @@ URL except, for an unknown option, the option's name.
 from __future__ import annotations
 
 import builtins
+import contextlib
 import math
 import re
+import threading
+import time
 from types import TracebackType
 from typing import Protocol, Self, runtime_checkable
 from urllib.parse import parse_qs, unquote, urlsplit
@@ -61,10 +114,16 @@ import attrs
 from flowengine._errors import ConfigurationError, StoreError
 from flowengine._validate import is_plain_text
 
-__all__ = ["FlowStore", "StoredFlow", "open_store"]
+__all__ = ["FlowStore", "StoreStats", "StoredFlow", "open_store"]
 
 DEFAULT_LEASE = 30.0
 """Seconds a claim lasts unless the caller asks otherwise."""
+
+DEFAULT_AUTO_SWEEP = 60.0
+"""Seconds between two automatic sweeps of one store (``None``: never)."""
+
+DEFAULT_AUTO_SWEEP_BATCH = 100
+"""Expired flows one automatic sweep deletes at most."""
 
 
 @attrs.frozen
@@ -103,8 +162,10 @@ class FlowStore(Protocol):
     def claim(
         self, flow_id: str, seq: int, token: str, *, now: float, lease: float = DEFAULT_LEASE
     ) -> None:
-        """Reserve the step from ``seq`` for ``token`` until ``now + lease``.
+        """Reserve the step from ``seq`` for ``token`` for ``lease`` seconds of the store's clock.
 
+        ``now`` is the caller's clock: validated, but the claim's expiry is the
+        store's own time plus ``lease`` (see "One clock for claims").
         Raises :class:`StaleSnapshotError` if the stored seq differs,
         :class:`FlowBusyError` if another token holds an unexpired claim and
         :class:`FlowNotFoundError` if the flow is missing.
@@ -116,8 +177,8 @@ class FlowStore(Protocol):
 
         Raises :class:`StaleSnapshotError` if the stored seq is not ``expected_seq``,
         :class:`StoreError` if ``record.seq != expected_seq + 1``,
-        :class:`FlowBusyError` if another token holds an unexpired claim (judged
-        at ``record.updated_at``) and :class:`FlowNotFoundError` if it is missing.
+        :class:`FlowBusyError` if another token holds a claim unexpired by the
+        store's clock and :class:`FlowNotFoundError` if it is missing.
         """
         ...
 
@@ -155,8 +216,76 @@ class FlowStore(Protocol):
         ...
 
 
+@attrs.frozen
+class StoreStats:
+    """What ``flowengine store stats`` reports: counts and times, never a snapshot."""
+
+    flows: int
+    """Flows stored (expired ones awaiting a sweep included)."""
+    by_state: dict[str, int]
+    """Flow count per state name."""
+    expired: int
+    """Flows past ``expires_at`` by the store's clock, waiting for a sweep."""
+    oldest_live: dict[str, object] | None
+    """The least recently updated unexpired flow (``flow_id``, ``state``, ``updated_at``,
+    ``expires_at``), or ``None``."""
+    claims_held: int
+    """Claims still live by the store's clock (steps in progress)."""
+    claims_expired: int
+    """Claims whose lease lapsed without a save or release (a worker gave up or died)."""
+    schema_version: int | None
+    """The store's schema (SQLite ``user_version``, Redis key layout); ``None`` in memory."""
+    now: float
+    """The store's clock when the figures were taken (epoch seconds)."""
+
+    def to_json(self) -> dict[str, object]:
+        """The figures as a JSON-ready dict."""
+        return attrs.asdict(self)
+
+
 class StoreBase:
-    """Shared argument checks and context-manager support for the bundled stores."""
+    """Shared argument checks, automatic sweeping and context-manager support."""
+
+    _auto_interval: float | None = None
+    _auto_batch: int = DEFAULT_AUTO_SWEEP_BATCH
+    _auto_next: float = 0.0
+    _auto_lock: threading.Lock | None = None
+
+    def _setup_auto_sweep(self, interval: float | None, batch: int) -> None:
+        """Validate and keep the automatic sweep's settings (see "Automatic sweeping")."""
+        if interval is not None:
+            interval = check_time(interval, "auto_sweep")
+            if interval < 0:
+                raise StoreError("auto_sweep must be None or a non-negative number of seconds")
+        if isinstance(batch, bool) or not isinstance(batch, int) or batch < 1:
+            raise StoreError("auto_sweep_batch must be a positive integer")
+        self._auto_interval = interval
+        self._auto_batch = batch
+        self._auto_next = 0.0  # the first write sweeps
+        self._auto_lock = threading.Lock()
+
+    def _after_write(self, record: StoredFlow) -> None:
+        """Run a bounded sweep if the interval has passed; never fail the write."""
+        if self._auto_interval is None or self._auto_lock is None:
+            return
+        at = time.monotonic()
+        with self._auto_lock:
+            if at < self._auto_next:
+                return
+            self._auto_next = at + self._auto_interval
+        # The write succeeded: a sweep that fails (a lock, a lost connection) must not
+        # make it look failed.  The next interval tries again.
+        with contextlib.suppress(StoreError):
+            self._sweep_some(cap=record.updated_at, keep=record.flow_id, batch=self._auto_batch)
+
+    def _sweep_some(self, *, cap: float, keep: str, batch: int) -> int:
+        """Delete up to ``batch`` flows expired by the store's clock and by ``cap``, except
+        ``keep``; return how many."""
+        raise NotImplementedError
+
+    def stats(self) -> StoreStats:
+        """Counts by state, the oldest live flow, claims and the schema version."""
+        raise NotImplementedError
 
     def close(self) -> None:
         """Release the store's resources; idempotent."""
@@ -237,15 +366,15 @@ def check_save(record: object, expected_seq: object, token: object) -> StoredFlo
 
 
 def check_claim(flow_id: object, seq: object, token: object, now: object, lease: object) -> float:
-    """Validate ``claim`` arguments and return the claim's expiry time (``now + lease``)."""
+    """Validate ``claim`` arguments and return the lease (the store adds its own time)."""
     check_flow_id(flow_id)
     check_seq(seq)
     check_token(token)
-    start = check_time(now, "now")
+    check_time(now, "now")
     span = check_time(lease, "lease")
     if span <= 0:
         raise StoreError("a claim lease must be positive")
-    return start + span
+    return span
 
 
 def check_limit(limit: object) -> int:

@@ -24,6 +24,15 @@ other client.  Index entries left behind by a TTL eviction are removed by
 counts only the flows it deleted itself, so it returns 0 when Redis evicted
 them all first.
 
+Claims are judged by the server's clock: the ``claim`` and ``save``
+scripts read ``TIME`` and never use the caller's ``now`` or
+``updated_at`` for it, so clients whose clocks disagree (by more than the
+lease, even) cannot take each other's claims.  ``TIME`` in a script that
+then writes needs effect replication: the default since Redis 5 (older
+servers are asked for it with ``redis.replicate_commands``).  The automatic
+sweep deletes a flow only once the server's clock and the writer's
+``updated_at`` are both past its ``expires_at``.
+
 The scripts touch keys they compute from the prefix, so the store needs a
 single Redis server (or a primary with replicas), not Redis Cluster.  Use a
 ``maxmemory-policy`` of ``noeviction`` or ``volatile-*`` so that the
@@ -48,9 +57,12 @@ from flowengine._errors import (
     StoreError,
 )
 from flowengine.stores._base import (
+    DEFAULT_AUTO_SWEEP,
+    DEFAULT_AUTO_SWEEP_BATCH,
     DEFAULT_LEASE,
     StoreBase,
     StoredFlow,
+    StoreStats,
     check_claim,
     check_flow_id,
     check_limit,
@@ -66,9 +78,23 @@ if TYPE_CHECKING:
 
 __all__ = ["RedisStore"]
 
+SCHEMA_VERSION = 1
+"""The version of the key layout described above."""
+
 _OK, _NOT_FOUND, _STALE, _BUSY, _EXISTS = 0, 1, 2, 3, 4
 
-_LIB = r"""
+# The server's clock in epoch seconds (microseconds), the one clock every claim is judged by.
+_CLOCK = r"""
+if redis.replicate_commands then pcall(redis.replicate_commands) end
+local function clock()
+  local t = redis.call('TIME')
+  return tonumber(t[1]) + tonumber(t[2]) / 1000000
+end
+"""
+
+_LIB = (
+    _CLOCK
+    + r"""
 local function drop(prefix, id)
   local st = redis.call('HGET', prefix .. 'states', id)
   if st then redis.call('ZREM', prefix .. 'state:' .. st, id) end
@@ -99,6 +125,7 @@ local function put(prefix, id, seq, state, expires, updated, data, pexpireat)
   end
 end
 """
+)
 
 # KEYS[1]=flow key; ARGV: prefix id seq state expires updated data pexpireat
 _CREATE = (
@@ -110,19 +137,24 @@ return 0
 """
 )
 
-# KEYS[1]=flow key; ARGV: seq token now claim_expires
-_CLAIM = r"""
+# KEYS[1]=flow key; ARGV: seq token lease   (judged and timed by the server's clock)
+_CLAIM = (
+    _CLOCK
+    + r"""
 local cur = redis.call('HMGET', KEYS[1], 'seq', 'claim_token', 'claim_expires')
 if not cur[1] then return {1, -1} end
 local s = tonumber(cur[1])
 if s ~= tonumber(ARGV[1]) then return {2, s} end
-if cur[2] and cur[2] ~= ARGV[2] and tonumber(cur[3]) > tonumber(ARGV[3]) then return {3, s} end
-redis.call('HSET', KEYS[1], 'claim_token', ARGV[2], 'claim_expires', ARGV[4])
+local now = clock()
+if cur[2] and cur[2] ~= ARGV[2] and tonumber(cur[3]) > now then return {3, s} end
+redis.call('HSET', KEYS[1], 'claim_token', ARGV[2],
+           'claim_expires', string.format('%.6f', now + tonumber(ARGV[3])))
 return {0, s}
 """
+)
 
 # KEYS[1]=flow key; ARGV: prefix id expected token('' = none) seq state expires updated data
-#                         pexpireat   (the claim is judged at `updated`)
+#                         pexpireat   (the claim is judged by the server's clock)
 _SAVE = (
     _LIB
     + r"""
@@ -130,7 +162,7 @@ local cur = redis.call('HMGET', KEYS[1], 'seq', 'claim_token', 'claim_expires')
 if not cur[1] then return {1, -1} end
 local s = tonumber(cur[1])
 if s ~= tonumber(ARGV[3]) then return {2, s} end
-if cur[2] and cur[2] ~= ARGV[4] and tonumber(cur[3]) > tonumber(ARGV[8]) then return {3, s} end
+if cur[2] and cur[2] ~= ARGV[4] and tonumber(cur[3]) > clock() then return {3, s} end
 put(ARGV[1], ARGV[2], ARGV[5], ARGV[6], ARGV[7], ARGV[8], ARGV[9], ARGV[10])
 return {0, s}
 """
@@ -147,17 +179,23 @@ return 0
 # ARGV: prefix id
 _DELETE = _LIB + "\nreturn drop(ARGV[1], ARGV[2])\n"
 
-# ARGV: prefix now batch  -> {deleted, examined}
+# ARGV: prefix now batch [capped keep]  -> {deleted, examined}
+# With capped = '1', `now` is lowered to the server's clock if that is earlier, and the
+# flow `keep` is left alone (the automatic sweep after a write).
 _SWEEP = (
     _LIB
     + r"""
-local prefix, now = ARGV[1], tonumber(ARGV[2])
-local ids = redis.call('ZRANGEBYSCORE', prefix .. 'expiry', '-inf', ARGV[2], 'LIMIT', 0, ARGV[3])
+local prefix, now, keep = ARGV[1], tonumber(ARGV[2]), ARGV[5]
+if ARGV[4] == '1' then now = math.min(now, clock()) end
+local ids = redis.call('ZRANGEBYSCORE', prefix .. 'expiry', '-inf', string.format('%.17g', now),
+                       'LIMIT', 0, ARGV[3])
 local n = 0
 for _, id in ipairs(ids) do
   local fk = prefix .. 'flow:' .. id
   local e = redis.call('HGET', fk, 'expires_at')
-  if e then
+  if id == keep then
+    -- left for a later sweep
+  elseif e then
     if tonumber(e) <= now then
       drop(prefix, id)
       n = n + 1
@@ -225,7 +263,9 @@ class RedisStore(StoreBase):
     A store built from a URL owns its client and closes it in :meth:`close`;
     a client passed in is left open.  Replies may be bytes or text (either
     ``decode_responses`` setting works).  ``sweep_batch`` is how many expired
-    ids one sweep script examines before it yields the server to others.
+    ids one sweep script examines before it yields the server to others;
+    ``auto_sweep`` and ``auto_sweep_batch`` set the automatic sweep (one
+    script run examining at most ``auto_sweep_batch`` ids).
     """
 
     def __init__(
@@ -234,6 +274,8 @@ class RedisStore(StoreBase):
         prefix: str = "flowengine:",
         *,
         sweep_batch: int = 1000,
+        auto_sweep: float | None = DEFAULT_AUTO_SWEEP,
+        auto_sweep_batch: int = DEFAULT_AUTO_SWEEP_BATCH,
     ) -> None:
         """Connect lazily to the Redis server at ``url_or_client`` (or use that client)."""
         try:
@@ -247,6 +289,7 @@ class RedisStore(StoreBase):
             raise ConfigurationError("a Redis store prefix must be a non-empty string")
         if isinstance(sweep_batch, bool) or not isinstance(sweep_batch, int) or sweep_batch < 1:
             raise ConfigurationError("sweep_batch must be a positive integer")
+        self._setup_auto_sweep(auto_sweep, auto_sweep_batch)
         self._errors: tuple[type[BaseException], ...] = (redis.exceptions.RedisError,)
         if isinstance(url_or_client, str):
             check_redis_url(url_or_client)
@@ -340,6 +383,7 @@ class RedisStore(StoreBase):
             )
         if int(reply) == _EXISTS:
             raise StoreError(f"a flow with id {record.flow_id!r} already exists")
+        self._after_write(record)
 
     def load(self, flow_id: str) -> StoredFlow:
         """Return the stored flow; :class:`FlowNotFoundError` if there is none (or evicted)."""
@@ -362,13 +406,10 @@ class RedisStore(StoreBase):
     def claim(
         self, flow_id: str, seq: int, token: str, *, now: float, lease: float = DEFAULT_LEASE
     ) -> None:
-        """Reserve the step from ``seq`` for ``token`` until ``now + lease``."""
-        expires = check_claim(flow_id, seq, token, now, lease)
+        """Reserve the step from ``seq`` for ``token`` until the server's ``TIME`` + ``lease``."""
+        span = check_claim(flow_id, seq, token, now, lease)
         with self._calling():
-            reply = self._claim(
-                keys=[self.flow_key(flow_id)],
-                args=[seq, token, _num(now), _num(expires)],
-            )
+            reply = self._claim(keys=[self.flow_key(flow_id)], args=[seq, token, _num(span)])
         self._outcome(reply, flow_id, seq)
 
     def save(self, record: StoredFlow, *, expected_seq: int, token: str | None) -> None:
@@ -392,6 +433,7 @@ class RedisStore(StoreBase):
                 ],
             )
         self._outcome(reply, record.flow_id, expected_seq)
+        self._after_write(record)
 
     def release(self, flow_id: str, token: str) -> None:
         """Drop the claim if ``token`` holds it; otherwise do nothing."""
@@ -419,6 +461,70 @@ class RedisStore(StoreBase):
                 deleted += int(reply[0])
                 if int(reply[1]) < self._sweep_batch:
                     return deleted
+
+    def _sweep_some(self, *, cap: float, keep: str, batch: int) -> int:
+        """One sweep script over at most ``batch`` ids expired by ``TIME`` and by ``cap``."""
+        with self._calling():
+            reply = self._sweep(args=[self._prefix, _num(cap), batch, "1", keep])
+        return int(reply[0])
+
+    def stats(self) -> StoreStats:
+        """Counts by state, the oldest live flow, claims (by the server's clock), the layout.
+
+        Walks the ``states`` index with ``HSCAN`` and reads each flow's small fields in
+        pipelined batches (never its ``data``): O(flows), without blocking the server.
+        """
+        by_state: dict[str, int] = {}
+        expired = held = lapsed = 0
+        oldest: tuple[float, str, str, float | None] | None = None
+        fields = ["state", "updated_at", "expires_at", "claim_token", "claim_expires"]
+        with self._calling():
+            sec, usec = self._client.time()
+            now = int(sec) + int(usec) / 1e6
+            cursor: int = 0
+            while True:
+                cursor, chunk = self._client.hscan(f"{self._prefix}states", cursor, count=500)
+                ids = [_text(fid) for fid in chunk]
+                pipe = self._client.pipeline(transaction=False)
+                for fid in ids:
+                    pipe.hmget(self.flow_key(fid), fields)
+                for fid, row in zip(ids, pipe.execute(), strict=True):
+                    state, updated, expires, token, claim_expires = row
+                    if state is None or updated is None:
+                        continue  # evicted by its TTL; the next sweep cleans the index
+                    name = _text(state)
+                    by_state[name] = by_state.get(name, 0) + 1
+                    exp = None if expires is None else float(expires)
+                    if exp is not None and exp <= now:
+                        expired += 1
+                    else:
+                        key = (float(updated), fid, name, exp)
+                        if oldest is None or key[:2] < oldest[:2]:
+                            oldest = key
+                    if token is not None:
+                        if claim_expires is not None and float(claim_expires) > now:
+                            held += 1
+                        else:
+                            lapsed += 1
+                if int(cursor) == 0:
+                    break
+        return StoreStats(
+            flows=sum(by_state.values()),
+            by_state=dict(sorted(by_state.items())),
+            expired=expired,
+            oldest_live=None
+            if oldest is None
+            else {
+                "flow_id": oldest[1],
+                "state": oldest[2],
+                "updated_at": oldest[0],
+                "expires_at": oldest[3],
+            },
+            claims_held=held,
+            claims_expired=lapsed,
+            schema_version=SCHEMA_VERSION,
+            now=now,
+        )
 
     def list(self, *, state: str | None = None, limit: int = 100) -> builtins.list[StoredFlow]:
         """Return up to ``limit`` flows, newest ``updated_at`` first (ties: greater id first)."""

@@ -75,11 +75,11 @@ def test_flow_help_documents_the_exit_codes(capsys: pytest.CaptureFixture[str]) 
 
 
 def test_parser_lists_every_command() -> None:
-    """The top-level parser offers exactly the six commands."""
+    """The top-level parser offers exactly the seven commands."""
     parser = build_parser()
     choices = next(a for a in parser._actions if a.dest == "command").choices
     assert choices is not None
-    assert set(choices) == {"demo", "flow", "login", "emulator", "diagram", "review"}
+    assert set(choices) == {"demo", "flow", "login", "emulator", "diagram", "review", "store"}
 
 
 def test_demo_runs_green(tmp_path: Path) -> None:

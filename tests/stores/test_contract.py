@@ -11,8 +11,19 @@ from flowengine.stores import FlowStore, StoredFlow
 
 # A base time a year ahead of the real present, so that Redis TTLs set from
 # expires_at evict nothing while a test runs, however late in a long session it
-# runs (the module is imported at collection); claims are judged on the caller's clock.
+# runs (the module is imported at collection).  Claims are judged by the store's
+# own clock (the real one here), whatever ``now`` the caller passes.
 T = time.time() + 365 * 86400
+
+#: A short real lease for the expiry tests, and how far past a deadline they wait.
+LEASE = 0.8
+MARGIN = 0.05
+
+
+def wait_until(deadline: float) -> None:
+    """Sleep until the real clock (every store's clock in these tests) passes ``deadline``."""
+    while (left := deadline + MARGIN - time.time()) > 0:
+        time.sleep(left)
 
 
 def flow(
@@ -133,12 +144,15 @@ def test_stale_wins_over_busy(store: FlowStore) -> None:
 
 
 def test_lease_expiry_lets_another_token_claim(store: FlowStore) -> None:
-    """At now + lease the claim lapses: another token takes it and the first can no longer save."""
+    """Once the lease has run out on the store's clock, another token takes the claim and the
+    first can no longer save."""
     store.create(flow())
-    store.claim("f1", 0, "alice", now=T, lease=5)
+    start = time.time()
+    store.claim("f1", 0, "alice", now=T, lease=LEASE)
     with pytest.raises(FlowBusyError):
-        store.claim("f1", 0, "bob", now=T + 4.999)
-    store.claim("f1", 0, "bob", now=T + 5)
+        store.claim("f1", 0, "bob", now=T)
+    wait_until(start + LEASE)
+    store.claim("f1", 0, "bob", now=T)
     with pytest.raises(FlowBusyError):
         store.save(flow(seq=1, updated=6, data="alice"), expected_seq=0, token="alice")
     store.save(flow(seq=1, updated=6, data="bob"), expected_seq=0, token="bob")
@@ -148,11 +162,33 @@ def test_lease_expiry_lets_another_token_claim(store: FlowStore) -> None:
 def test_same_token_reclaim_renews_the_lease(store: FlowStore) -> None:
     """Re-claiming with the same token succeeds and moves the claim's expiry forward."""
     store.create(flow())
-    store.claim("f1", 0, "alice", now=T, lease=5)
-    store.claim("f1", 0, "alice", now=T + 4, lease=5)
+    start = time.time()
+    store.claim("f1", 0, "alice", now=T, lease=LEASE)
+    wait_until(start + 0.6 * LEASE)
+    renewed = time.time()
+    store.claim("f1", 0, "alice", now=T, lease=LEASE)
+    wait_until(start + LEASE)  # the first lease is over, the renewed one is not
     with pytest.raises(FlowBusyError):
-        store.claim("f1", 0, "bob", now=T + 6)
-    store.claim("f1", 0, "bob", now=T + 9)
+        store.claim("f1", 0, "bob", now=T)
+    wait_until(renewed + LEASE)
+    store.claim("f1", 0, "bob", now=T)
+
+
+@pytest.mark.parametrize("skew", [130.0, 10**6, -(10**6)])
+def test_the_callers_clock_cannot_lapse_a_claim(store: FlowStore, skew: float) -> None:
+    """A caller whose now (or updated_at) is far off the store's clock can neither claim nor
+    save over another token's live claim; only the store's clock ends a lease."""
+    store.create(flow())
+    store.claim("f1", 0, "alice", now=time.time(), lease=120)
+    with pytest.raises(FlowBusyError):
+        store.claim("f1", 0, "mallory", now=time.time() + skew, lease=120)
+    with pytest.raises(FlowBusyError):
+        store.save(flow(seq=1, updated=skew, data="mallory"), expected_seq=0, token="mallory")
+    with pytest.raises(FlowBusyError):
+        store.save(flow(seq=1, updated=skew, data="none"), expected_seq=0, token=None)
+    assert store.load("f1").data == "sealed"
+    store.save(flow(seq=1, updated=-skew, data="alice"), expected_seq=0, token="alice")
+    assert store.load("f1").data == "alice"
 
 
 def test_save_without_the_claim_is_busy(store: FlowStore) -> None:
@@ -164,7 +200,13 @@ def test_save_without_the_claim_is_busy(store: FlowStore) -> None:
     with pytest.raises(FlowBusyError):
         store.save(flow(seq=1, updated=1), expected_seq=0, token=None)
     assert store.load("f1").seq == 0
-    store.save(flow(seq=1, updated=30, data="late"), expected_seq=0, token=None)
+    store.release("f1", "alice")
+    start = time.time()
+    store.claim("f1", 0, "alice", now=T, lease=LEASE)
+    with pytest.raises(FlowBusyError):
+        store.save(flow(seq=1, updated=10**6), expected_seq=0, token=None)
+    wait_until(start + LEASE)
+    store.save(flow(seq=1, updated=1, data="late"), expected_seq=0, token=None)
     assert store.load("f1").data == "late"
 
 
