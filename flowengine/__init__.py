@@ -12,6 +12,7 @@ from flowengine._config import Auth0Config
 from flowengine._errors import (
     Auth0Error,
     ConfigurationError,
+    DiagramError,
     FlowBusyError,
     FlowEndedError,
     FlowEngineError,
@@ -53,6 +54,7 @@ __all__ = [
     "Auth0Config",
     "Auth0Error",
     "ConfigurationError",
+    "DiagramError",
     "FINAL_STATES",
     "Flow",
     "FlowBusyError",

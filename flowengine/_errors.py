@@ -11,6 +11,7 @@ the wire (*transport* and *remote*)::
     │   ├── GuardRejected               a row exists but its guard said no
     │   ├── InvalidInputError           a bad phone number, email, code, id, URL... (ValueError)
     │   ├── ConfigurationError          bad tenant/client/store/key configuration
+    │   ├── DiagramError                no diagram: Graphviz's `dot` missing or failing, a bad name
     │   ├── SnapshotError               a snapshot that cannot be trusted; nothing loaded
     │   │   ├── SnapshotMalformedError      not JSON, truncated, wrong shape
     │   │   ├── SnapshotTamperedError       authentication failed (a changed byte)
@@ -43,6 +44,7 @@ from __future__ import annotations
 __all__ = [
     "Auth0Error",
     "ConfigurationError",
+    "DiagramError",
     "FlowBusyError",
     "FlowEndedError",
     "FlowEngineError",
@@ -113,6 +115,14 @@ class InvalidInputError(LocalError, ValueError):
 
 class ConfigurationError(LocalError, ValueError):
     """Tenant, client, store or key configuration is unusable."""
+
+
+class DiagramError(LocalError):
+    """A diagram could not be produced: ``dot`` missing or failing, or a bad name.
+
+    The diagrams take state and trigger names only; a value that is not one is
+    refused here, and never quoted, since it may be a secret handed over by mistake.
+    """
 
 
 class SnapshotError(LocalError):

@@ -19,6 +19,7 @@ from flowengine import diagram
 from flowengine._config import Auth0Config
 from flowengine._flow import Flow
 from flowengine._steps import Outcome
+from flowengine.cli import _diagram_cmd
 
 from .parse import dot_arrows, dot_nodes, mermaid_arrows, mermaid_markers
 
@@ -283,8 +284,8 @@ def test_missing_dot_is_a_clear_error(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(shutil, "which", lambda name: None)
     with pytest.raises(diagram.DiagramError, match="graphviz"):
         diagram.render("svg", DOT)
-    assert diagram.diagram_command("png", "-") == 2
-    assert diagram.diagram_command("mermaid", "-") == 0  # text formats need nothing
+    assert _diagram_cmd.diagram_command("png", "-") == 2
+    assert _diagram_cmd.diagram_command("mermaid", "-") == 0  # text formats need nothing
 
 
 # ----------------------------------------------------- one flow's diagram
@@ -413,7 +414,7 @@ def test_renderers_take_no_context() -> None:
         diagram.render,
         diagram.diagram_bytes,
         diagram.flow_diagram,
-        diagram.diagram_command,
+        _diagram_cmd.diagram_command,
         diagram.history_steps,
     ):
         assert set(inspect.signature(fn).parameters) <= allowed, fn.__name__
