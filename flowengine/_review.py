@@ -33,7 +33,7 @@ hand in a modified copy and watch a property fail.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, Final
 
 import attrs
@@ -377,17 +377,39 @@ def _rejects(machine: Machine, state: str, trigger: str) -> bool:
     return False
 
 
-def _properties(
-    edges: Sequence[m.Edge], machine: Machine, figures: PathFigures, build_error: str | None
-) -> tuple[PropertyResult, ...]:
-    rows = table_rows(edges)
-    results: list[PropertyResult] = []
+def _row_text(r: Row) -> str:
+    return f"{r.source} --{r.trigger}/{r.outcome}--> {r.dest}"
 
-    def add(name: str, title: str, ok: bool, detail: str, **fig: int | str) -> None:
-        results.append(PropertyResult(name, title, ok, detail, fig))
 
-    # 1. well formed
-    bad_states = sorted({s for r in rows for s in (r.source, r.dest)} - set(m.STATES))
+@attrs.frozen
+class _Subject:
+    """What every property reads: the table, its rows, the machine and what the search saw."""
+
+    edges: Sequence[m.Edge]
+    rows: tuple[Row, ...]
+    machine: Machine
+    figures: PathFigures
+    build_error: str | None
+
+    @property
+    def into_authenticated(self) -> list[Row]:
+        """The rows that enter ``authenticated``."""
+        return [r for r in self.rows if r.dest == m.AUTHENTICATED]
+
+    @property
+    def stopped(self) -> str:
+        """A note for the path properties when the enumeration hit ``PATH_LIMIT``."""
+        if not self.figures.truncated:
+            return ""
+        return (
+            f" (path enumeration stopped at {self.figures.paths:,} paths; the configuration "
+            "check still covers every run)"
+        )
+
+
+def _table_well_formed(s: _Subject) -> PropertyResult:
+    rows = s.rows
+    bad_states = sorted({x for r in rows for x in (r.source, r.dest)} - set(m.STATES))
     bad_triggers = sorted({r.trigger for r in rows} - set(m.TRIGGERS))
     bad_guards = sorted({g for r in rows for g in r.guards} - set(m.GUARDS))
     problems = [
@@ -399,214 +421,254 @@ def _properties(
         )
         if names
     ]
-    if build_error:
-        problems.append(build_error)
-    add(
+    if s.build_error:
+        problems.append(s.build_error)
+    return PropertyResult(
         "table_well_formed",
         "Every state, trigger and guard in the table is declared, and the table builds",
         not problems,
         "; ".join(problems) or "all names declared in STATES, TRIGGERS and GUARDS",
-        rows=len(rows),
-        edges=len(edges),
-        states=len(m.STATES),
-        triggers=len(m.TRIGGERS),
-        guards=len(m.GUARDS),
+        {
+            "rows": len(rows),
+            "edges": len(s.edges),
+            "states": len(m.STATES),
+            "triggers": len(m.TRIGGERS),
+            "guards": len(m.GUARDS),
+        },
     )
 
-    # 2. machine == table
-    table_set = Counter(rows)
-    machine_set = Counter(machine_rows(machine))
+
+def _machine_is_table(s: _Subject) -> PropertyResult:
+    table_set = Counter(s.rows)
+    machine_set = Counter(machine_rows(s.machine))
     extra = sorted((machine_set - table_set).elements())
     missing = sorted((table_set - machine_set).elements())
-    detail = "the machine's transitions are exactly the table's rows"
-    if extra or missing:
-        detail = "; ".join(
-            part
-            for part in (
-                "in the machine only: " + ", ".join(_row_text(r) for r in extra) if extra else "",
-                "in the table only: " + ", ".join(_row_text(r) for r in missing) if missing else "",
-            )
-            if part
-        )
-    add(
+    parts = [
+        *(["in the machine only: " + ", ".join(_row_text(r) for r in extra)] if extra else []),
+        *(["in the table only: " + ", ".join(_row_text(r) for r in missing)] if missing else []),
+    ]
+    return PropertyResult(
         "machine_is_table",
         "The running machine is the table: no hidden or missing transition",
         not extra and not missing,
-        detail,
-        machine_transitions=sum(machine_set.values()),
-        table_rows=len(rows),
-        drawn_edges=len(drawn_edges(edges)),
+        "; ".join(parts) or "the machine's transitions are exactly the table's rows",
+        {
+            "machine_transitions": sum(machine_set.values()),
+            "table_rows": len(s.rows),
+            "drawn_edges": len(drawn_edges(s.edges)),
+        },
     )
 
-    stopped = (
-        f" (path enumeration stopped at {figures.paths:,} paths; the configuration check "
-        "still covers every run)"
-        if figures.truncated
-        else ""
-    )
-    v = figures.violations
-    # 3. first factor
-    add(
+
+def _first_factor(s: _Subject) -> PropertyResult:
+    f, v = s.figures, s.figures.violations
+    return PropertyResult(
         "first_factor",
         "Every path from `started` to `authenticated` passes a verified first factor",
-        figures.no_first_factor is None and not v.get("no_first_factor"),
+        f.no_first_factor is None and not v.get("no_first_factor"),
         (
-            "counterexample: " + _show_path(figures.no_first_factor)
-            if figures.no_first_factor
+            "counterexample: " + _show_path(f.no_first_factor)
+            if f.no_first_factor
             else "a verify_otp or login_password accepted by Auth0 precedes every entry"
         )
-        + stopped,
-        paths_examined=figures.paths,
-        entries_into_authenticated=figures.arrivals,
-        entries_without_first_factor=v.get("no_first_factor", 0),
-        configurations_checked=figures.configurations,
+        + s.stopped,
+        {
+            "paths_examined": f.paths,
+            "entries_into_authenticated": f.arrivals,
+            "entries_without_first_factor": v.get("no_first_factor", 0),
+            "configurations_checked": f.configurations,
+        },
     )
-    # 4. second factor
-    add(
+
+
+def _second_factor_after_mfa(s: _Subject) -> PropertyResult:
+    f, v = s.figures, s.figures.violations
+    return PropertyResult(
         "second_factor_after_mfa",
         "Every path on which Auth0 asked for MFA enters `authenticated` only by a verified "
         "second factor",
-        figures.no_second_factor is None and not v.get("no_second_factor"),
+        f.no_second_factor is None and not v.get("no_second_factor"),
         (
-            "counterexample: " + _show_path(figures.no_second_factor)
-            if figures.no_second_factor
+            "counterexample: " + _show_path(f.no_second_factor)
+            if f.no_second_factor
             else "after mfa_required, only confirm_oob / confirm_otp / confirm_recovery_code / "
             "poll_push answered with tokens enter authenticated"
         )
-        + stopped,
-        paths_examined=figures.paths,
-        entries_after_mfa=figures.arrivals_after_mfa,
-        entries_without_mfa=figures.arrivals_without_mfa,
-        entries_without_second_factor=v.get("no_second_factor", 0),
+        + s.stopped,
+        {
+            "paths_examined": f.paths,
+            "entries_after_mfa": f.arrivals_after_mfa,
+            "entries_without_mfa": f.arrivals_without_mfa,
+            "entries_without_second_factor": v.get("no_second_factor", 0),
+        },
     )
-    # 5. tokens only
-    into_auth = [r for r in rows if r.dest == m.AUTHENTICATED]
+
+
+def _authenticated_only_on_tokens(s: _Subject) -> PropertyResult:
+    into_auth = s.into_authenticated
     bad = [
         r
         for r in into_auth
         if r.outcome != "tokens" or "tokens" not in declared_trigger(r.trigger).secrets_out
     ]
-    add(
+    return PropertyResult(
         "authenticated_only_on_tokens",
         "`authenticated` is entered only when Auth0 answers with tokens",
-        not bad and figures.not_tokens is None,
+        not bad and s.figures.not_tokens is None,
         ("rows: " + ", ".join(_row_text(r) for r in bad))
         if bad
         else "every row into authenticated has outcome `tokens` from a trigger that hands "
         "out tokens",
-        rows_into_authenticated=len(into_auth),
+        {"rows_into_authenticated": len(into_auth)},
     )
-    # 6. no call, no success
-    callless = sorted({r.trigger for r in rows if declared_trigger(r.trigger).call is None})
-    bad = [r for r in into_auth if declared_trigger(r.trigger).call is None]
-    add(
+
+
+def _no_callless_success(s: _Subject) -> PropertyResult:
+    callless = sorted({r.trigger for r in s.rows if declared_trigger(r.trigger).call is None})
+    bad = [r for r in s.into_authenticated if declared_trigger(r.trigger).call is None]
+    return PropertyResult(
         "no_callless_success",
         "No trigger without an Auth0 call (cancel, expire) leads to `authenticated`",
         not bad,
         ("rows: " + ", ".join(_row_text(r) for r in bad))
         if bad
         else f"call-less triggers: {', '.join(callless) or 'none'}; none reaches authenticated",
-        callless_rows=sum(1 for r in rows if declared_trigger(r.trigger).call is None),
+        {"callless_rows": sum(1 for r in s.rows if declared_trigger(r.trigger).call is None)},
     )
-    # 7. reachability
-    reach = _reachable(rows, (m.STARTED,))
-    unreachable = [s for s in m.STATES if s not in reach]
-    add(
+
+
+def _all_reachable(s: _Subject) -> PropertyResult:
+    reach = _reachable(s.rows, (m.STARTED,))
+    unreachable = [x for x in m.STATES if x not in reach]
+    return PropertyResult(
         "all_reachable",
         "Every state is reachable from `started`",
         not unreachable,
         ("unreachable: " + ", ".join(unreachable)) if unreachable else "all states reachable",
-        reachable=len(reach & set(m.STATES)),
-        states=len(m.STATES),
+        {"reachable": len(reach & set(m.STATES)), "states": len(m.STATES)},
     )
-    # 8. no dead end
-    can_end = _reachable(rows, m.FINAL_STATES, backwards=True)
-    dead = [s for s in m.STATES if s not in m.FINAL_STATES and s not in can_end]
-    can_succeed = _reachable(rows, (m.AUTHENTICATED,), backwards=True)
-    add(
+
+
+def _no_dead_end(s: _Subject) -> PropertyResult:
+    can_end = _reachable(s.rows, m.FINAL_STATES, backwards=True)
+    dead = [x for x in m.STATES if x not in m.FINAL_STATES and x not in can_end]
+    can_succeed = _reachable(s.rows, (m.AUTHENTICATED,), backwards=True)
+    return PropertyResult(
         "no_dead_end",
         "No non-final state is a dead end: each can still reach a final state",
         not dead,
         ("dead ends: " + ", ".join(dead)) if dead else "every live state can reach a final state",
-        live_states=len(m.LIVE_STATES),
-        dead_ends=len(dead),
-        live_states_that_can_still_succeed=sum(1 for s in m.LIVE_STATES if s in can_succeed),
+        {
+            "live_states": len(m.LIVE_STATES),
+            "dead_ends": len(dead),
+            "live_states_that_can_still_succeed": sum(1 for x in m.LIVE_STATES if x in can_succeed),
+        },
     )
-    # 9. final states closed
-    ways_out = [r for r in rows if r.source in m.FINAL_STATES]
+
+
+def _final_states_closed(s: _Subject) -> PropertyResult:
+    ways_out = [r for r in s.rows if r.source in m.FINAL_STATES]
     machine_out = sorted(
-        (s, t) for (s, t, _d) in machine_transitions(machine) if s in m.FINAL_STATES
+        (src, t) for (src, t, _d) in machine_transitions(s.machine) if src in m.FINAL_STATES
     )
-    add(
+    if ways_out:
+        detail = "ways out: " + ", ".join(_row_text(r) for r in ways_out)
+    elif machine_out:
+        detail = "machine events out of final states: " + ", ".join(
+            f"{src}/{t}" for src, t in machine_out
+        )
+    else:
+        detail = f"no row leaves {', '.join(x for x in m.STATES if x in m.FINAL_STATES)}"
+    return PropertyResult(
         "final_states_closed",
         "Final states have no way out",
         not ways_out and not machine_out,
-        ("ways out: " + ", ".join(_row_text(r) for r in ways_out))
-        if ways_out
-        else (
-            "machine events out of final states: " + ", ".join(f"{s}/{t}" for s, t in machine_out)
-            if machine_out
-            else f"no row leaves {', '.join(s for s in m.STATES if s in m.FINAL_STATES)}"
-        ),
-        final_states=len(m.FINAL_STATES),
-        rows_out_of_final_states=len(ways_out),
+        detail,
+        {"final_states": len(m.FINAL_STATES), "rows_out_of_final_states": len(ways_out)},
     )
-    # 10. illegal pairs rejected
-    legal = {(r.source, r.trigger) for r in rows}
-    pairs = [(s, t) for s in m.STATES for t in m.TRIGGERS]
+
+
+def _illegal_pairs_rejected(s: _Subject) -> PropertyResult:
+    legal = {(r.source, r.trigger) for r in s.rows}
+    pairs = [(x, t) for x in m.STATES for t in m.TRIGGERS]
     illegal = [p for p in pairs if p not in legal]
-    accepted = [p for p in illegal if not _rejects(machine, *p)]
-    add(
+    accepted = [p for p in illegal if not _rejects(s.machine, *p)]
+    return PropertyResult(
         "illegal_pairs_rejected",
         "Every (state, trigger) pair outside the table is refused by the machine",
         not accepted,
-        ("accepted by the machine: " + ", ".join(f"{s}/{t}" for s, t in accepted))
+        ("accepted by the machine: " + ", ".join(f"{x}/{t}" for x, t in accepted))
         if accepted
         else "each illegal pair was fired on the machine and raised MachineError",
-        pairs=len(pairs),
-        legal=len(pairs) - len(illegal),
-        illegal_rejected=len(illegal) - len(accepted),
+        {
+            "pairs": len(pairs),
+            "legal": len(pairs) - len(illegal),
+            "illegal_rejected": len(illegal) - len(accepted),
+        },
     )
-    # 11. no auto transitions
+
+
+def _no_auto_transitions(s: _Subject) -> PropertyResult:
+    machine = s.machine
     auto = sorted(n for n in machine.events if n.startswith("to_"))
     stray = sorted(set(machine.events) - set(m.TRIGGERS) - set(auto))
-    add(
+    parts = [
+        f"auto_transitions={machine.auto_transitions}",
+        ("shortcut events: " + ", ".join(auto)) if auto else "no to_<state> event",
+        *(["undeclared events: " + ", ".join(stray)] if stray else []),
+    ]
+    return PropertyResult(
         "no_auto_transitions",
         "The machine was built with auto_transitions=False: no `to_<state>` shortcut",
         not auto and not stray and machine.auto_transitions is False,
-        "; ".join(
-            p
-            for p in (
-                f"auto_transitions={machine.auto_transitions}",
-                ("shortcut events: " + ", ".join(auto)) if auto else "no to_<state> event",
-                ("undeclared events: " + ", ".join(stray)) if stray else "",
-            )
-            if p
-        ),
-        machine_events=len(machine.events),
+        "; ".join(parts),
+        {"machine_events": len(machine.events)},
     )
-    # 12. secrets sealed
-    inventory = _secret_inventory(edges)
+
+
+def _secrets_sealed(s: _Subject) -> PropertyResult:
+    inventory = _secret_inventory(s.edges)
     clear = [e.secret for e in inventory if not e.sealed]
-    add(
+    return PropertyResult(
         "secrets_sealed",
         "Every secret a flow keeps in its context is encrypted in snapshots",
         not clear,
         ("kept in clear: " + ", ".join(clear))
         if clear
         else "every context key holding a secret is in SECRET_FIELDS",
-        secrets=len(inventory),
-        kept_in_context=sum(1 for e in inventory if e.context_keys),
-        never_stored=sum(1 for e in inventory if not e.context_keys),
+        {
+            "secrets": len(inventory),
+            "kept_in_context": sum(1 for e in inventory if e.context_keys),
+            "never_stored": sum(1 for e in inventory if not e.context_keys),
+        },
     )
-    return tuple(results)
+
+
+#: The checked properties, in the order the report numbers them.
+_PROPERTIES: Final[tuple[Callable[[_Subject], PropertyResult], ...]] = (
+    _table_well_formed,
+    _machine_is_table,
+    _first_factor,
+    _second_factor_after_mfa,
+    _authenticated_only_on_tokens,
+    _no_callless_success,
+    _all_reachable,
+    _no_dead_end,
+    _final_states_closed,
+    _illegal_pairs_rejected,
+    _no_auto_transitions,
+    _secrets_sealed,
+)
+
+
+def _properties(
+    edges: Sequence[m.Edge], machine: Machine, figures: PathFigures, build_error: str | None
+) -> tuple[PropertyResult, ...]:
+    subject = _Subject(edges, table_rows(edges), machine, figures, build_error)
+    return tuple(check(subject) for check in _PROPERTIES)
 
 
 # ------------------------------------------------------------------ the report
-
-
-def _row_text(r: Row) -> str:
-    return f"{r.source} --{r.trigger}/{r.outcome}--> {r.dest}"
 
 
 @attrs.frozen
