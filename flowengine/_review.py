@@ -742,7 +742,26 @@ def _cell(text: str) -> str:
 
 def _markdown(rep: ReviewReport) -> str:
     rows = table_rows(rep.edges)
-    out: list[str] = [
+    sections = (
+        _md_head(rep, rows),
+        _md_properties(rep),
+        _md_path_search(rep.paths),
+        _md_states(rep),
+        _md_transitions(rows),
+        _md_pairs(rows),
+        _md_secrets(rep),
+        _md_irreversible(),
+    )
+    out: list[str] = []
+    for section in sections:  # one blank line between sections
+        if out:
+            out.append("")
+        out += section
+    return "\n".join(out) + "\n"
+
+
+def _md_head(rep: ReviewReport, rows: Sequence[Row]) -> list[str]:
+    return [
         f"# Security review: {m.MACHINE_NAME}",
         "",
         "<!-- Generated from flowengine/_machine.py; do not edit. "
@@ -759,14 +778,16 @@ def _markdown(rep: ReviewReport) -> str:
         f"{len(drawn_edges(rep.edges))}",
         "- Diagram: [flow.svg](flow.svg) (Graphviz), [flow.dot](flow.dot), "
         "[flow.mmd](flow.mmd) (Mermaid)",
-        "",
     ]
+
+
+def _md_properties(rep: ReviewReport) -> list[str]:
     verdict = (
         f"**All {len(rep.properties)} properties hold.**"
         if rep.ok
         else "**FAILED: " + ", ".join(p.name for p in rep.failed) + "**"
     )
-    out += [verdict, "", "## Checked properties", ""]
+    out = [verdict, "", "## Checked properties", ""]
     out += ["| # | Property | Holds | Figures |", "|---|---|---|---|"]
     for i, p in enumerate(rep.properties, 1):
         figs = ", ".join(f"{k.replace('_', ' ')}: {v}" for k, v in p.figures.items())
@@ -774,9 +795,11 @@ def _markdown(rep: ReviewReport) -> str:
     out.append("")
     for i, p in enumerate(rep.properties, 1):
         out.append(f"{i}. `{p.name}`: {'holds' if p.ok else '**FAILS**'}. {_cell(p.detail)}")
-    f = rep.paths
-    out += [
-        "",
+    return out
+
+
+def _md_path_search(f: PathFigures) -> list[str]:
+    return [
         "### The path search",
         "",
         _PATH_DEFINITION,
@@ -792,27 +815,44 @@ def _markdown(rep: ReviewReport) -> str:
         "- Entries that break a check: "
         + ", ".join(f"{k.replace('_', ' ')}: {n}" for k, n in f.violations.items()),
         "- Complete paths by last state: " + ", ".join(f"{k}: {v}" for k, v in f.ends.items()),
-        "",
-        "## States",
-        "",
-        "| State | Kind | Legal triggers |",
-        "|---|---|---|",
     ]
+
+
+def _state_kind(s: str) -> str:
+    if s == m.STARTED:
+        return "initial"
+    if s == m.AUTHENTICATED:
+        return "final: success"
+    if s in m.FAILURE_STATES:
+        return "final: failure"
+    if s in m.FINAL_STATES:
+        return "final"
+    return "live"
+
+
+def _md_states(rep: ReviewReport) -> list[str]:
+    out = ["## States", "", "| State | Kind | Legal triggers |", "|---|---|---|"]
     for s in m.STATES:
-        if s == m.STARTED:
-            kind = "initial"
-        elif s == m.AUTHENTICATED:
-            kind = "final: success"
-        elif s in m.FAILURE_STATES:
-            kind = "final: failure"
-        elif s in m.FINAL_STATES:
-            kind = "final"
-        else:
-            kind = "live"
         legal = list(dict.fromkeys(e.trigger for e in rep.edges if e.source == s))
-        out.append(f"| `{s}` | {kind} | {', '.join(legal) or '(none)'} |")
-    out += [
-        "",
+        out.append(f"| `{s}` | {_state_kind(s)} | {', '.join(legal) or '(none)'} |")
+    return out
+
+
+def _rollback_undoes(r: Row, trig: m.Trigger) -> str:
+    """Whether ``Flow.rollback`` over row ``r`` also undoes its call's effect at Auth0."""
+    if r.dest in m.FINAL_STATES:
+        return "no: no rollback out of a final state"
+    if r.source == r.dest:
+        return "n/a: state unchanged, no history entry"
+    if trig.remote_effect == "none":
+        return "nothing to undo"
+    if trig.remote_undoable:
+        return "yes"
+    return "no (audited)"
+
+
+def _md_transitions(rows: Sequence[Row]) -> list[str]:
+    out = [
         "## Transitions",
         "",
         "One row per transition of the machine. *Remote effect* is what the trigger's call "
@@ -828,26 +868,19 @@ def _markdown(rep: ReviewReport) -> str:
     ]
     for r in rows:
         trig = declared_trigger(r.trigger)
-        if r.dest in m.FINAL_STATES:
-            undo = "no: no rollback out of a final state"
-        elif r.source == r.dest:
-            undo = "n/a: state unchanged, no history entry"
-        elif trig.remote_effect == "none":
-            undo = "nothing to undo"
-        elif trig.remote_undoable:
-            undo = "yes"
-        else:
-            undo = "no (audited)"
         out.append(
             f"| `{r.source}` | `{r.trigger}` | {_cell(call_text(trig.call))} | "
             f"{', '.join(r.guards) or '-'} | {r.outcome} → `{r.dest}` | "
-            f"{_cell(trig.remote_effect)} | {undo} |"
+            f"{_cell(trig.remote_effect)} | {_rollback_undoes(r, trig)} |"
         )
+    return out
+
+
+def _md_pairs(rows: Sequence[Row]) -> list[str]:
     legal_pairs = {(r.source, r.trigger) for r in rows}
     triggers = list(m.TRIGGERS)
     illegal = sum(1 for s in m.STATES for t in triggers if (s, t) not in legal_pairs)
-    out += [
-        "",
+    out = [
         "## Legal and illegal (state, trigger) pairs",
         "",
         f"{len(m.STATES)} states \u00d7 {len(triggers)} triggers = "
@@ -861,8 +894,11 @@ def _markdown(rep: ReviewReport) -> str:
     for s in m.STATES:
         marks = ["✓" if (s, t) in legal_pairs else "·" for t in triggers]
         out.append(f"| `{s}` | " + " | ".join(marks) + " |")
-    out += [
-        "",
+    return out
+
+
+def _md_secrets(rep: ReviewReport) -> list[str]:
+    out = [
         "## Secrets inventory",
         "",
         "Which triggers take each secret in, which hand it out, and where it lives "
@@ -880,14 +916,15 @@ def _markdown(rep: ReviewReport) -> str:
             f"| `{e.secret}` | {', '.join(e.taken_by) or '-'} | "
             f"{', '.join(e.released_by) or '-'} | {_cell(e.kept)} | {_cell(e.snapshot())} |"
         )
+    return out
+
+
+def _md_irreversible() -> list[str]:
     not_undoable = [
         t.name for t in m.TRIGGERS.values() if t.remote_effect != "none" and not t.remote_undoable
     ]
-    out += [
-        "",
+    return [
         "## Remote effects rollback cannot undo",
         "",
         *(f"- `{n}`: {m.TRIGGERS[n].remote_effect}" for n in not_undoable),
-        "",
     ]
-    return "\n".join(out)
