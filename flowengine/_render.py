@@ -296,11 +296,24 @@ def to_dot(
     """
     hl = _highlight(highlight_path, current, steps)
     digest = m.definition_hash(tuple(edges))
+    ranks = _ranks(edges)
+    out = [*_dot_preamble(digest), *(_dot_node(s, hl) for s in m.STATES)]
+    for r in sorted(set(ranks.values())):
+        same = [s for s in m.STATES if ranks[s] == r]
+        out.append("    { rank=same; " + " ".join(f"{_dot_str(s)};" for s in same) + " }")
+    out.append(f"    {_INITIAL_NODE} -> {_dot_str(m.STARTED)} {_attrs(penwidth=1.5)};")
+    out.extend(_dot_edge(e, hl.edge_taken(e), ranks) for e in drawn_edges(edges))
+    out.append("}")
+    return "\n".join(out) + "\n"
+
+
+def _dot_preamble(digest: str) -> list[str]:
+    """The header comments, the graph's title and legend, the defaults, the initial dot."""
     title = (
         f"flowengine: Auth0 passwordless + MFA login ({m.MACHINE_NAME}, "
         f"definition sha256 {digest[:16]})"
     )
-    out = [
+    return [
         "// Generated from flowengine/_machine.py; do not edit.",
         f"// Regenerate with {REGENERATE_COMMAND}",
         f"// definition sha256 {digest}",
@@ -341,50 +354,48 @@ def to_dot(
         + ";",
         f"    {_INITIAL_NODE} {_attrs(shape='point', width=0.2, label='')};",
     ]
-    for s in m.STATES:
-        node: dict[str, str | float] = {}
-        label = s
-        if s in m.FINAL_STATES:
-            node.update(shape="doublecircle", margin="0.05")
-        if s == m.AUTHENTICATED:
-            node.update(fillcolor="#b9f0c0", color="#1e7b34", penwidth=3.0, fontcolor="#0b3d17")
-            node.update(fontname="DejaVu Sans Bold")
-        elif s in m.FAILURE_STATES:
-            node.update(fillcolor="#f8d7da", color="#a61b29", fontcolor="#5c0a12")
-        if s in hl.visited:
-            node.update(color="#1f5fd6", penwidth=4.0)
-        if s == hl.current:
-            node.update(fillcolor="#ffe58a", penwidth=5.0)
-            label += "\n(current)"
-        node["label"] = label
-        out.append(f"    {_dot_str(s)} {_attrs(**node)};")
-    ranks = _ranks(edges)
-    for r in sorted(set(ranks.values())):
-        same = [s for s in m.STATES if ranks[s] == r]
-        out.append("    { rank=same; " + " ".join(f"{_dot_str(s)};" for s in same) + " }")
-    out.append(f"    {_INITIAL_NODE} -> {_dot_str(m.STARTED)} {_attrs(penwidth=1.5)};")
-    for e in drawn_edges(edges):
-        taken = hl.edge_taken(e)
-        edge: dict[str, str | float] = {"label": _dot_label(e, taken)}
-        # Arrows leave a state on its right and enter on its left (back edges the other
-        # way round), so the self-loops drawn above a state are never crossed by them.
-        if ranks[e.dest] > ranks[e.source]:
-            edge.update(tailport="e", headport="w")
-        elif ranks[e.dest] < ranks[e.source]:
-            edge.update(tailport="w", headport="e")
-        if e.source == e.dest:
-            edge.update(color="#8fa9cf", penwidth=0.9)
-        elif e.no_call:
-            edge.update(style="dashed", color="#9aa0a6", fontcolor="#5f6670")
-        elif e.releases_tokens:
-            edge.update(style="bold", color="#1e7b34", fontcolor="#14532d", penwidth=3.0)
-        elif e.dest in m.FAILURE_STATES:
-            edge.update(color="#c0504d", fontcolor="#8a1c2b", penwidth=0.9)
-        if taken:
-            edge.update(color="#1f5fd6", fontcolor="#1f5fd6", penwidth=4.0, style="bold")
-        out.append(f"    {_dot_str(e.source)} -> {_dot_str(e.dest)} {_attrs(**edge)};")
-    out.append("}")
-    return "\n".join(out) + "\n"
+
+
+def _dot_node(s: str, hl: _Highlight) -> str:
+    """One state: its shape and colours by kind, then the highlight on top."""
+    node: dict[str, str | float] = {}
+    label = s
+    if s in m.FINAL_STATES:
+        node.update(shape="doublecircle", margin="0.05")
+    if s == m.AUTHENTICATED:
+        node.update(fillcolor="#b9f0c0", color="#1e7b34", penwidth=3.0, fontcolor="#0b3d17")
+        node.update(fontname="DejaVu Sans Bold")
+    elif s in m.FAILURE_STATES:
+        node.update(fillcolor="#f8d7da", color="#a61b29", fontcolor="#5c0a12")
+    if s in hl.visited:
+        node.update(color="#1f5fd6", penwidth=4.0)
+    if s == hl.current:
+        node.update(fillcolor="#ffe58a", penwidth=5.0)
+        label += "\n(current)"
+    node["label"] = label
+    return f"    {_dot_str(s)} {_attrs(**node)};"
+
+
+def _dot_edge(e: DrawnEdge, taken: bool, ranks: Mapping[str, int]) -> str:
+    """One arrow: its ports by column, its style by kind, then the highlight on top."""
+    edge: dict[str, str | float] = {"label": _dot_label(e, taken)}
+    # Arrows leave a state on its right and enter on its left (back edges the other
+    # way round), so the self-loops drawn above a state are never crossed by them.
+    if ranks[e.dest] > ranks[e.source]:
+        edge.update(tailport="e", headport="w")
+    elif ranks[e.dest] < ranks[e.source]:
+        edge.update(tailport="w", headport="e")
+    if e.source == e.dest:
+        edge.update(color="#8fa9cf", penwidth=0.9)
+    elif e.no_call:
+        edge.update(style="dashed", color="#9aa0a6", fontcolor="#5f6670")
+    elif e.releases_tokens:
+        edge.update(style="bold", color="#1e7b34", fontcolor="#14532d", penwidth=3.0)
+    elif e.dest in m.FAILURE_STATES:
+        edge.update(color="#c0504d", fontcolor="#8a1c2b", penwidth=0.9)
+    if taken:
+        edge.update(color="#1f5fd6", fontcolor="#1f5fd6", penwidth=4.0, style="bold")
+    return f"    {_dot_str(e.source)} -> {_dot_str(e.dest)} {_attrs(**edge)};"
 
 
 # ------------------------------------------------------------------- formats
