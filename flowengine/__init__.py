@@ -12,6 +12,7 @@ from flowengine._errors import DEPRECATED_NAMES as _DEPRECATED_NAMES
 from flowengine._errors import (
     Auth0Error,
     ConfigurationError,
+    DiagramError,
     FlowBusyError,
     FlowEndedError,
     FlowEngineError,
@@ -64,6 +65,7 @@ __all__ = [
     "Auth0Error",
     "ConfigurationError",
     "Context",
+    "DiagramError",
     "FINAL_STATES",
     "Flow",
     "FlowBusyError",

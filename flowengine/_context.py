@@ -77,9 +77,13 @@ class Context:
     # --- first factor: passwordless
     connection: str | None = _field(secret=False, shown=True)
     phone_number: str | None = _field(
-        secret=True, kept="kept after start_passwordless (resend needs it)"
+        secret=True,
+        kept="kept after start_passwordless (resend needs it); an enrolled number is not kept",
     )
-    email: str | None = _field(secret=True, kept="kept after start_passwordless (resend needs it)")
+    email: str | None = _field(
+        secret=True,
+        kept="kept after start_passwordless (resend needs it); an enrolled address is not kept",
+    )
     send_unconfirmed: bool = _field(False, secret=False, shown=True, clear=("first_factor",))
     code_attempts: int = _field(0, secret=False, shown=True, clear=("first_factor",))
     code_sent_at: float | None = _field(secret=False, clear=("first_factor",))

@@ -14,6 +14,7 @@ the wire (*transport* and *remote*)::
     │   ├── FlowClosedError             a Flow used after its ``repo.step`` block, or edited by hand
     │   ├── ConfigurationError          bad tenant/client/store/key configuration
     │   │   └── TenantMismatchError         resumed with another tenant or client than it began with
+    │   ├── DiagramError                no diagram: Graphviz's `dot` missing or failing, a bad name
     │   ├── SnapshotError               a snapshot that cannot be trusted; nothing loaded
     │   │   ├── SnapshotMalformedError      not JSON, truncated, wrong shape
     │   │   ├── SnapshotTamperedError       authentication failed (a changed byte)
@@ -54,6 +55,7 @@ import warnings
 __all__ = [
     "Auth0Error",
     "ConfigurationError",
+    "DiagramError",
     "FlowBusyError",
     "FlowClosedError",
     "FlowEndedError",
@@ -145,6 +147,14 @@ class InvalidHandleError(InvalidInputError):
 
 class FlowClosedError(LocalError):
     """The flow was used after its ``repo.step`` block, or its state was set by hand."""
+
+
+class DiagramError(LocalError):
+    """A diagram could not be produced: ``dot`` missing or failing, or a bad name.
+
+    The diagrams take state and trigger names only; a value that is not one is
+    refused here, and never quoted, since it may be a secret handed over by mistake.
+    """
 
 
 class SnapshotError(LocalError):

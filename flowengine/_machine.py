@@ -271,6 +271,19 @@ TRIGGERS: Mapping[str, TriggerSpec] = {
     )
 }
 
+#: Secrets a trigger names that never enter the flow's context, and why (the context's
+#: own secret fields declare how long they are kept: ``flowengine._context``).
+TRANSIENT_SECRETS: Mapping[str, str] = {
+    "otp": "typed by the user; sent in the request only",
+    "binding_code": "typed by the user; sent in the request only",
+    "password": "typed by the user; sent in the request only",
+    "recovery_code": "typed by the user; the new code Auth0 returns is handed to the caller "
+    "once (StepResult.data), not kept",
+    "totp_secret": "handed to the caller once (StepResult.data), not kept",
+    "barcode_uri": "handed to the caller once (StepResult.data), not kept",
+    "recovery_codes": "handed to the caller once (StepResult.data), not kept",
+}
+
 # ---------------------------------------------------------------- the table
 
 

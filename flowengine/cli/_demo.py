@@ -176,10 +176,10 @@ class Demo:
         return result
 
     def _transition_line(self, r: StepResult, saved: int) -> str:
-        from flowengine import diagram
+        from flowengine._table import call_text
 
         trigger = m.TRIGGERS.get(r.trigger)
-        what = diagram.call_label(trigger.call if trigger is not None else None)
+        what = call_text(trigger.call if trigger is not None else None)
         if r.status_code is None:
             status = self.s("local", "dim")
         else:

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from flowengine import diagram
+from flowengine.cli import _diagram_cmd
 
 DIAGRAMS = Path(__file__).resolve().parents[2] / "diagrams"
 FIX = f"regenerate them with: {diagram.REGENERATE_COMMAND}"
@@ -59,11 +60,11 @@ def test_drift_is_detected(name: str, tmp_path: Path) -> None:
 def test_check_command_names_the_fix(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """``--check`` exits 1 on drift and prints the command that regenerates the files."""
     need_dot()
-    assert diagram.main(["--write", str(tmp_path)]) == 0
-    assert diagram.main(["--check", str(tmp_path)]) == 0
+    assert _diagram_cmd.main(["--write", str(tmp_path)]) == 0
+    assert _diagram_cmd.main(["--check", str(tmp_path)]) == 0
     (tmp_path / "flow.mmd").write_text("stateDiagram-v2\n")
     capsys.readouterr()
-    assert diagram.main(["--check", str(tmp_path)]) == 1
+    assert _diagram_cmd.main(["--check", str(tmp_path)]) == 1
     assert diagram.REGENERATE_COMMAND in capsys.readouterr().err
 
 

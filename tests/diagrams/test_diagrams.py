@@ -10,6 +10,7 @@ import re
 import shutil
 import subprocess
 from collections import Counter
+from collections.abc import Callable
 from xml.etree import ElementTree
 
 import pytest
@@ -17,8 +18,10 @@ import pytest
 from flowengine import _machine as m
 from flowengine import diagram
 from flowengine._config import Auth0Config
+from flowengine._errors import LocalError
 from flowengine._flow import Flow
 from flowengine._wire import Answer as Outcome
+from flowengine.cli import _diagram_cmd
 
 from .parse import dot_arrows, dot_nodes, mermaid_arrows, mermaid_markers
 
@@ -283,8 +286,8 @@ def test_missing_dot_is_a_clear_error(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(shutil, "which", lambda name: None)
     with pytest.raises(diagram.DiagramError, match="graphviz"):
         diagram.render("svg", DOT)
-    assert diagram.diagram_command("png", "-") == 2
-    assert diagram.diagram_command("mermaid", "-") == 0  # text formats need nothing
+    assert _diagram_cmd.diagram_command("png", "-") == 2
+    assert _diagram_cmd.diagram_command("mermaid", "-") == 0  # text formats need nothing
 
 
 # ----------------------------------------------------- one flow's diagram
@@ -378,19 +381,45 @@ def test_no_secret_value_reaches_a_diagram(fmt: diagram.Format) -> None:
 
 
 @pytest.mark.parametrize(
-    "call",
+    ("call", "value"),
     [
-        lambda: diagram.flow_diagram(["started", "+15550142"], "code_sent", "dot"),
-        lambda: diagram.flow_diagram(["started"], "Fe26.2*SECRET-MFA-TOKEN", "mermaid"),
-        lambda: diagram.to_dot(steps=[("started", "otp=271828", "code_sent")]),
-        lambda: diagram.history_steps([{"from": "started", "trigger": "x", "to": "code_sent"}]),
+        (lambda: diagram.flow_diagram(["started", "+15550142"], "code_sent", "dot"), "+15550142"),
+        (
+            lambda: diagram.flow_diagram(["started"], "Fe26.2*SECRET-MFA-TOKEN", "mermaid"),
+            "SECRET-MFA-TOKEN",
+        ),
+        (lambda: diagram.to_dot(steps=[("started", "otp=271828", "code_sent")]), "271828"),
+        (
+            lambda: diagram.history_steps(
+                [{"from": "started", "trigger": "oob=Fe26.OOB", "to": "code_sent"}]
+            ),
+            "Fe26.OOB",
+        ),
+        (
+            lambda: diagram.history_steps(
+                [{"from": "+15550142", "trigger": "verify_otp", "to": "code_sent"}]
+            ),
+            "+15550142",
+        ),
     ],
-    ids=["path", "current", "steps", "history"],
+    ids=["path", "current", "steps", "history-trigger", "history-state"],
 )
-def test_diagrams_refuse_anything_but_names(call: object) -> None:
-    """Any value that is not a state or trigger name is refused before rendering."""
-    with pytest.raises(diagram.DiagramError):
-        call()  # type: ignore[operator]
+def test_diagrams_refuse_anything_but_names(call: Callable[[], object], value: str) -> None:
+    """Any value that is not a state or trigger name is refused, and never quoted back."""
+    with pytest.raises(diagram.DiagramError) as caught:
+        call()
+    assert isinstance(caught.value, LocalError)
+    assert value not in str(caught.value) and value not in repr(caught.value)
+
+
+def test_the_diagram_command_does_not_echo_a_refused_value(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """``flowengine diagram`` handed a secret in place of a state exits 2 without printing it."""
+    code = _diagram_cmd.diagram_command("dot", "-", path=["started"], current="Fe26.2*MFA-TOKEN")
+    out, err = capsys.readouterr()
+    assert code == 2 and out == ""
+    assert "not in STATES" in err and "MFA-TOKEN" not in err
 
 
 def test_renderers_take_no_context() -> None:
@@ -413,7 +442,7 @@ def test_renderers_take_no_context() -> None:
         diagram.render,
         diagram.diagram_bytes,
         diagram.flow_diagram,
-        diagram.diagram_command,
+        _diagram_cmd.diagram_command,
         diagram.history_steps,
     ):
         assert set(inspect.signature(fn).parameters) <= allowed, fn.__name__

@@ -13,12 +13,13 @@ import pytest
 from transitions import Machine
 
 from flowengine import _machine as m
-from flowengine import diagram
+from flowengine import _review, diagram
 from flowengine._config import Auth0Config
 from flowengine._errors import FlowEndedError
 from flowengine._flow import Flow
 from flowengine._snapshot import SECRET_FIELDS
 from flowengine._wire import Answer as Outcome
+from flowengine.cli import _diagram_cmd
 from tests.unit.flowstates import OUTCOME_DATA, PARAMS, context_for, factor_for, flow_in
 
 REPORT = diagram.review_report()
@@ -174,7 +175,7 @@ def test_a_bypass_makes_the_review_fail(name: str, tmp_path: Path) -> None:
     failed = {p.name for p in report.failed}
     assert not report.ok
     assert expected <= failed, failed
-    assert diagram.review_command(tmp_path / "review.md", edges) == 1
+    assert _diagram_cmd.review_command(tmp_path / "review.md", edges) == 1
     assert "**FAILED: " in (tmp_path / "review.md").read_text()
 
 
@@ -225,9 +226,9 @@ def test_auto_transitions_fail_the_review() -> None:
 
 def test_review_command_passes_on_the_real_table(tmp_path: Path) -> None:
     """``flowengine review`` exits 0 on the real table and writes the report."""
-    assert diagram.review_command(tmp_path / "r.md") == 0
+    assert _diagram_cmd.review_command(tmp_path / "r.md") == 0
     assert (tmp_path / "r.md").read_text() == REPORT.to_markdown()
-    assert diagram.main(["--review", "--output", str(tmp_path / "r2.md")]) == 0
+    assert _diagram_cmd.main(["--review", "--output", str(tmp_path / "r2.md")]) == 0
 
 
 # ------------------------------------------------------- secrets inventory
@@ -340,7 +341,7 @@ def test_inventory_lists_every_secret_a_trigger_names() -> None:
 
 def test_a_secret_kept_in_clear_fails_the_review(monkeypatch: pytest.MonkeyPatch) -> None:
     """If a kept secret's context key left SECRET_FIELDS, ``secrets_sealed`` would fail."""
-    monkeypatch.setattr(diagram, "SECRET_FIELDS", SECRET_FIELDS - {"mfa_token"})
+    monkeypatch.setattr(_review, "SECRET_FIELDS", SECRET_FIELDS - {"mfa_token"})
     report = diagram.review_report()
     assert {p.name for p in report.failed} == {"secrets_sealed"}
     assert "**CLEAR JSON**" in report.to_markdown()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
 import flowengine
@@ -103,3 +104,27 @@ def test_state_trigger_outcome_are_string_compatible() -> None:
     assert flowengine.Outcome.PENDING == "pending"
     assert flowengine.Trigger.CONFIRM_OOB == "confirm_oob"
     assert {str(s) for s in flowengine.State} == set(flowengine.STATES)
+
+
+def test_errors_docstring_tree_matches_the_classes() -> None:
+    """Each exception is drawn exactly once, under the class it derives from."""
+    from flowengine import _errors
+
+    tree = (_errors.__doc__ or "").split("::", 1)[1].split("\n\n")[1]
+    drawn: dict[str, str | None] = {}
+    parents: list[str] = []  # parents[d]: the last class drawn at depth d
+    for line in tree.splitlines():
+        match = re.match(r"([ │├└─]*)([A-Z][A-Za-z0-9]*)\b", line)
+        if match is None:
+            continue  # a note such as "(.ambiguous is True ...)"
+        depth = (len(match.group(1)) - 4) // 4
+        name = match.group(2)
+        del parents[depth:]
+        assert name not in drawn, f"{name} is drawn twice"
+        drawn[name] = parents[-1] if parents else None
+        parents.append(name)
+    assert set(drawn) == {"FlowEngineError", *_errors.__all__}
+    for name, parent in drawn.items():
+        cls = getattr(_errors, name)
+        ours = [b.__name__ for b in cls.__bases__ if issubclass(b, _errors.FlowEngineError)]
+        assert ours == ([parent] if parent else []), (name, parent, ours)
