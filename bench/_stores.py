@@ -29,10 +29,10 @@ from bench._common import make_config, make_emulator, phone_for
 from bench._core import Canned, scenario
 from bench._harness import Report, Row, fmt_delta, fmt_time, interleave, median, now
 from flowengine import FlowClient
-from flowengine._api import new_flow_id
 from flowengine._flow import Flow
 from flowengine._repository import FlowRepository, dump_flow
 from flowengine._snapshot import Keyring
+from flowengine._step_methods import new_flow_id
 from flowengine.stores import RedisStore, SQLiteStore, StoredFlow
 from flowengine.testing import FakeClock
 

@@ -4,7 +4,6 @@ The public surface is re-exported here; everything else lives in private
 modules and may change without notice.
 """
 
-from flowengine._api import FlowSteps, RetryPolicy
 from flowengine._async import AsyncFlowClient
 from flowengine._config import Auth0Config
 from flowengine._context import Context, Uncertain
@@ -52,6 +51,7 @@ from flowengine._machine import (
 )
 from flowengine._repository import AsyncFlowRepository, FlowRepository, dump_flow, load_flow
 from flowengine._snapshot import Keyring
+from flowengine._step_methods import FlowSteps, RetryPolicy
 from flowengine._sync import FlowClient
 from flowengine._wire import HttpRequest, HttpResponse
 from flowengine.stores import FlowStore, open_store

@@ -14,7 +14,15 @@ from typing import Any
 import httpx
 
 from flowengine import _wire
-from flowengine._api import (
+from flowengine._config import Auth0Config, authenticator_id, non_empty
+from flowengine._errors import (
+    FlowEndedError,
+    FlowExpiredError,
+    RemoteError,
+    TransportError,
+)
+from flowengine._flow import Flow, StepResult
+from flowengine._step_methods import (
     NO_RETRY,
     FlowSteps,
     RetryPolicy,
@@ -25,14 +33,6 @@ from flowengine._api import (
     now_monotonic,
     retry_hint,
 )
-from flowengine._config import Auth0Config, authenticator_id, non_empty
-from flowengine._errors import (
-    FlowEndedError,
-    FlowExpiredError,
-    RemoteError,
-    TransportError,
-)
-from flowengine._flow import Flow, StepResult
 from flowengine._wire import HttpRequest, HttpResponse
 
 DEFAULT_TIMEOUT = httpx.Timeout(10.0, connect=5.0)

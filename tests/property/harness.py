@@ -26,8 +26,8 @@ from flowengine import (
     RetryPolicy,
     StepResult,
 )
-from flowengine._api import NO_RETRY
 from flowengine._snapshot import Keyring
+from flowengine._step_methods import NO_RETRY
 from flowengine.testing import Auth0Emulator, FakeClock, PushScript
 
 TENANT = "tenant.example.auth0.com"

@@ -9,9 +9,9 @@ import attrs
 import pytest
 
 from flowengine import _context, _machine, _snapshot, _wire
-from flowengine._api import FlowSteps
 from flowengine._async import AsyncFlowClient
 from flowengine._context import Context
+from flowengine._step_methods import FlowSteps
 from flowengine._sync import FlowClient
 
 
