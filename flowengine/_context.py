@@ -131,6 +131,8 @@ class Context:
         clear=("failure",),
         kept="kept in authenticated for the caller; dropped on failure",
     )
+    # --- the tenant and client the flow was made for (its first call's base URL and client id)
+    tenant: str | None = _field(secret=False)
     # --- a request in doubt
     uncertain: Uncertain | None = _field(secret=False, shown=True)  # noqa: RUF009 (attrs field)
 

@@ -45,6 +45,7 @@ from flowengine import _machine as m
 from flowengine._config import Auth0Config
 from flowengine._context import EMPTY, Context, Uncertain
 from flowengine._errors import (
+    FlowClosedError,
     FlowEndedError,
     FlowExpiredError,
     FlowLockedError,
@@ -55,6 +56,8 @@ from flowengine._errors import (
     MalformedResponseError,
     RemoteError,
     ServerError,
+    SnapshotInvariantError,
+    TenantMismatchError,
 )
 from flowengine._machine import (
     IDLE_FLOW_TTL,
@@ -106,6 +109,8 @@ class PreparedStep:
     request: HttpRequest | None = attrs.field(repr=False)
     params: Mapping[str, Any] = attrs.field(repr=False)
     now: float = attrs.field(repr=False)
+    #: The tenant and client the request goes to (``tenant_of``); None for local steps.
+    tenant: str | None = attrs.field(default=None, repr=False)
 
     @property
     def may_act(self) -> bool:
@@ -211,6 +216,32 @@ class Flow:
     created_at: float = 0.0
     updated_at: float = 0.0
     expires_at: float | None = None
+    #: (state, seq) as the flow's own methods last left them: a save refuses anything else.
+    _stamp: tuple[str, int] = attrs.field(init=False, repr=False, eq=False)
+    #: Set once the ``repo.step`` block that lent this flow has ended.
+    _closed: bool = attrs.field(default=False, init=False, repr=False, eq=False)
+
+    def __attrs_post_init__(self) -> None:
+        self._stamp = (str(self.state), self.seq)
+
+    def _moved(self) -> None:
+        self._stamp = (str(self.state), self.seq)
+
+    def check_untouched(self) -> None:
+        """Raise ``FlowClosedError`` if ``state`` or ``seq`` were set other than by a step."""
+        if (str(self.state), self.seq) != self._stamp:
+            raise FlowClosedError("the flow's state or seq was set by hand, not by a step")
+
+    def close(self) -> None:
+        """Refuse every later step on this object (the store holds the flow now)."""
+        self._closed = True
+
+    def _check_open(self) -> None:
+        if self._closed:
+            raise FlowClosedError(
+                "this Flow object was used after its repo.step block; resume the flow again"
+            )
+        self.check_untouched()
 
     @classmethod
     def new(cls, flow_id: str, now: float) -> Flow:
@@ -287,11 +318,20 @@ class Flow:
         self, trigger: str, params: Mapping[str, Any], config: Auth0Config, now: float
     ) -> PreparedStep:
         """Check ``trigger`` and build its request, without the deadline check of ``begin``."""
+        self._check_open()
         self.check(trigger, now)
         t = _TRIGGER[trigger]
         spec = m.TRIGGERS[t]
-        request = build_request(t, self.context, params, config) if spec.call else None
-        return PreparedStep(t, _STATE[self.state], self.seq, request, params, now)
+        tenant = None
+        request = None
+        if spec.call:
+            tenant = tenant_of(config)
+            if self.context.tenant is not None and self.context.tenant != tenant:
+                raise TenantMismatchError(
+                    "this flow was made for another Auth0 tenant or client; nothing was sent"
+                )
+            request = build_request(t, self.context, params, config)
+        return PreparedStep(t, _STATE[self.state], self.seq, request, params, now, tenant)
 
     def finish(
         self, step: PreparedStep, response: HttpResponse, config: Auth0Config, now: float
@@ -304,7 +344,7 @@ class Flow:
             # (a code may have gone out): record the doubt.
             status = exc.status_code
             if step.may_act and (200 <= status < 300 or status in MAY_HAVE_ACTED_STATUSES):
-                self.note_uncertain(step.trigger, now, step.params)
+                self.note_uncertain(step.trigger, now, step.params, step.tenant)
             raise
 
     def fail(self, step: PreparedStep, *, sent: bool, now: float) -> bool:
@@ -314,7 +354,7 @@ class Flow:
         """
         self._check_current(step)
         if sent and step.may_act:
-            self.note_uncertain(step.trigger, now, step.params)
+            self.note_uncertain(step.trigger, now, step.params, step.tenant)
             return True
         return False
 
@@ -364,9 +404,12 @@ class Flow:
             del self.history[:-HISTORY_LIMIT]
         if dest in m.FAILURE_STATES:
             context = context.cleared("failure")
+        if step.tenant is not None and context.tenant is None:
+            context = context.evolve(tenant=step.tenant)
         self.state = dest
         self.context = context
         self.seq += 1
+        self._moved()
         self.updated_at = now
         self.expires_at = m.DEADLINES[dest](context, now, self.created_at)
         result = StepResult(
@@ -421,7 +464,11 @@ class Flow:
             raise error
 
     def note_uncertain(
-        self, trigger: str, now: float, params: Mapping[str, Any] | None = None
+        self,
+        trigger: str,
+        now: float,
+        params: Mapping[str, Any] | None = None,
+        tenant: str | None = None,
     ) -> None:
         """Record that a request may have reached Auth0 without an answer.
 
@@ -429,7 +476,10 @@ class Flow:
         explicit ``resend_code`` may send again (the ``no_unconfirmed_send``
         guard), so a user is never sent two codes silently.
         """
+        self._check_open()
         ctx = self.context.evolve(uncertain=Uncertain(str(trigger), now))
+        if tenant is not None and ctx.tenant is None:
+            ctx = ctx.evolve(tenant=tenant)
         if trigger in ("start_passwordless", "resend_code") and self.state == m.STARTED:
             # resend_code from `started` must know where the doubtful code went.
             where = {
@@ -441,6 +491,7 @@ class Flow:
         self.context = ctx
         self._audit(now, "uncertain", trigger=str(trigger))
         self.seq += 1
+        self._moved()
         self.updated_at = now
 
     # ------------------------------------------------------------ rollback
@@ -454,6 +505,7 @@ class Flow:
         keeps what still holds (the current mfa_token, a spent code).
         No rollback out of a final state.
         """
+        self._check_open()
         if self.state in m.FINAL_STATES:
             raise IllegalTransitionError(self.state, "rollback")
         if not self.history:
@@ -486,6 +538,7 @@ class Flow:
         self.state = _STATE[target["from"]]
         self.context = context
         self.seq += 1
+        self._moved()
         self.updated_at = now
         self.expires_at = m.DEADLINES[self.state](context, now, self.created_at)
         self._audit(now, "rollback", source=source, to=self.state, not_undone=not_undone)
@@ -524,7 +577,36 @@ class Flow:
 
     @classmethod
     def from_envelope(cls, env: Mapping[str, Any]) -> Flow:
-        """Rebuild a flow from a checked envelope. Never re-runs a step."""
+        """Rebuild a flow from a checked envelope. Never re-runs a step.
+
+        A flow no sequence of steps could have produced is refused with
+        ``SnapshotInvariantError``: a state outside the machine, a live flow without
+        an expiry, ``authenticated`` without its tokens or the factors that lead there.
+        """
+        flow = cls._from_envelope(env)
+        flow.check_invariants()
+        return flow
+
+    def check_invariants(self) -> None:
+        """Raise ``SnapshotInvariantError`` if no sequence of steps could have left this flow."""
+        if self.state not in _STATE:
+            raise SnapshotInvariantError("the flow's state is not a state of the machine")
+        if isinstance(self.seq, bool) or not isinstance(self.seq, int) or self.seq < 0:
+            raise SnapshotInvariantError("the flow's seq is not a non-negative integer")
+        if self.expires_at is None and self.state not in m.FINAL_STATES:
+            raise SnapshotInvariantError("a live flow has no expiry")
+        ctx = self.context
+        if self.state == m.AUTHENTICATED and (
+            ctx.tokens is None
+            or ctx.first_factor is None
+            or (ctx.mfa_requested and ctx.second_factor is None)
+        ):
+            raise SnapshotInvariantError(
+                "an authenticated flow lacks its tokens or the factors that lead there"
+            )
+
+    @classmethod
+    def _from_envelope(cls, env: Mapping[str, Any]) -> Flow:
         return cls(
             flow_id=env["flow_id"],
             state=_STATE.get(env["state"], env["state"]),
@@ -573,3 +655,8 @@ def _ended(state: str, trigger: str, answer: Answer) -> FlowEndedError:
         trigger=trigger,
         state=state,
     )
+
+
+def tenant_of(config: Auth0Config) -> str:
+    """The tenant and client a flow is bound to: its base URL and client id."""
+    return f"{config.base_url}#{config.client_id}"

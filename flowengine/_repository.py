@@ -26,6 +26,7 @@ from collections.abc import AsyncIterator, Callable, Collection, Iterator
 from contextlib import asynccontextmanager, contextmanager
 
 from flowengine._errors import (
+    FlowClosedError,
     FlowExpiredError,
     SnapshotExpiredError,
     SnapshotTamperedError,
@@ -81,6 +82,8 @@ class FlowRepository:
         self._hashes = tuple(accepted_hashes)
 
     def _record(self, flow: Flow) -> StoredFlow:
+        flow.check_untouched()
+        flow.check_invariants()
         return StoredFlow(
             flow_id=flow.flow_id,
             seq=flow.seq,
@@ -151,12 +154,19 @@ class FlowRepository:
 
     def _finish(self, flow: Flow, claim: tuple[str, int], *, failed: bool) -> None:
         token, loaded_seq = claim
+        flow.close()  # this object sends nothing more: the store holds the flow now
+        try:
+            flow.check_untouched()  # state/seq set by hand inside the block: never saved
+        except FlowClosedError:
+            self.store.release(flow.flow_id, token)
+            raise
         if flow.seq == loaded_seq:
             self.store.release(flow.flow_id, token)
             return
         # Several changes under one claim (an uncertain send, then a step) are
         # folded into one stored revision: the store's CAS wants exactly seq + 1.
         flow.seq = loaded_seq + 1
+        flow._moved()
         expected = loaded_seq
         try:
             self.store.save(self._record(flow), expected_seq=expected, token=token)

@@ -79,7 +79,8 @@ ABSORBED: dict[tuple[str, str], str] = {
     ("list_authenticators", "json_array"): "mfa_required",
 }
 AMBIGUOUS = ("read_timeout", "reset")
-MARKERS = ("uncertain", "send_unconfirmed")
+# The doubt is recorded with the tenant it concerns (the flow is bound to it from then on).
+MARKERS = ("uncertain", "send_unconfirmed", "tenant")
 SENT_TO = ("connection", "phone_number", "email")
 
 

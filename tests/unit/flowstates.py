@@ -52,11 +52,17 @@ def flow_in(state: str, factor: str = "sms", **extra: Any) -> Flow:
     else:
         ctx = dict(BASE_CONTEXT.get(state, {}))
     ctx.update(extra)
-    flow = Flow.new("fl_test", NOW)
-    flow.state = state
-    flow.context = Context(**ctx)
-    flow.seq = 5
-    return flow
+    fresh = Flow.new("fl_test", NOW)
+    # Built from data, as a snapshot load does: setting state or seq by hand is refused.
+    return Flow(
+        fresh.flow_id,
+        state=state,
+        seq=5,
+        context=Context(**ctx),
+        created_at=fresh.created_at,
+        updated_at=fresh.updated_at,
+        expires_at=fresh.expires_at,
+    )
 
 
 FACTOR_FOR_GUARD = {
