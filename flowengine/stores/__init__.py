@@ -6,11 +6,16 @@ delete, sweep_expired, list, close) and is a context manager.  Pick one with
 ``sqlite:relative.db``, ``sqlite:///:memory:``, ``redis://host:port/db``,
 ``rediss://...``) or build one directly.  Importing this package does not
 import ``redis``; :class:`RedisStore` does, when it is built.
+
+The bundled stores also report :class:`StoreStats` (``store.stats()``, what
+``flowengine store stats`` prints), judge claims by their own clock, and sweep
+a small batch of expired flows on their own as flows are written (see
+:mod:`flowengine.stores._base`).
 """
 
 from __future__ import annotations
 
-from flowengine.stores._base import FlowStore, StoredFlow, open_store
+from flowengine.stores._base import FlowStore, StoredFlow, StoreStats, open_store
 from flowengine.stores.memory import MemoryStore
 from flowengine.stores.redis import RedisStore
 from flowengine.stores.sqlite import SQLiteStore
@@ -20,6 +25,7 @@ __all__ = [
     "MemoryStore",
     "RedisStore",
     "SQLiteStore",
+    "StoreStats",
     "StoredFlow",
     "open_store",
 ]

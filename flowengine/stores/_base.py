@@ -53,9 +53,9 @@ sealed snapshot, and ``save`` removes the previous revision's, from what the
 store keeps.  For SQLite that means the bytes in the database file and its
 write-ahead log too (see the :mod:`~flowengine.stores.sqlite` docstring:
 ``secure_delete=ON`` and a truncating checkpoint after every write that
-replaces or deletes a snapshot); Redis frees the
-memory (an RDB or AOF file on disk keeps what it holds until it is
-rewritten: configure persistence accordingly).
+replaces or deletes a snapshot); Redis frees the memory (an RDB or AOF file
+on disk keeps what it holds until it is rewritten: configure persistence
+accordingly).
 
 Automatic sweeping
 ------------------
@@ -65,9 +65,10 @@ turns it off) a successful ``create`` or ``save`` is followed by a bounded
 sweep of at most ``auto_sweep_batch`` (100) expired flows.  The first write of
 a store sweeps, so short-lived processes (one CLI command per step) share the
 work too.  It deletes a flow only once it is expired by both the store's
-clock and the writer's (``record.updated_at``), so neither a writer whose
-clock runs fast nor a test's fake clock far behind the real one sweeps a
-live flow, and it never deletes the flow just written.  Its cost is one
+clock and the writer's (``record.updated_at``): a writer whose clock runs
+fast cannot sweep a flow early, the store cannot sweep the flows of writers
+whose clock is behind its own (a test's fake clock), and it never deletes
+the flow just written.  Its cost is one
 indexed query per interval (SQLite, Redis; the memory store scans its dict),
 plus the deletes when there is something to delete; a failure of the sweep
 is swallowed (the write itself succeeded) and retried an interval later.

@@ -27,27 +27,43 @@ Design
   (``FAST`` leaves freed pages as they were).  That is not enough in WAL
   mode: every earlier image of a page (holding an earlier revision of a
   flow, or a deleted one) stays in the ``-wal`` file, and in the database
-  file until a checkpoint overwrites it.  So with ``scrub`` (the default)
-  every write that replaces or deletes a snapshot (``save``, ``delete``,
-  ``sweep_expired``, the automatic sweep) is followed by ``PRAGMA
-  wal_checkpoint(TRUNCATE)``: the database file gets the zeroed pages and
-  the log is cut to nothing.  Writes that replace no snapshot (``claim``,
-  ``release``, ``create``) only add images of current data to the log, and
-  the next scrubbing write empties it.  Once such a write has returned,
-  neither file holds a deleted flow or a replaced revision
-  (``tests/stores/test_sqlite_carving.py`` carves both).  The exception is
-  a reader still reading an older snapshot: the checkpoint does not wait
-  for it (it runs with no busy timeout, so it never stalls other writers),
-  and the first scrubbing write after the reader has finished cleans up.
+  file until a checkpoint overwrites it.  So writes that delete or replace
+  a snapshot are followed by ``PRAGMA wal_checkpoint(TRUNCATE)``: the
+  database file gets the zeroed pages and the log is cut to nothing.
+  ``scrub`` says which writes:
+
+  ``"all"`` (the default)
+      ``save`` as well as ``delete``, ``sweep_expired`` and the automatic
+      sweep.  Once any of them has returned, neither file holds a deleted
+      flow or a replaced revision (``tests/stores/test_sqlite_carving.py``
+      carves both).  Writes that replace no snapshot (``claim``,
+      ``release``, ``create``) only add images of current data to the log,
+      which the next scrubbing write empties.
+  ``"deletes"``
+      Only the deleting writes: a deleted or swept flow leaves nothing
+      behind, every earlier revision included (the checkpoint empties the
+      whole log), but the replaced revisions of a live flow stay in the log
+      until an ordinary checkpoint (every 1,000 pages) has run and the log
+      restarts, or the next deleting write.
+  ``"off"``
+      No checkpoint of its own: deleted flows and old revisions stay in the
+      log until an ordinary checkpoint and a restart of the log.
+
   ``journal_size_limit = 0`` also cuts the log whenever SQLite restarts it.
-* What it costs: the checkpoint's ``fsync`` calls once per ``save`` (0.5 ms
-  on the development VM when its disk is quiet, 10 ms and more when other
-  processes keep it busy); ``scrub=False`` saves them and leaves old
-  revisions in the log until an ordinary checkpoint (every 1,000 pages) and
-  the next restart of the log.  A sweep writes every freed page once more:
-  sweeping 100,000 expired flows of 1.6 kB wrote 452 MB instead of 40 MB
-  and took 3.2-3.6 s instead of 0.6 s.  The automatic sweep keeps such
-  backlogs from forming.
+  A reader still reading an older snapshot keeps the checkpoint from
+  emptying the log; the checkpoint does not wait for it (it runs with no
+  busy timeout, so it never stalls other writers), and the first scrubbing
+  write after the reader has finished cleans up.
+* What it costs: ``fsync`` calls.  The scrubbing checkpoint syncs the log
+  and the database file, and the first write after it (with ``"all"``,
+  usually the next step's ``claim``) syncs the new log's header.  In
+  ``python -m bench`` a stored step (resume, claim, step, save) cost about
+  0.2 ms more than the same step without a store with ``"off"`` or
+  ``"deletes"``, and 1.1-1.2 ms more with ``"all"`` (10 ms and more while
+  other processes keep the disk busy).  ``secure_delete = ON`` makes a sweep write every
+  freed page once more: sweeping 100,000 expired flows of 1.6 kB wrote 452
+  MB instead of 40 MB and took 1.2 s instead of 0.62 s (medians of 5).  The
+  automatic sweep keeps such backlogs from forming.
 * A new database file is created with mode 0600 (SQLite gives its ``-wal``
   and ``-shm`` files the same mode) in a parent directory created with 0700
   if it is missing.
@@ -109,6 +125,9 @@ _COLUMNS = "flow_id, seq, state, expires_at, updated_at, data"
 
 _SYNCHRONOUS = ("OFF", "NORMAL", "FULL", "EXTRA")
 
+#: The ``scrub`` settings: after which writes the log is checkpointed and emptied.
+_SCRUB = ("all", "deletes", "off")
+
 #: The page cache of a sweep, in KiB (negative: SQLite's "KiB" form of cache_size).
 _SWEEP_CACHE_KIB = -32768
 
@@ -138,10 +157,11 @@ class SQLiteStore(StoreBase):
     write lock before the operation fails with :class:`StoreError`;
     ``synchronous`` is SQLite's durability setting (``NORMAL`` survives an
     application crash; ``FULL`` also a power cut, at some cost per write);
-    ``max_idle`` bounds the pool of idle connections; ``scrub`` checkpoints
-    after every write so that deleted flows and replaced revisions leave the
-    files at once (see the module docstring); ``auto_sweep`` and
-    ``auto_sweep_batch`` set the automatic sweep.
+    ``max_idle`` bounds the pool of idle connections; ``scrub`` (``"all"``,
+    ``"deletes"`` or ``"off"``) says after which writes a checkpoint empties
+    the log, so that deleted flows and replaced revisions leave the files at
+    once (see the module docstring); ``auto_sweep`` and ``auto_sweep_batch``
+    set the automatic sweep.
     """
 
     def __init__(
@@ -151,7 +171,7 @@ class SQLiteStore(StoreBase):
         busy_timeout: float = 10.0,
         synchronous: str = "NORMAL",
         max_idle: int = 8,
-        scrub: bool = True,
+        scrub: str = "all",
         auto_sweep: float | None = DEFAULT_AUTO_SWEEP,
         auto_sweep_batch: int = DEFAULT_AUTO_SWEEP_BATCH,
     ) -> None:
@@ -163,12 +183,15 @@ class SQLiteStore(StoreBase):
             raise StoreError(f"synchronous must be one of {', '.join(_SYNCHRONOUS)}")
         if busy_timeout < 0:
             raise StoreError("busy_timeout must not be negative")
+        if scrub not in _SCRUB:
+            raise StoreError(f"scrub must be one of {', '.join(map(repr, _SCRUB))}")
         self._memory = raw == ":memory:"
         self._path = raw if self._memory else os.path.abspath(raw)
         self._busy_timeout = float(busy_timeout)
         self._synchronous = synchronous.upper()
         self._max_idle = max(0, int(max_idle))
-        self._scrub = bool(scrub)
+        self._scrub_saves = scrub == "all"
+        self._scrub_deletes = scrub != "off"
         self._setup_auto_sweep(auto_sweep, auto_sweep_batch)
         self._pool_lock = threading.Lock()
         self._idle: list[sqlite3.Connection] = []
@@ -265,14 +288,14 @@ class SQLiteStore(StoreBase):
             raise
         conn.execute("COMMIT")
 
-    def _scrub_log(self, conn: sqlite3.Connection) -> None:
-        """After a write that replaced or deleted a snapshot: checkpoint and empty the log.
+    def _scrub_log(self, conn: sqlite3.Connection, *, deleted: bool) -> None:
+        """After a write that deleted (or replaced) a snapshot: checkpoint and empty the log.
 
         Runs with no busy timeout, so it never waits for (nor blocks) anyone: when a
         reader still needs old frames it checkpoints what it can and the next scrub
         finishes the job.  The write has committed, so a failure here is not reported.
         """
-        if not self._scrub or self._memory:
+        if self._memory or not (self._scrub_deletes if deleted else self._scrub_saves):
             return
         with contextlib.suppress(sqlite3.Error):
             conn.execute("PRAGMA busy_timeout = 0")
@@ -416,8 +439,9 @@ class SQLiteStore(StoreBase):
             )
             if cur.rowcount != 1:
                 raise self._why_not(conn, record.flow_id, expected_seq)
-        with self._connection() as conn:
-            self._scrub_log(conn)
+        if self._scrub_saves:
+            with self._connection() as conn:
+                self._scrub_log(conn, deleted=False)
         self._after_write(record)
 
     def release(self, flow_id: str, token: str) -> None:
@@ -437,7 +461,7 @@ class SQLiteStore(StoreBase):
         with self._connection() as conn:
             cur = conn.execute("DELETE FROM flows WHERE flow_id = ?", (flow_id,))
             if cur.rowcount:
-                self._scrub_log(conn)
+                self._scrub_log(conn, deleted=True)
 
     def sweep_expired(self, now: float) -> int:
         """Delete every flow with ``expires_at <= now`` in one statement; return the count."""
@@ -451,7 +475,7 @@ class SQLiteStore(StoreBase):
             finally:
                 conn.execute("PRAGMA cache_size = -2000")
             if cur.rowcount:
-                self._scrub_log(conn)
+                self._scrub_log(conn, deleted=True)
             return cur.rowcount
 
     def _sweep_some(self, *, cap: float, keep: str, batch: int) -> int:
@@ -474,7 +498,7 @@ class SQLiteStore(StoreBase):
                 (*ids, cap),
             )
             if cur.rowcount:
-                self._scrub_log(conn)
+                self._scrub_log(conn, deleted=True)
             return cur.rowcount
 
     def stats(self) -> StoreStats:

@@ -77,6 +77,27 @@ def test_memory_store_judges_claims_by_its_own_clock() -> None:
 
 
 @pytest.mark.redis
+def test_two_redis_clients_whose_clocks_are_130s_apart(redis_url: str) -> None:
+    """Two clients (two connections, two repositories) of one Redis server: the one whose
+    clock runs 130 s fast cannot claim, nor save over, the flow the other one holds."""
+    with RedisStore(redis_url) as first, RedisStore(redis_url) as second:
+        holder = FlowRepository(first, KEYS, clock=time.time, lease=LEASE)
+        intruder = FlowRepository(second, KEYS, clock=skewed(FAST), lease=LEASE)
+        holder.add(Flow.new("fl_redis", time.time()))
+        with holder.step("fl_redis"):
+            with pytest.raises(FlowBusyError), intruder.step("fl_redis"):
+                pytest.fail("the intruder must not get the step")  # pragma: no cover
+            record = second.load("fl_redis")
+            with pytest.raises(FlowBusyError):
+                second.save(
+                    StoredFlow("fl_redis", 1, "x", None, time.time() + FAST, record.data),
+                    expected_seq=0,
+                    token="intruder",
+                )
+        assert second.load("fl_redis").seq == 0
+
+
+@pytest.mark.redis
 def test_redis_times_the_claim_by_the_server_clock(redis_url: str) -> None:
     """The stored claim_expires is the server's TIME plus the lease, whatever now says."""
     with RedisStore(redis_url) as store:

@@ -148,6 +148,7 @@ def test_package_exports() -> None:
         "MemoryStore",
         "RedisStore",
         "SQLiteStore",
+        "StoreStats",
         "StoredFlow",
         "open_store",
     ]

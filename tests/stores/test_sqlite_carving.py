@@ -6,7 +6,8 @@ them for the flow id and for distinctive chunks of every sealed revision the
 store was given.  Revisions are random text, so a chunk found can only be a
 left-over.  Big revisions (6,000 characters) spill into overflow pages, which
 ``secure_delete = FAST`` would leave behind when they are freed; small ones sit in
-one b-tree page.  The last test shows the carving finds what ``scrub`` removes.
+one b-tree page.  The last tests show what the lesser ``scrub`` settings leave behind
+(and so that the carving finds it).
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from flowengine._errors import FlowNotFoundError
+from flowengine._errors import FlowNotFoundError, StoreError
 from flowengine.stores import SQLiteStore, StoredFlow
 
 SIZES = [600, 6000]
@@ -190,9 +191,23 @@ def test_a_long_reader_delays_the_scrub(tmp_path: Path) -> None:
         assert holders(files, revisions[-1])
 
 
-def test_without_scrub_the_carving_finds_old_revisions(tmp_path: Path) -> None:
-    """The control: with scrub=False old revisions and a deleted flow stay in the WAL."""
-    with SQLiteStore(tmp_path / "flows.db", scrub=False) as store:
+def test_scrub_deletes_keeps_old_revisions_until_the_flow_is_deleted(tmp_path: Path) -> None:
+    """With scrub="deletes" a live flow's old revisions stay in the WAL, and its delete removes
+    every one of them."""
+    with SQLiteStore(tmp_path / "flows.db", scrub="deletes") as store:
+        fill(store, 10, 6000)
+        fid = new_id()
+        revisions = history(store, fid, 6000, saves=3)
+        assert "flows.db-wal" in holders(carve(tmp_path), revisions[0])
+        store.delete(fid)
+        files = carve(tmp_path)
+        assert id_holders(files, fid) == []
+        assert all(holders(files, data) == [] for data in revisions)
+
+
+def test_scrub_off_is_the_control(tmp_path: Path) -> None:
+    """The control: with scrub="off" old revisions and a deleted flow stay in the WAL."""
+    with SQLiteStore(tmp_path / "flows.db", scrub="off") as store:
         fid = new_id()
         revisions = history(store, fid, 6000, saves=3)
         assert "flows.db-wal" in holders(carve(tmp_path), revisions[0])
@@ -200,3 +215,10 @@ def test_without_scrub_the_carving_finds_old_revisions(tmp_path: Path) -> None:
         files = carve(tmp_path)
         assert "flows.db-wal" in id_holders(files, fid)
         assert all("flows.db-wal" in holders(files, data) for data in revisions)
+
+
+@pytest.mark.parametrize("scrub", [True, "ALL", "", "never"])
+def test_an_unknown_scrub_setting_is_refused(tmp_path: Path, scrub: object) -> None:
+    """scrub is one of "all", "deletes" and "off"."""
+    with pytest.raises(StoreError, match="scrub"):
+        SQLiteStore(tmp_path / "flows.db", scrub=scrub)  # type: ignore[arg-type]
