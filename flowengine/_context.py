@@ -24,6 +24,7 @@ then share the context of the step they undo instead of copying it.
 
 from __future__ import annotations
 
+import sys
 from collections.abc import ItemsView, Iterator, Mapping
 from typing import Any, Final
 
@@ -260,6 +261,21 @@ _FLOAT_FIELDS: Final = frozenset(
     }
 )
 _MAPPING_FIELDS: Final = frozenset({"mfa_requirements", "tokens"})
+_INTERNED: Final = frozenset(
+    {
+        "tenant",
+        "connection",
+        "first_factor",
+        "second_factor",
+        "mfa_token_kind",
+        "factor",
+        "authenticator_type",
+        "oob_channel",
+        "binding_method",
+        "challenge_type",
+        "realm",
+    }
+)
 
 
 def _check(name: str, value: Any) -> Any:
@@ -296,4 +312,5 @@ def _check(name: str, value: Any) -> Any:
         return Uncertain(value["trigger"], float(value["at"]))
     if not isinstance(value, str):
         raise bad()
-    return value
+    # The same few tenant and kind names recur in every context of every flow: share them.
+    return sys.intern(value) if name in _INTERNED else value

@@ -36,6 +36,7 @@ Time comes in as ``now`` arguments; nothing here reads a clock or does I/O.
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -659,4 +660,4 @@ def _ended(state: str, trigger: str, answer: Answer) -> FlowEndedError:
 
 def tenant_of(config: Auth0Config) -> str:
     """The tenant and client a flow is bound to: its base URL and client id."""
-    return f"{config.base_url}#{config.client_id}"
+    return sys.intern(f"{config.base_url}#{config.client_id}")  # one object for all flows
