@@ -149,8 +149,9 @@ def test_two_processes_with_clocks_apart_by_more_than_the_lease(tmp_path: Path) 
         assert (slow, fast) == ("claimed", "busy")
         again = pool.apply(_claim_in_process, (path, "held", "slow", +70.0, LEASE))
         assert again == "claimed"  # the holder renews, whatever its clock says now
-        first = pool.apply(_claim_in_process, (path, "short", "fast", +70.0, 0.5))
+        taken = time.time()
+        first = pool.apply(_claim_in_process, (path, "short", "fast", +70.0, 1.5))
         assert first == "claimed"
         assert pool.apply(_claim_in_process, (path, "short", "slow", -70.0, LEASE)) == "busy"
-        time.sleep(0.6)
+        time.sleep(max(0.0, taken + 1.6 - time.time()))
         assert pool.apply(_claim_in_process, (path, "short", "slow", -70.0, LEASE)) == "claimed"

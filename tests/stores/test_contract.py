@@ -16,7 +16,7 @@ from flowengine.stores import FlowStore, StoredFlow
 T = time.time() + 365 * 86400
 
 #: A short real lease for the expiry tests, and how far past a deadline they wait.
-LEASE = 0.8
+LEASE = 1.5
 MARGIN = 0.05
 
 
