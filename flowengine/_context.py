@@ -216,13 +216,26 @@ _FIELDS: Final = attrs.fields(Context)
 _NAMES: Final[tuple[str, ...]] = tuple(f.name for f in _FIELDS)
 _NAME_SET: Final = frozenset(_NAMES)
 _DEFAULTS: Final[dict[str, Any]] = {f.name: f.default for f in _FIELDS}
-_TYPES: Final[dict[str, tuple[type, ...]]] = {}
-for _f in _FIELDS:
-    _default = _f.default
-    if isinstance(_default, bool):
-        _TYPES[_f.name] = (bool,)
-    elif isinstance(_default, int):
-        _TYPES[_f.name] = (int,)
+
+
+def _kind(annotation: object) -> str:
+    """The JSON kind a field's annotation allows: bool, int, float, mapping, uncertain, str."""
+    text = str(annotation)
+    for kind, marker in (
+        ("uncertain", "Uncertain"),
+        ("mapping", "Mapping"),
+        ("bool", "bool"),
+        ("float", "float"),
+        ("int", "int"),
+        ("str", "str"),
+    ):
+        if marker in text:
+            return kind
+    raise TypeError(f"context field annotation {text!r} has no snapshot form")
+
+
+#: Field name -> its JSON kind, read from the annotations (checked on every load).
+_KINDS: Final[dict[str, str]] = {f.name: _kind(f.type) for f in _FIELDS}
 
 
 def field_groups() -> dict[str, frozenset[str]]:
@@ -250,31 +263,9 @@ SECRET_KEPT: Final[Mapping[str, str]] = {
     f.name: _meta(f)["kept"] for f in _FIELDS if _meta(f)["secret"]
 }
 
-_FLOAT_FIELDS: Final = frozenset(
-    {
-        "code_sent_at",
-        "code_expires_at",
-        "mfa_token_expires_at",
-        "mfa_code_expires_at",
-        "next_poll_at",
-        "poll_interval",
-    }
-)
-_MAPPING_FIELDS: Final = frozenset({"mfa_requirements", "tokens"})
+#: The non-secret names a context repeats in every flow (tenant, kinds): interned on load.
 _INTERNED: Final = frozenset(
-    {
-        "tenant",
-        "connection",
-        "first_factor",
-        "second_factor",
-        "mfa_token_kind",
-        "factor",
-        "authenticator_type",
-        "oob_channel",
-        "binding_method",
-        "challenge_type",
-        "realm",
-    }
+    name for name, kind in _KINDS.items() if kind == "str" and name not in SECRET_FIELDS
 )
 
 
@@ -286,22 +277,24 @@ def _check(name: str, value: Any) -> Any:
 
     if value is None:
         return None
-    if name in _TYPES:
-        want = _TYPES[name]
-        if want == (int,) and (isinstance(value, bool) or not isinstance(value, int)):
-            raise bad()
-        if want == (bool,) and not isinstance(value, bool):
+    kind = _KINDS[name]
+    if kind in ("int", "float") and (isinstance(value, bool) or not isinstance(value, int | float)):
+        raise bad()
+    if kind == "int":
+        if not isinstance(value, int):
             raise bad()
         return value
-    if name in _FLOAT_FIELDS:
-        if isinstance(value, bool) or not isinstance(value, int | float):
-            raise bad()
+    if kind == "float":
         return float(value)
-    if name in _MAPPING_FIELDS:
+    if kind == "bool":
+        if not isinstance(value, bool):
+            raise bad()
+        return value
+    if kind == "mapping":
         if not isinstance(value, dict):
             raise bad()
         return value
-    if name == "uncertain":
+    if kind == "uncertain":
         if not (
             isinstance(value, dict)
             and isinstance(value.get("trigger"), str)

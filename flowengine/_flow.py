@@ -198,12 +198,6 @@ def _str_or_none(value: object) -> str | None:
     return value if isinstance(value, str) else None
 
 
-class _Model(m.GuardModel):
-    """The thin object the static machine fires on: rebuilt for every step."""
-
-    __slots__ = ()
-
-
 @attrs.define
 class Flow:
     """One login in progress. Mutated only by its own methods."""
@@ -297,7 +291,7 @@ class Flow:
         """Raise unless ``trigger`` is legal now and its guards hold; return its edge."""
         edge = self.require_legal(trigger)
         if edge.guards:
-            model = _Model(self.state, self.context, now, "")
+            model = m.GuardModel(self.state, self.context, now, "")
             for name in edge.guards:
                 if not m.GUARDS[name](model):
                     raise GuardRejectedError(self.state, trigger, name, m.GUARD_HINTS[name])
@@ -374,7 +368,7 @@ class Flow:
     def apply_outcome(self, step: PreparedStep, answer: Answer, now: float) -> StepResult:
         """Fire ``step.trigger`` with ``answer``; the machine's row decides the new state."""
         self._check_current(step)
-        model = _Model(self.state, self.context, step.now, answer.kind)
+        model = m.GuardModel(self.state, self.context, step.now, answer.kind)
         if not m.fire(step.trigger, model):
             raise RemoteError(
                 f"Auth0's answer ({answer.kind}) to {step.trigger} has no row in state "
