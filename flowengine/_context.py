@@ -132,6 +132,11 @@ class Context:
         clear=("failure",),
         kept="kept in authenticated for the caller; dropped on failure",
     )
+    # --- who may resume it: SHA-256 of the resume handle's secret (and the app's binding)
+    binding: str | None = _field(
+        secret=True,
+        kept="a hash of the resume handle's secret, for the flow's whole life; never the secret",
+    )
     # --- the tenant and client the flow was made for (its first call's base URL and client id)
     tenant: str | None = _field(secret=False)
     # --- a request in doubt

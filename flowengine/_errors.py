@@ -10,6 +10,7 @@ the wire (*transport* and *remote*)::
     │   ├── IllegalTransitionError      no row of the machine for (state, trigger)
     │   ├── GuardRejectedError          a row exists but its guard said no
     │   ├── InvalidInputError           a bad phone number, email, code, id, URL... (ValueError)
+    │   │   └── InvalidHandleError          not a resume handle of a stored flow (a bare flow id)
     │   ├── FlowClosedError             a Flow used after its ``repo.step`` block, or edited by hand
     │   ├── ConfigurationError          bad tenant/client/store/key configuration
     │   │   └── TenantMismatchError         resumed with another tenant or client than it began with
@@ -21,10 +22,12 @@ the wire (*transport* and *remote*)::
     │   │   ├── SnapshotVersionError        unknown or future schema version
     │   │   ├── SnapshotMachineError        another machine, or an incompatible definition
     │   │   ├── SnapshotExpiredError        past Auth0's deadline
-    │   │   └── SnapshotInvariantError      a flow no step could have produced (state, seq, tokens)
+    │   │   ├── SnapshotInvariantError      a flow no step could have produced (state, seq, tokens)
+    │   │   └── SnapshotReplayError         the stored row is older than the caller's handle
     │   └── StoreError                  the flow store refused or failed
     │       ├── FlowNotFoundError           no flow with that id
     │       ├── StaleSnapshotError          someone else advanced the flow first (or a replay)
+    │       │   └── StaleHandleError            the handle is older than the stored flow
     │       └── FlowBusyError               another worker holds the claim on this step
     ├── TransportError                  the request failed on the network
     │   └── (.ambiguous is True when the request may have reached Auth0)
@@ -63,6 +66,7 @@ __all__ = [
     "FlowRejectedError",
     "GuardRejectedError",
     "IllegalTransitionError",
+    "InvalidHandleError",
     "InvalidInputError",
     "LocalError",
     "MalformedResponseError",
@@ -75,8 +79,10 @@ __all__ = [
     "SnapshotKeyError",
     "SnapshotMachineError",
     "SnapshotMalformedError",
+    "SnapshotReplayError",
     "SnapshotTamperedError",
     "SnapshotVersionError",
+    "StaleHandleError",
     "StaleSnapshotError",
     "StoreError",
     "TenantMismatchError",
@@ -132,6 +138,13 @@ class TenantMismatchError(ConfigurationError):
     """The flow was made for another Auth0 tenant or client; nothing was sent."""
 
 
+class InvalidHandleError(InvalidInputError):
+    """Not a resume handle of a stored flow: a bare flow id, a forged or foreign handle."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__("handle", message)
+
+
 class FlowClosedError(LocalError):
     """The flow was used after its ``repo.step`` block, or its state was set by hand."""
 
@@ -176,6 +189,10 @@ class SnapshotExpiredError(SnapshotError):
     """The flow in the snapshot is past one of Auth0's deadlines."""
 
 
+class SnapshotReplayError(SnapshotError):
+    """The stored row is older than the handle presented: an earlier row was written back."""
+
+
 class SnapshotInvariantError(SnapshotError):
     """The flow breaks an invariant no step can break (unknown state, tokens missing...)."""
 
@@ -210,6 +227,13 @@ class StaleSnapshotError(StoreError):
             f"flow {flow_id!r} is at seq {actual_seq}, not {expected_seq}: "
             "another request advanced it first"
         )
+
+
+class StaleHandleError(StaleSnapshotError):
+    """The handle is older than the stored flow: a double submit, a second tab, a replay.
+
+    Nothing was sent. Whoever holds the newest handle can go on.
+    """
 
 
 class FlowBusyError(StoreError):

@@ -215,6 +215,23 @@ class Flow:
     _stamp: tuple[str, int] = attrs.field(init=False, repr=False, eq=False)
     #: Set once the ``repo.step`` block that lent this flow has ended.
     _closed: bool = attrs.field(default=False, init=False, repr=False, eq=False)
+    #: The current resume handle, set by the repository that stored or lent this flow.
+    #: A bearer secret: kept out of the repr and never part of a snapshot.
+    handle: str | None = attrs.field(default=None, init=False, repr=False, eq=False)
+    _secret: bytes | None = attrs.field(default=None, init=False, repr=False, eq=False)
+
+    @property
+    def binding_secret(self) -> bytes | None:
+        """The handle's binding secret, in memory only while a repository holds this flow."""
+        return self._secret
+
+    def bind(self, binding: str | None, secret: bytes) -> None:
+        """Record who may resume this flow (a hash only) and keep the secret in memory."""
+        if binding is None or (self.context.binding not in (None, binding)):
+            raise FlowClosedError("a flow's binding is set once, when it is first stored")
+        if self.context.binding is None:
+            self.context = self.context.evolve(binding=binding)
+        self._secret = secret
 
     def __attrs_post_init__(self) -> None:
         self._stamp = (str(self.state), self.seq)

@@ -38,6 +38,7 @@ from typing import Any
 import structlog
 
 from flowengine._flow import StepResult
+from flowengine._handle import flow_ref
 from flowengine._wire import HttpRequest, HttpResponse
 
 __all__ = [
@@ -80,7 +81,7 @@ def log_transition(result: StepResult, duration: float = 0.0) -> None:
         return
     _bound().info(
         "flow_transition",
-        flow_id=result.flow_id,
+        flow_ref=flow_ref(result.flow_id),
         trigger=result.trigger,
         outcome=result.outcome,
         from_state=result.source,
@@ -96,7 +97,7 @@ def log_uncertain(flow_id: str, trigger: str, cause: str) -> None:
     """One ``auth0_uncertain`` event: the request may have reached Auth0 unanswered."""
     if not LOGGER.isEnabledFor(_WARNING):
         return
-    _bound().warning("auth0_uncertain", flow_id=flow_id, trigger=trigger, cause=cause)
+    _bound().warning("auth0_uncertain", flow_ref=flow_ref(flow_id), trigger=trigger, cause=cause)
 
 
 def log_request(flow_id: str, trigger: str, req: HttpRequest) -> None:
@@ -104,7 +105,11 @@ def log_request(flow_id: str, trigger: str, req: HttpRequest) -> None:
     if not LOGGER.isEnabledFor(_DEBUG):
         return
     _bound().debug(
-        "auth0_request", flow_id=flow_id, trigger=trigger, method=req.method, path=req.path
+        "auth0_request",
+        flow_ref=flow_ref(flow_id),
+        trigger=trigger,
+        method=req.method,
+        path=req.path,
     )
 
 
@@ -114,7 +119,7 @@ def log_response(flow_id: str, trigger: str, resp: HttpResponse, duration: float
         return
     _bound().debug(
         "auth0_response",
-        flow_id=flow_id,
+        flow_ref=flow_ref(flow_id),
         trigger=trigger,
         status_code=resp.status_code,
         duration_ms=round(duration * 1000, 3),

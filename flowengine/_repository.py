@@ -1,11 +1,18 @@
 """Pause, persist and resume flows: sealed snapshots in a store, one claim per step.
 
-``FlowRepository.step(flow_id)`` is the unit of work of a web request that
+``FlowRepository.step(handle)`` is the unit of work of a web request that
 advances a login::
 
-    with repo.step(flow_id) as flow:      # load, check, claim seq N
+    handle = repo.add(client.new_flow())  # keep it in the user's session, never in a log
+    with repo.step(handle) as flow:       # check the handle, load, claim seq N
         client.verify_otp(flow, code)     # the Auth0 call happens here
-                                          # exit: save seq N+1 (compare-and-swap)
+    handle = flow.handle                  # exit: saved seq N+1 (compare-and-swap); new handle
+
+The flow id is a name, not a credential: it resumes nothing. Only the current
+resume handle does (see ``_handle``): a handle older than the stored flow is
+refused (``StaleHandleError``: a double submit, a second tab), and a stored row
+older than the handle is refused too (``SnapshotReplayError``: someone wrote an
+earlier row back into the store).
 
 The claim (a lease, 120 s by default: keep it well above the longest Auth0
 call, timeouts and retries included) is taken *before* the Auth0 request is
@@ -28,11 +35,15 @@ from contextlib import asynccontextmanager, contextmanager
 from flowengine._errors import (
     FlowClosedError,
     FlowExpiredError,
+    InvalidHandleError,
     SnapshotExpiredError,
+    SnapshotReplayError,
     SnapshotTamperedError,
+    StaleHandleError,
     StaleSnapshotError,
 )
 from flowengine._flow import Flow
+from flowengine._handle import Handle, binding_hash, new_secret
 from flowengine._machine import MACHINE_HASH, MACHINE_NAME
 from flowengine._snapshot import Keyring, decode, encode
 from flowengine.stores import FlowStore, StoredFlow
@@ -93,9 +104,48 @@ class FlowRepository:
             data=dump_flow(flow, self.keyring),
         )
 
-    def add(self, flow: Flow) -> None:
-        """Store a flow that is not stored yet (usually a new one at seq 0)."""
+    def add(self, flow: Flow, *, binding: str | None = None) -> str:
+        """Store a new flow; return its resume handle (also left on ``flow.handle``).
+
+        ``binding`` ties the flow to the application's own session id as well:
+        every later ``step`` must then name the same binding.
+        """
+        if flow.context.binding is not None:
+            raise InvalidHandleError("this flow is stored already: resume it with its handle")
+        secret = new_secret()
+        flow.bind(binding_hash(secret, binding), secret)
         self.store.create(self._record(flow))
+        return self._hand_out(flow)
+
+    def _hand_out(self, flow: Flow) -> str:
+        """Mint the handle for ``flow``'s current revision and leave it on the flow."""
+        secret = flow.binding_secret
+        if secret is None:
+            raise InvalidHandleError("this flow was not stored or resumed through this repository")
+        flow.handle = Handle(flow.flow_id, flow.seq, secret).encode(self.keyring)
+        return flow.handle
+
+    def handle(self, flow: Flow) -> str:
+        """The current resume handle of a flow this repository stored or lent."""
+        return self._hand_out(flow)
+
+    def view(self, handle: str, *, binding: str | None = None) -> Flow:
+        """Read the flow ``handle`` names without claiming it (to show it); nothing is sent.
+
+        An older handle may still look (it is refused only for steps).
+        """
+        h = Handle.decode(handle, self.keyring)
+        flow = self._open(self.store.load(h.flow_id))
+        self._check_binding(h, flow, binding)
+        if flow.seq < h.seq:
+            raise SnapshotReplayError("the stored flow is older than the handle: a replayed row")
+        flow.bind(flow.context.binding, h.secret)
+        return flow
+
+    @staticmethod
+    def _check_binding(h: Handle, flow: Flow, binding: str | None) -> None:
+        if not h.matches(flow.context.binding, binding):
+            raise InvalidHandleError("this handle does not resume this flow")
 
     def _open(self, record: StoredFlow) -> Flow:
         """The flow in ``record``, refused unless the snapshot is this row's flow and revision."""
@@ -108,7 +158,10 @@ class FlowRepository:
         return flow
 
     def get(self, flow_id: str) -> Flow:
-        """Read a flow without claiming it (to show it). Expired flows are returned as they are."""
+        """Read a flow by id, for the application's own operations (never resumable from it).
+
+        Expired flows are returned as they are. To show a user their flow, use ``view``.
+        """
         return self._open(self.store.load(flow_id))
 
     def delete(self, flow_id: str) -> None:
@@ -120,16 +173,21 @@ class FlowRepository:
         return self.store.sweep_expired(self._clock())
 
     @contextmanager
-    def step(self, flow_id: str, *, expected_seq: int | None = None) -> Iterator[Flow]:
-        """Load, claim and yield the flow; save it on exit if it advanced.
+    def step(
+        self, handle: str, *, binding: str | None = None, expected_seq: int | None = None
+    ) -> Iterator[Flow]:
+        """Check ``handle``, load, claim and yield the flow; save it on exit if it advanced.
 
-        ``expected_seq`` is the revision the caller last saw (a web form can
-        carry it): if the stored flow has moved on, ``StaleSnapshotError`` is raised
-        and nothing is sent. A live flow past its deadline is moved to
-        ``expired``, saved, and ``FlowExpiredError`` is raised before the body
-        runs (no request is sent).
+        A bare flow id, a forged handle or another binding raise
+        ``InvalidHandleError``; a handle older than the stored flow raises
+        ``StaleHandleError`` and a stored row older than the handle
+        ``SnapshotReplayError``: nothing is sent in any of these cases. After the
+        block, ``flow.handle`` is the next handle (the old one resumes nothing).
+        ``expected_seq``, when given, must equal the stored revision too. A live
+        flow past its deadline is moved to ``expired``, saved, and
+        ``FlowExpiredError`` is raised before the body runs (no request is sent).
         """
-        flow, claim = self._begin(flow_id, expected_seq)
+        flow, claim = self._begin(handle, binding, expected_seq)
         try:
             yield flow
         except BaseException:
@@ -137,11 +195,23 @@ class FlowRepository:
             raise
         self._finish(flow, claim, failed=False)
 
-    def _begin(self, flow_id: str, expected_seq: int | None) -> tuple[Flow, tuple[str, int]]:
+    def _begin(
+        self, handle: str, binding: str | None, expected_seq: int | None
+    ) -> tuple[Flow, tuple[str, int]]:
+        h = Handle.decode(handle, self.keyring)
+        flow_id = h.flow_id
         record = self.store.load(flow_id)
+        flow = self._open(record)
+        self._check_binding(h, flow, binding)
+        if record.seq < h.seq:
+            raise SnapshotReplayError(
+                "the stored flow is older than the handle: an earlier row was written back"
+            )
+        if record.seq > h.seq:
+            raise StaleHandleError(flow_id, h.seq, record.seq)
         if expected_seq is not None and record.seq != expected_seq:
             raise StaleSnapshotError(flow_id, expected_seq, record.seq)
-        flow = self._open(record)
+        flow.bind(flow.context.binding, h.secret)
         token = uuid.uuid4().hex
         self.store.claim(flow_id, record.seq, token, now=self._clock(), lease=self._lease)
         if flow.deadline_passed(self._clock()):
@@ -149,6 +219,7 @@ class FlowRepository:
                 flow.ensure_fresh(self._clock())
             except FlowExpiredError:
                 self.store.save(self._record(flow), expected_seq=record.seq, token=token)
+                self._hand_out(flow)
                 raise
         return flow, (token, record.seq)
 
@@ -162,6 +233,7 @@ class FlowRepository:
             raise
         if flow.seq == loaded_seq:
             self.store.release(flow.flow_id, token)
+            self._hand_out(flow)
             return
         # Several changes under one claim (an uncertain send, then a step) are
         # folded into one stored revision: the store's CAS wants exactly seq + 1.
@@ -173,6 +245,8 @@ class FlowRepository:
         except Exception:
             if not failed:
                 raise
+        else:
+            self._hand_out(flow)
 
 
 class AsyncFlowRepository:
@@ -181,18 +255,26 @@ class AsyncFlowRepository:
     def __init__(self, repository: FlowRepository) -> None:
         self.sync = repository
 
-    async def add(self, flow: Flow) -> None:
-        """Store a new flow."""
-        await asyncio.to_thread(self.sync.add, flow)
+    async def add(self, flow: Flow, *, binding: str | None = None) -> str:
+        """Store a new flow; return its resume handle."""
+        return await asyncio.to_thread(self.sync.add, flow, binding=binding)
+
+    async def view(self, handle: str, *, binding: str | None = None) -> Flow:
+        """Read the flow ``handle`` names without claiming it."""
+        return await asyncio.to_thread(self.sync.view, handle, binding=binding)
 
     async def get(self, flow_id: str) -> Flow:
         """Read a flow without claiming it."""
         return await asyncio.to_thread(self.sync.get, flow_id)
 
     @asynccontextmanager
-    async def step(self, flow_id: str, *, expected_seq: int | None = None) -> AsyncIterator[Flow]:
-        """Load, claim and yield the flow; save it on exit if it advanced."""
-        begin = asyncio.ensure_future(asyncio.to_thread(self.sync._begin, flow_id, expected_seq))
+    async def step(
+        self, handle: str, *, binding: str | None = None, expected_seq: int | None = None
+    ) -> AsyncIterator[Flow]:
+        """Check the handle, load, claim and yield the flow; save it on exit if it advanced."""
+        begin = asyncio.ensure_future(
+            asyncio.to_thread(self.sync._begin, handle, binding, expected_seq)
+        )
         try:
             flow, claim = await asyncio.shield(begin)
         except asyncio.CancelledError:

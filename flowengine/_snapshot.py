@@ -101,6 +101,8 @@ from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
+import hmac
 import json
 import math
 import os
@@ -342,6 +344,10 @@ class Keyring:
 
     def __contains__(self, kid: object) -> bool:
         return kid in self._aeads
+
+    def subkey(self, kid: str, purpose: bytes) -> bytes:
+        """A 32-byte key for ``purpose`` derived from key ``kid`` (HMAC-SHA-256; never the key)."""
+        return hmac.new(self._keys[kid], purpose, hashlib.sha256).digest()
 
     def __len__(self) -> int:
         return len(self._keys)

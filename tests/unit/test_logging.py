@@ -104,7 +104,7 @@ def test_readme_logging_recipe_writes_one_json_line_per_transition() -> None:
         "authenticated",
     ]
     assert all(e["level"] == "info" and e["timestamp"] for e in events)
-    assert {"flow_id", "trigger", "outcome", "from_state", "seq", "status_code"} <= set(events[0])
+    assert {"flow_ref", "trigger", "outcome", "from_state", "seq", "status_code"} <= set(events[0])
     leaked = [s for s in secrets if s in proc.stderr]
     assert not leaked, "a secret reached the audit log"
 
