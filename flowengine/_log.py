@@ -82,10 +82,10 @@ def log_transition(result: StepResult, duration: float = 0.0) -> None:
     _bound().info(
         "flow_transition",
         flow_ref=flow_ref(result.flow_id),
-        trigger=result.trigger,
-        outcome=result.outcome,
-        from_state=result.source,
-        to_state=result.state,
+        trigger=str(result.trigger),  # plain names: renderers would show an enum's repr
+        outcome=str(result.outcome),
+        from_state=str(result.source),
+        to_state=str(result.state),
         seq=result.seq,
         status_code=result.status_code,
         error=result.error,
@@ -97,7 +97,9 @@ def log_uncertain(flow_id: str, trigger: str, cause: str) -> None:
     """One ``auth0_uncertain`` event: the request may have reached Auth0 unanswered."""
     if not LOGGER.isEnabledFor(_WARNING):
         return
-    _bound().warning("auth0_uncertain", flow_ref=flow_ref(flow_id), trigger=trigger, cause=cause)
+    _bound().warning(
+        "auth0_uncertain", flow_ref=flow_ref(flow_id), trigger=str(trigger), cause=cause
+    )
 
 
 def log_request(flow_id: str, trigger: str, req: HttpRequest) -> None:
@@ -107,7 +109,7 @@ def log_request(flow_id: str, trigger: str, req: HttpRequest) -> None:
     _bound().debug(
         "auth0_request",
         flow_ref=flow_ref(flow_id),
-        trigger=trigger,
+        trigger=str(trigger),
         method=req.method,
         path=req.path,
     )
@@ -120,7 +122,7 @@ def log_response(flow_id: str, trigger: str, resp: HttpResponse, duration: float
     _bound().debug(
         "auth0_response",
         flow_ref=flow_ref(flow_id),
-        trigger=trigger,
+        trigger=str(trigger),
         status_code=resp.status_code,
         duration_ms=round(duration * 1000, 3),
     )

@@ -213,7 +213,12 @@ class FlowRepository:
             raise StaleSnapshotError(flow_id, expected_seq, record.seq)
         flow.bind(flow.context.binding, h.secret)
         token = uuid.uuid4().hex
-        self.store.claim(flow_id, record.seq, token, now=self._clock(), lease=self._lease)
+        try:
+            self.store.claim(flow_id, record.seq, token, now=self._clock(), lease=self._lease)
+        except StaleHandleError:
+            raise
+        except StaleSnapshotError as exc:  # advanced between our load and our claim
+            raise StaleHandleError(flow_id, h.seq, exc.actual_seq) from None
         if flow.deadline_passed(self._clock()):
             try:
                 flow.ensure_fresh(self._clock())
