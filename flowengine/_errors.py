@@ -28,7 +28,8 @@ the wire (*transport* and *remote*)::
     │       ├── FlowNotFoundError           no flow with that id
     │       ├── StaleSnapshotError          someone else advanced the flow first (or a replay)
     │       │   └── StaleHandleError            the handle is older than the stored flow
-    │       └── FlowBusyError               another worker holds the claim on this step
+    │       ├── FlowBusyError               another worker holds the claim on this step
+    │       └── LostUpdateError             Auth0 answered but the save failed; .results has it all
     ├── TransportError                  the request failed on the network
     │   └── (.ambiguous is True when the request may have reached Auth0)
     └── RemoteError                     Auth0 answered, and the answer is an error
@@ -69,6 +70,7 @@ __all__ = [
     "InvalidHandleError",
     "InvalidInputError",
     "LocalError",
+    "LostUpdateError",
     "MalformedResponseError",
     "RateLimitedError",
     "RemoteError",
@@ -234,6 +236,29 @@ class StaleHandleError(StaleSnapshotError):
 
     Nothing was sent. Whoever holds the newest handle can go on.
     """
+
+
+class LostUpdateError(StoreError):
+    """Auth0 answered, the flow advanced, but the save failed: nothing of it is stored.
+
+    ``results`` holds every ``StepResult`` the block produced (tokens, a new recovery
+    code, a TOTP secret): hand them to the user now, they exist nowhere else. The claim
+    was released, so the next caller is not kept waiting for the lease. ``__cause__`` is
+    the store's error.
+    """
+
+    def __init__(self, flow_id: str, results: tuple[object, ...]) -> None:
+        self.flow_id = flow_id
+        self.results = results
+        super().__init__(
+            f"flow {flow_id!r} advanced at Auth0 but could not be saved; "
+            f"{len(results)} step result(s) are attached to this error"
+        )
+
+    @property
+    def result(self) -> object | None:
+        """The last step result, or None."""
+        return self.results[-1] if self.results else None
 
 
 class FlowBusyError(StoreError):

@@ -219,6 +219,8 @@ class Flow:
     #: A bearer secret: kept out of the repr and never part of a snapshot.
     handle: str | None = attrs.field(default=None, init=False, repr=False, eq=False)
     _secret: bytes | None = attrs.field(default=None, init=False, repr=False, eq=False)
+    #: Every StepResult applied on this object (in memory only): what a lost save returns.
+    results: list[StepResult] = attrs.field(factory=list, init=False, repr=False, eq=False)
 
     @property
     def binding_secret(self) -> bytes | None:
@@ -435,6 +437,7 @@ class Flow:
             answer.error,
             produced,
         )
+        self.results.append(result)
         if dest in m.FINAL_STATES:
             # Nothing can roll back out of a final state: drop the old contexts
             # (and the secrets they hold) from the history.
@@ -554,7 +557,7 @@ class Flow:
         self.updated_at = now
         self.expires_at = m.DEADLINES[self.state](context, now, self.created_at)
         self._audit(now, "rollback", source=source, to=self.state, not_undone=not_undone)
-        return StepResult(
+        result = StepResult(
             self.flow_id,
             "rollback",
             "rolled_back",
@@ -563,6 +566,8 @@ class Flow:
             self.seq,
             data={"not_undone": not_undone},
         )
+        self.results.append(result)
+        return result
 
     def _audit(self, now: float, event: str, **fields: Any) -> None:
         self.audit.append({"at": now, "event": event, "seq": self.seq + 1, **fields})

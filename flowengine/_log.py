@@ -126,3 +126,10 @@ def log_response(flow_id: str, trigger: str, resp: HttpResponse, duration: float
         status_code=resp.status_code,
         duration_ms=round(duration * 1000, 3),
     )
+
+
+def log_lost_update(flow_id: str, cause: str) -> None:
+    """One ``flow_save_failed`` event: the step happened at Auth0 but was not stored."""
+    if not LOGGER.isEnabledFor(_WARNING):
+        return
+    _bound().warning("flow_save_failed", flow_ref=flow_ref(flow_id), cause=cause)

@@ -27,6 +27,7 @@ propagates.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 import uuid
 from collections.abc import AsyncIterator, Callable, Collection, Iterator
@@ -36,6 +37,7 @@ from flowengine._errors import (
     FlowClosedError,
     FlowExpiredError,
     InvalidHandleError,
+    LostUpdateError,
     SnapshotExpiredError,
     SnapshotReplayError,
     SnapshotTamperedError,
@@ -44,6 +46,7 @@ from flowengine._errors import (
 )
 from flowengine._flow import Flow
 from flowengine._handle import Handle, binding_hash, new_secret
+from flowengine._log import log_lost_update
 from flowengine._machine import MACHINE_HASH, MACHINE_NAME
 from flowengine._snapshot import Keyring, decode, encode
 from flowengine.stores import FlowStore, StoredFlow
@@ -247,9 +250,14 @@ class FlowRepository:
         expected = loaded_seq
         try:
             self.store.save(self._record(flow), expected_seq=expected, token=token)
-        except Exception:
+        except Exception as exc:
+            # Auth0 acted and the flow advanced, but nothing of it is stored: give the
+            # caller every result (tokens, a new recovery code) and free the claim.
+            with contextlib.suppress(Exception):
+                self.store.release(flow.flow_id, token)
+            log_lost_update(flow.flow_id, type(exc).__name__)
             if not failed:
-                raise
+                raise LostUpdateError(flow.flow_id, tuple(flow.results)) from exc
         else:
             self._hand_out(flow)
 

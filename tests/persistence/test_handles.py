@@ -16,10 +16,13 @@ from flowengine import (
     FlowRepository,
     InvalidHandleError,
     Keyring,
+    LostUpdateError,
     SnapshotReplayError,
     StaleHandleError,
+    StepResult,
+    StoreError,
 )
-from flowengine.stores import FlowStore, RedisStore, SQLiteStore, StoredFlow
+from flowengine.stores import FlowStore, MemoryStore, RedisStore, SQLiteStore, StoredFlow
 from flowengine.testing import Auth0Emulator
 
 PHONE = "+15550100"
@@ -217,3 +220,42 @@ def test_concurrent_resends_with_one_handle_send_once(tmp_path: object) -> None:
             assert len(errors) == 1
     print(f"concurrent resends: rounds {rounds}, double sends {double_sends}, refused {refused}")
     assert double_sends == 0 and refused == rounds
+
+
+class _SaveFails(MemoryStore):
+    """A store whose saves fail once armed (a full disk, a lost connection)."""
+
+    armed = False
+
+    def save(self, record: StoredFlow, *, expected_seq: int, token: str | None) -> None:
+        if self.armed:
+            raise StoreError("the store is unreachable")
+        super().save(record, expected_seq=expected_seq, token=token)
+
+
+def test_a_failed_save_hands_over_the_tokens_and_frees_the_claim(
+    emu: Auth0Emulator, client: FlowClient
+) -> None:
+    """When the save after confirm_oob fails, the error carries the tokens and nobody waits."""
+    store = _SaveFails()
+    repo = FlowRepository(store, Keyring.generate())
+    handle = _to_mfa(repo, client, emu)
+    with repo.step(handle) as flow:
+        client.enroll(flow, "sms", phone_number=PHONE)
+    handle = flow.handle
+    store.armed = True
+    with (
+        structlog.testing.capture_logs() as events,
+        pytest.raises(LostUpdateError) as info,
+        repo.step(handle) as flow,
+    ):
+        client.confirm_oob(flow, emu.last_code(PHONE, purpose="mfa"))
+    result = info.value.result
+    assert isinstance(result, StepResult) and result.state == "authenticated"
+    assert result.tokens is not None and result.tokens["access_token"]
+    assert isinstance(info.value.__cause__, StoreError)
+    assert result.tokens["access_token"] not in str(info.value) + repr(events)
+    assert [e["event"] for e in events if e["log_level"] == "warning"] == ["flow_save_failed"]
+    store.armed = False
+    with repo.step(handle) as again:  # the claim was released: no FlowBusyError for the lease
+        assert again.state == "enrollment_pending"
