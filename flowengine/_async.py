@@ -176,6 +176,7 @@ class AsyncFlowClient(FlowSteps[Coroutine[Any, Any, StepResult]]):
             due = float(flow.context.next_poll_at or 0.0)
             delay = due - self._clock()
             if delay > 0:
+                flow.keep_claim()  # the wait (at most the poll interval) starts a fresh lease
                 await self._sleep(delay)
         return await self._run_async(flow, "poll_push", {})
 

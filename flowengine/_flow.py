@@ -37,7 +37,7 @@ Time comes in as ``now`` arguments; nothing here reads a clock or does I/O.
 from __future__ import annotations
 
 import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import attrs
@@ -219,6 +219,9 @@ class Flow:
     #: A bearer secret: kept out of the repr and never part of a snapshot.
     handle: str | None = attrs.field(default=None, init=False, repr=False, eq=False)
     _secret: bytes | None = attrs.field(default=None, init=False, repr=False, eq=False)
+    #: Set by the repository that lent this flow: renews its claim (and proves it still
+    #: holds it) before every call to Auth0 and before every wait.
+    _keeper: Callable[[], None] | None = attrs.field(default=None, init=False, repr=False, eq=False)
     #: Every StepResult applied on this object (in memory only): what a lost save returns.
     results: list[StepResult] = attrs.field(factory=list, init=False, repr=False, eq=False)
 
@@ -249,6 +252,20 @@ class Flow:
     def close(self) -> None:
         """Refuse every later step on this object (the store holds the flow now)."""
         self._closed = True
+        self._keeper = None
+
+    def lend(self, keeper: Callable[[], None]) -> None:
+        """Called by a repository: ``keeper`` renews the claim this flow is stepped under."""
+        self._keeper = keeper
+
+    def keep_claim(self) -> None:
+        """Renew the store claim (if a repository lent this flow); raises if it was lost.
+
+        Drivers call it before every wait; ``begin`` calls it before every request,
+        so a worker that outlived its lease sends nothing.
+        """
+        if self._keeper is not None:
+            self._keeper()
 
     def _check_open(self) -> None:
         if self._closed:
@@ -326,7 +343,10 @@ class Flow:
         """
         self.require_legal(trigger)  # an illegal step changes nothing, even past a deadline
         self.ensure_fresh(now)
-        return self.prepare(trigger, params, config, now)
+        step = self.prepare(trigger, params, config, now)
+        if step.request is not None:
+            self.keep_claim()  # the claim is still ours, for another lease, before we send
+        return step
 
     def prepare(
         self, trigger: str, params: Mapping[str, Any], config: Auth0Config, now: float

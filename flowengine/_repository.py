@@ -222,6 +222,7 @@ class FlowRepository:
             raise
         except StaleSnapshotError as exc:  # advanced between our load and our claim
             raise StaleHandleError(flow_id, h.seq, exc.actual_seq) from None
+        flow.lend(lambda: self._renew(flow_id, record.seq, token))
         if flow.deadline_passed(self._clock()):
             try:
                 flow.ensure_fresh(self._clock())
@@ -230,6 +231,10 @@ class FlowRepository:
                 self._hand_out(flow)
                 raise
         return flow, (token, record.seq)
+
+    def _renew(self, flow_id: str, seq: int, token: str) -> None:
+        """Extend our claim by a lease; FlowBusyError/StaleSnapshotError if it was lost."""
+        self.store.claim(flow_id, seq, token, now=self._clock(), lease=self._lease)
 
     def _finish(self, flow: Flow, claim: tuple[str, int], *, failed: bool) -> None:
         token, loaded_seq = claim

@@ -170,6 +170,7 @@ class FlowClient(FlowSteps[StepResult]):
             due = float(flow.context.next_poll_at or 0.0)
             delay = due - self._clock()
             if delay > 0:
+                flow.keep_claim()  # the wait (at most the poll interval) starts a fresh lease
                 self._sleep(delay)
         return self.run_step(flow, "poll_push", {})
 
