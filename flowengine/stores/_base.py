@@ -13,11 +13,20 @@ A worker that wants to advance a flow from sequence number ``seq``:
    seconds.  The claim is refused with :class:`StaleSnapshotError` when the stored
    flow is no longer at ``seq`` (someone advanced it, or the caller replays an
    old snapshot) and with :class:`FlowBusyError` when another token holds an
-   unexpired claim.  Re-claiming with the same token renews the lease.
-2. It performs the step (which may send a request to Auth0).
+   unexpired claim.  Re-claiming with the same token renews the lease (and
+   proves the claim is still held: a worker that lost it is refused).
+2. Before any request is built it re-claims with ``intent=`` (the *intent
+   journal*: an opaque text, sealed by the repository, naming the trigger it
+   is about to send), then performs the step.
 3. ``save(record, expected_seq=seq, token=token)`` writes ``record`` (whose
-   ``seq`` must be ``seq + 1``) and drops the claim, atomically, or
-   ``release(flow_id, token)`` gives the step up.
+   ``seq`` must be ``seq + 1``) and drops the claim and its intent, atomically,
+   or ``release(flow_id, token)`` gives the step up.
+
+A claim that takes over another token's *expired* claim returns the intent
+that claim left (``None`` otherwise): its worker died or stalled after saying
+what it would send and before saving, so the request may have reached Auth0.
+The new worker must not repeat it silently; the repository marks the flow
+``uncertain`` with that trigger (see ``_machine.DOUBT``).
 
 One clock for claims
 --------------------
@@ -161,12 +170,22 @@ class FlowStore(Protocol):
         ...
 
     def claim(
-        self, flow_id: str, seq: int, token: str, *, now: float, lease: float = DEFAULT_LEASE
-    ) -> None:
+        self,
+        flow_id: str,
+        seq: int,
+        token: str,
+        *,
+        now: float,
+        lease: float = DEFAULT_LEASE,
+        intent: str | None = None,
+    ) -> str | None:
         """Reserve the step from ``seq`` for ``token`` for ``lease`` seconds of the store's clock.
 
         ``now`` is the caller's clock: validated, but the claim's expiry is the
-        store's own time plus ``lease`` (see "One clock for claims").
+        store's own time plus ``lease`` (see "One clock for claims"). ``intent``,
+        when given, is kept with the claim (the intent journal); re-claiming with
+        the same token keeps the previous intent otherwise. Returns the intent an
+        expired claim of *another* token left behind, or None.
         Raises :class:`StaleSnapshotError` if the stored seq differs,
         :class:`FlowBusyError` if another token holds an unexpired claim and
         :class:`FlowNotFoundError` if the flow is missing.
@@ -376,6 +395,21 @@ def check_claim(flow_id: object, seq: object, token: object, now: object, lease:
     if span <= 0:
         raise StoreError("a claim lease must be positive")
     return span
+
+
+#: Longest intent text a store keeps (a sealed journal entry is a few hundred bytes).
+MAX_INTENT_CHARS = 4096
+
+
+def check_intent(intent: object) -> str | None:
+    """``intent`` if it is None or a non-empty ASCII text of bounded length."""
+    if intent is None:
+        return None
+    if not isinstance(intent, str) or not intent or len(intent) > MAX_INTENT_CHARS:
+        raise StoreError("an intent is a non-empty text of at most 4096 characters")
+    if not intent.isascii():
+        raise StoreError("an intent is ASCII text")
+    return intent
 
 
 def check_limit(limit: object) -> int:

@@ -24,6 +24,7 @@ from flowengine.stores._base import (
     StoreStats,
     check_claim,
     check_flow_id,
+    check_intent,
     check_limit,
     check_record,
     check_save,
@@ -42,6 +43,8 @@ class _Entry:
     record: StoredFlow
     claim_token: str | None = None
     claim_expires: float = 0.0
+    #: What the claim holder said it was about to do (sealed by the repository).
+    claim_intent: str | None = None
 
     def busy_for(self, token: str | None, now: float) -> bool:
         """True if a token other than ``token`` holds a claim still live at ``now``."""
@@ -109,10 +112,18 @@ class MemoryStore(StoreBase):
             return self._get(flow_id).record
 
     def claim(
-        self, flow_id: str, seq: int, token: str, *, now: float, lease: float = DEFAULT_LEASE
-    ) -> None:
+        self,
+        flow_id: str,
+        seq: int,
+        token: str,
+        *,
+        now: float,
+        lease: float = DEFAULT_LEASE,
+        intent: str | None = None,
+    ) -> str | None:
         """Reserve the step from ``seq`` for ``token`` until the store's clock + ``lease``."""
         span = check_claim(flow_id, seq, token, now, lease)
+        note = check_intent(intent)
         with self._lock:
             self._check_open()
             entry = self._get(flow_id)
@@ -121,8 +132,15 @@ class MemoryStore(StoreBase):
             at = self._now()
             if entry.busy_for(token, at):
                 raise FlowBusyError(flow_id, seq)
+            taken_over = entry.claim_token is not None and entry.claim_token != token
+            left = entry.claim_intent if taken_over else None
+            if taken_over:
+                entry.claim_intent = None
             entry.claim_token = token
             entry.claim_expires = at + span
+            if note is not None:
+                entry.claim_intent = note
+            return left
 
     def save(self, record: StoredFlow, *, expected_seq: int, token: str | None) -> None:
         """Compare-and-swap ``record`` in place of the flow at ``expected_seq``; drop the claim."""
@@ -147,6 +165,7 @@ class MemoryStore(StoreBase):
             if entry is not None and entry.claim_token == token:
                 entry.claim_token = None
                 entry.claim_expires = 0.0
+                entry.claim_intent = None
 
     def delete(self, flow_id: str) -> None:
         """Delete the flow if it exists (idempotent)."""

@@ -65,6 +65,7 @@ from flowengine.stores._base import (
     StoreStats,
     check_claim,
     check_flow_id,
+    check_intent,
     check_limit,
     check_record,
     check_redis_url,
@@ -108,7 +109,7 @@ end
 local function put(prefix, id, seq, state, expires, updated, data, pexpireat)
   local fk = prefix .. 'flow:' .. id
   redis.call('HSET', fk, 'seq', seq, 'state', state, 'updated_at', updated, 'data', data)
-  redis.call('HDEL', fk, 'claim_token', 'claim_expires')
+  redis.call('HDEL', fk, 'claim_token', 'claim_expires', 'claim_intent')
   local old = redis.call('HGET', prefix .. 'states', id)
   if old and old ~= state then redis.call('ZREM', prefix .. 'state:' .. old, id) end
   redis.call('HSET', prefix .. 'states', id, state)
@@ -137,19 +138,27 @@ return 0
 """
 )
 
-# KEYS[1]=flow key; ARGV: seq token lease   (judged and timed by the server's clock)
+# KEYS[1]=flow key; ARGV: seq token lease intent('' = keep)   (judged by the server's clock)
+# -> {code, seq, intent left by an expired claim of another token ('' = none)}
 _CLAIM = (
     _CLOCK
     + r"""
-local cur = redis.call('HMGET', KEYS[1], 'seq', 'claim_token', 'claim_expires')
-if not cur[1] then return {1, -1} end
+local cur = redis.call('HMGET', KEYS[1], 'seq', 'claim_token', 'claim_expires', 'claim_intent')
+if not cur[1] then return {1, -1, ''} end
 local s = tonumber(cur[1])
-if s ~= tonumber(ARGV[1]) then return {2, s} end
+if s ~= tonumber(ARGV[1]) then return {2, s, ''} end
 local now = clock()
-if cur[2] and cur[2] ~= ARGV[2] and tonumber(cur[3]) > now then return {3, s} end
+if cur[2] and cur[2] ~= ARGV[2] and tonumber(cur[3]) > now then return {3, s, ''} end
+local left = ''
+if cur[2] and cur[2] ~= ARGV[2] and cur[4] then left = cur[4] end
 redis.call('HSET', KEYS[1], 'claim_token', ARGV[2],
            'claim_expires', string.format('%.6f', now + tonumber(ARGV[3])))
-return {0, s}
+if ARGV[4] ~= '' then
+  redis.call('HSET', KEYS[1], 'claim_intent', ARGV[4])
+elseif cur[2] ~= ARGV[2] then
+  redis.call('HDEL', KEYS[1], 'claim_intent')
+end
+return {0, s, left}
 """
 )
 
@@ -171,7 +180,7 @@ return {0, s}
 # KEYS[1]=flow key; ARGV: token
 _RELEASE = r"""
 if redis.call('HGET', KEYS[1], 'claim_token') == ARGV[1] then
-  redis.call('HDEL', KEYS[1], 'claim_token', 'claim_expires')
+  redis.call('HDEL', KEYS[1], 'claim_token', 'claim_expires', 'claim_intent')
 end
 return 0
 """
@@ -404,13 +413,25 @@ class RedisStore(StoreBase):
         )
 
     def claim(
-        self, flow_id: str, seq: int, token: str, *, now: float, lease: float = DEFAULT_LEASE
-    ) -> None:
+        self,
+        flow_id: str,
+        seq: int,
+        token: str,
+        *,
+        now: float,
+        lease: float = DEFAULT_LEASE,
+        intent: str | None = None,
+    ) -> str | None:
         """Reserve the step from ``seq`` for ``token`` until the server's ``TIME`` + ``lease``."""
         span = check_claim(flow_id, seq, token, now, lease)
+        note = check_intent(intent)
         with self._calling():
-            reply = self._claim(keys=[self.flow_key(flow_id)], args=[seq, token, _num(span)])
+            reply = self._claim(
+                keys=[self.flow_key(flow_id)], args=[seq, token, _num(span), note or ""]
+            )
         self._outcome(reply, flow_id, seq)
+        left = _text(reply[2]) if len(reply) > 2 else ""
+        return left or None
 
     def save(self, record: StoredFlow, *, expected_seq: int, token: str | None) -> None:
         """Compare-and-swap ``record`` in place of the flow at ``expected_seq``; drop the claim."""

@@ -91,6 +91,7 @@ from flowengine.stores._base import (
     StoreStats,
     check_claim,
     check_flow_id,
+    check_intent,
     check_limit,
     check_record,
     check_save,
@@ -100,7 +101,7 @@ from flowengine.stores._base import (
 
 __all__ = ["SQLiteStore"]
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 _SCHEMA = (
     """
@@ -112,7 +113,8 @@ _SCHEMA = (
         updated_at    REAL NOT NULL,
         data          TEXT NOT NULL,
         claim_token   TEXT,
-        claim_expires REAL
+        claim_expires REAL,
+        claim_intent  TEXT
     )
     """,
     "CREATE INDEX flows_by_expiry ON flows (expires_at)",
@@ -278,6 +280,9 @@ class SQLiteStore(StoreBase):
             if version == 0:
                 for stmt in _SCHEMA:
                     conn.execute(stmt)
+            elif version == 1:  # 0.1 stores: add the intent journal's column
+                conn.execute("ALTER TABLE flows ADD COLUMN claim_intent TEXT")
+                conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
             elif version != SCHEMA_VERSION:
                 raise StoreError(
                     f"the SQLite flow store has schema version {version}; "
@@ -403,19 +408,36 @@ class SQLiteStore(StoreBase):
         return FlowBusyError(flow_id, seq)
 
     def claim(
-        self, flow_id: str, seq: int, token: str, *, now: float, lease: float = DEFAULT_LEASE
-    ) -> None:
+        self,
+        flow_id: str,
+        seq: int,
+        token: str,
+        *,
+        now: float,
+        lease: float = DEFAULT_LEASE,
+        intent: str | None = None,
+    ) -> str | None:
         """Reserve the step from ``seq`` for ``token`` until SQLite's clock + ``lease``."""
         span = check_claim(flow_id, seq, token, now, lease)
+        note = check_intent(intent)
         with self._transaction() as conn:
+            row = conn.execute(
+                "SELECT claim_token, claim_intent FROM flows WHERE flow_id = ? AND seq = ?",
+                (flow_id, seq),
+            ).fetchone()
             cur = conn.execute(
-                f"UPDATE flows SET claim_token = ?, claim_expires = {_NOW} + ? "
+                f"UPDATE flows SET claim_token = ?, claim_expires = {_NOW} + ?, "
+                "claim_intent = CASE WHEN ? IS NOT NULL THEN ? "
+                "WHEN claim_token = ? THEN claim_intent ELSE NULL END "
                 "WHERE flow_id = ? AND seq = ? "
                 f"AND (claim_token IS NULL OR claim_token = ? OR claim_expires <= {_NOW})",
-                (token, span, flow_id, seq, token),
+                (token, span, note, note, token, flow_id, seq, token),
             )
             if cur.rowcount != 1:
                 raise self._why_not(conn, flow_id, seq)
+        if row is not None and row[0] is not None and row[0] != token and row[1]:
+            return str(row[1])  # took over an expired claim that had an intent
+        return None
 
     def save(self, record: StoredFlow, *, expected_seq: int, token: str | None) -> None:
         """Compare-and-swap ``record`` in place of the flow at ``expected_seq``; drop the claim."""
@@ -423,7 +445,7 @@ class SQLiteStore(StoreBase):
         with self._transaction() as conn:
             cur = conn.execute(
                 "UPDATE flows SET seq = ?, state = ?, expires_at = ?, updated_at = ?, data = ?, "
-                "claim_token = NULL, claim_expires = NULL "
+                "claim_token = NULL, claim_expires = NULL, claim_intent = NULL "
                 "WHERE flow_id = ? AND seq = ? "
                 f"AND (claim_token IS NULL OR claim_token = ? OR claim_expires <= {_NOW})",
                 (
@@ -450,7 +472,7 @@ class SQLiteStore(StoreBase):
         check_token(token)
         with self._connection() as conn:
             conn.execute(
-                "UPDATE flows SET claim_token = NULL, claim_expires = NULL "
+                "UPDATE flows SET claim_token = NULL, claim_expires = NULL, claim_intent = NULL "
                 "WHERE flow_id = ? AND claim_token = ?",
                 (flow_id, token),
             )

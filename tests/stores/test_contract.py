@@ -348,3 +348,33 @@ def test_stored_flow_repr_hides_the_snapshot() -> None:
     text = repr(flow(data="TOP-SECRET-SNAPSHOT"))
     assert "TOP-SECRET-SNAPSHOT" not in text
     assert "f1" in text and "start" in text
+
+
+def test_an_expired_claims_intent_is_handed_to_the_next_claimer(store: FlowStore) -> None:
+    """The intent journal: a takeover of an expired claim returns the intent it left, once."""
+    store.create(flow())
+    start = time.time()
+    assert store.claim("f1", 0, "alice", now=T, lease=LEASE) is None
+    assert store.claim("f1", 0, "alice", now=T, lease=LEASE, intent="sealed-1") is None
+    assert store.claim("f1", 0, "alice", now=T, lease=LEASE) is None  # a renewal keeps it
+    wait_until(start + LEASE)
+    assert store.claim("f1", 0, "bob", now=T, lease=LEASE) == "sealed-1"
+    assert store.claim("f1", 0, "bob", now=T, lease=LEASE) is None  # handed over once
+    store.release("f1", "bob")
+    assert store.claim("f1", 0, "carol", now=T, lease=LEASE) is None
+
+
+def test_save_and_release_drop_the_intent(store: FlowStore) -> None:
+    """A claim whose step was saved or given up leaves no intent for the next worker."""
+    store.create(flow())
+    start = time.time()
+    store.claim("f1", 0, "alice", now=T, lease=LEASE, intent="sealed-1")
+    store.release("f1", "alice")
+    assert store.claim("f1", 0, "bob", now=T, lease=LEASE, intent="sealed-2") is None
+    store.save(flow(seq=1, updated=6), expected_seq=0, token="bob")
+    store.claim("f1", 1, "carol", now=T, lease=LEASE, intent="sealed-3")
+    wait_until(start + LEASE)
+    wait_until(time.time() + LEASE)
+    assert store.claim("f1", 1, "dave", now=T, lease=LEASE) == "sealed-3"
+    with pytest.raises(StoreError):
+        store.claim("f1", 1, "dave", now=T, lease=LEASE, intent="x" * 5000)

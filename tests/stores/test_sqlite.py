@@ -86,6 +86,28 @@ def test_newer_schema_version_is_refused(tmp_path: Path) -> None:
         SQLiteStore(path)
 
 
+def test_a_version_1_store_is_migrated_and_keeps_its_flows(tmp_path: Path) -> None:
+    """A 0.1 database (schema 1, no intent column) gains the journal's column on open."""
+    path = tmp_path / "flows.db"
+    conn = sqlite3.connect(path)
+    conn.execute(
+        "CREATE TABLE flows (flow_id TEXT PRIMARY KEY NOT NULL, seq INTEGER NOT NULL, "
+        "state TEXT NOT NULL, expires_at REAL, updated_at REAL NOT NULL, data TEXT NOT NULL, "
+        "claim_token TEXT, claim_expires REAL)"
+    )
+    conn.execute("INSERT INTO flows VALUES ('old', 3, 'code_sent', NULL, 1.0, 'x', NULL, NULL)")
+    conn.execute("PRAGMA user_version = 1")
+    conn.commit()
+    conn.close()
+    with SQLiteStore(path) as store:
+        assert store.load("old").seq == 3
+        assert store.claim("old", 3, "t1", now=1.0, intent="journal") is None
+    conn = sqlite3.connect(path)
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == 2
+    assert conn.execute("SELECT claim_intent FROM flows").fetchone()[0] == "journal"
+    conn.close()
+
+
 def test_foreign_database_is_refused(tmp_path: Path) -> None:
     """A file that is not an SQLite database, or has its own flows table, raises StoreError."""
     junk = tmp_path / "junk.db"

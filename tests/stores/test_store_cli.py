@@ -59,7 +59,7 @@ def test_stats_counts_states_claims_and_finds_the_oldest_live_flow(
         "expires_at": now + 3600,
     }
     assert (stats.claims_held, stats.claims_expired) == (1, 1)
-    assert stats.schema_version == (None if backend == "memory" else 1)
+    assert stats.schema_version == {"memory": None, "sqlite": 2, "redis": 1}[backend]
     assert abs(stats.now - time.time()) < 5
     text = json.dumps(stats.to_json())
     assert "sealed-" not in text  # never a snapshot
@@ -86,7 +86,7 @@ def test_store_sweep_and_stats_commands(tmp_path: Path, capsys: pytest.CaptureFi
     url = sqlite_url(path)
     code, stats = run_cli(capsys, "store", "stats", "--store", url)
     assert code == 0
-    assert (stats["flows"], stats["expired"], stats["schema_version"]) == (8, 7, 1)
+    assert (stats["flows"], stats["expired"], stats["schema_version"]) == (8, 7, 2)
     assert stats["by_state"] == {"code_sent": 7, "mfa_required": 1}
     assert stats["oldest_live"]["flow_id"] == "live"
     code, swept = run_cli(capsys, "store", "sweep", "--store", url)
