@@ -107,6 +107,8 @@ class Context:
     mfa_requirements: Mapping[str, Any] | None = _field(secret=False)
     chained_mfa: int = _field(0, secret=False, shown=True)
     enrolled: bool = _field(False, secret=False, shown=True)
+    #: A recovery code grant was in doubt: Auth0 may have replaced the code (see _machine.DOUBT).
+    recovery_code_in_doubt: bool = _field(False, secret=False, shown=True)
     must_enroll: bool = _field(False, secret=False, shown=True)
     # --- the pending second factor
     factor: str | None = _field(secret=False, shown=True, clear=_P)

@@ -221,7 +221,9 @@ class Flow:
     _secret: bytes | None = attrs.field(default=None, init=False, repr=False, eq=False)
     #: Set by the repository that lent this flow: renews its claim (and proves it still
     #: holds it) before every call to Auth0 and before every wait.
-    _keeper: Callable[[], None] | None = attrs.field(default=None, init=False, repr=False, eq=False)
+    _keeper: Callable[[str | None, Mapping[str, Any]], None] | None = attrs.field(
+        default=None, init=False, repr=False, eq=False
+    )
     #: Every StepResult applied on this object (in memory only): what a lost save returns.
     results: list[StepResult] = attrs.field(factory=list, init=False, repr=False, eq=False)
 
@@ -254,18 +256,21 @@ class Flow:
         self._closed = True
         self._keeper = None
 
-    def lend(self, keeper: Callable[[], None]) -> None:
+    def lend(self, keeper: Callable[[str | None, Mapping[str, Any]], None]) -> None:
         """Called by a repository: ``keeper`` renews the claim this flow is stepped under."""
         self._keeper = keeper
 
-    def keep_claim(self) -> None:
+    def keep_claim(
+        self, trigger: str | None = None, params: Mapping[str, Any] | None = None
+    ) -> None:
         """Renew the store claim (if a repository lent this flow); raises if it was lost.
 
-        Drivers call it before every wait; ``begin`` calls it before every request,
-        so a worker that outlived its lease sends nothing.
+        Drivers call it before every wait; ``begin`` calls it before every request
+        with the trigger about to be sent (the intent journal), so a worker that
+        outlived its lease sends nothing and one that dies leaves word of what it sent.
         """
         if self._keeper is not None:
-            self._keeper()
+            self._keeper(trigger, params or {})
 
     def _check_open(self) -> None:
         if self._closed:
@@ -345,7 +350,8 @@ class Flow:
         self.ensure_fresh(now)
         step = self.prepare(trigger, params, config, now)
         if step.request is not None:
-            self.keep_claim()  # the claim is still ours, for another lease, before we send
+            # The claim is still ours, for another lease, and says what we are sending.
+            self.keep_claim(step.trigger, params)
         return step
 
     def prepare(
@@ -504,30 +510,29 @@ class Flow:
         now: float,
         params: Mapping[str, Any] | None = None,
         tenant: str | None = None,
+        *,
+        taken_over: bool = False,
     ) -> None:
         """Record that a request may have reached Auth0 without an answer.
 
-        The state is unchanged. After an uncertain passwordless start, only an
-        explicit ``resend_code`` may send again (the ``no_unconfirmed_send``
-        guard), so a user is never sent two codes silently.
+        The state is unchanged; the trigger's ``_machine.DOUBT`` rule says what may
+        happen next (``on_answerless`` when the driver saw it, ``on_takeover`` when a
+        worker took over a claim whose journal named it). After an uncertain
+        passwordless start only an explicit ``resend_code`` may send again, so a
+        user is never sent two codes silently.
         """
         self._check_open()
         ctx = self.context.evolve(uncertain=Uncertain(str(trigger), now))
         if tenant is not None and ctx.tenant is None:
             ctx = ctx.evolve(tenant=tenant)
-        if trigger in ("start_passwordless", "resend_code") and self.state == m.STARTED:
-            # resend_code from `started` must know where the doubtful code went.
-            where = {
-                k: params[k]
-                for k in ("connection", "phone_number", "email")
-                if params and k in params
-            }
-            ctx = ctx.evolve(send_unconfirmed=True, **where)
+        doubt = m.DOUBT.get(trigger)
+        if doubt is not None:
+            rule = doubt.on_takeover if taken_over else doubt.on_answerless
+            ctx = rule(ctx, str(self.state), params or {})
         self.context = ctx
-        self._audit(now, "uncertain", trigger=str(trigger))
+        self._audit(now, "uncertain", trigger=str(trigger), taken_over=taken_over)
         self.seq += 1
         self._moved()
-        self.updated_at = now
 
     # ------------------------------------------------------------ rollback
 

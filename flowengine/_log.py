@@ -133,3 +133,10 @@ def log_lost_update(flow_id: str, cause: str) -> None:
     if not LOGGER.isEnabledFor(_WARNING):
         return
     _bound().warning("flow_save_failed", flow_ref=flow_ref(flow_id), cause=cause)
+
+
+def log_takeover(flow_id: str, trigger: str) -> None:
+    """One ``flow_takeover`` event: an expired claim's journal named a request in doubt."""
+    if not LOGGER.isEnabledFor(_WARNING):
+        return
+    _bound().warning("flow_takeover", flow_ref=flow_ref(flow_id), trigger=str(trigger))

@@ -27,8 +27,8 @@ Everything about a trigger lives in this module
 A trigger is written in one record here (``TRIGGERS``: its Auth0 call, remote effect,
 factor and secrets), its rows in ``EDGES``, its guards in ``GUARDS`` (each with the hint
 shown when it says no), the context effect of every outcome it can have in ``EFFECTS``, the
-deadline of every state in ``DEADLINES`` and what a rollback restores in
-``rollback_context``. Outside this module a trigger needs only its wire pair in
+deadline of every state in ``DEADLINES``, what a rollback restores in
+``rollback_context`` and what may follow a request in doubt in ``DOUBT``. Outside this module a trigger needs only its wire pair in
 ``_wire.WIRE`` (request builder and response parser) and its public method on the
 clients. ``tests/unit/test_records.py`` fails when any of these pieces is missing.
 """
@@ -365,7 +365,7 @@ EDGES: tuple[Edge, ...] = (
         "confirm_recovery_code",
         MFA_REQUIRED,
         {**_confirm(MFA_REQUIRED), "must_enroll": MFA_REQUIRED},
-        ("has_mfa_token",),
+        ("has_mfa_token", "recovery_code_not_in_doubt"),
     ),
     *(
         Edge("poll_push", s, _confirm(s, "pending", "slow_down"), ("push_expected", "poll_due"))
@@ -443,6 +443,11 @@ def push_expected(m: GuardModel) -> bool:
     return m.context.factor == "push" and bool(m.context.oob_code)
 
 
+def recovery_code_not_in_doubt(m: GuardModel) -> bool:
+    """No earlier recovery-code grant is in doubt (Auth0 may have replaced the code)."""
+    return not m.context.recovery_code_in_doubt
+
+
 def poll_due(m: GuardModel) -> bool:
     """The poll interval since the previous poll has elapsed."""
     return float(m.now) >= float(m.context.next_poll_at or 0.0)
@@ -476,6 +481,11 @@ GUARD_RECORDS: Mapping[str, Guard] = {
             "the pending factor expects no typed code",
         ),
         Guard("otp_expected", otp_expected, "the pending factor is not a TOTP authenticator"),
+        Guard(
+            "recovery_code_not_in_doubt",
+            recovery_code_not_in_doubt,
+            "an earlier recovery-code grant may have replaced the code: use another factor",
+        ),
         Guard("push_expected", push_expected, "the pending factor is not a push"),
         Guard(
             "poll_due",
@@ -741,6 +751,99 @@ def rollback_context(
         restored = restored.evolve(code_attempts=3)
     return restored
 
+
+# ---------------------------------------------------------------- doubt
+
+DoubtEffect = Callable[[Context, str, Mapping[str, Any]], Context]
+"""``(context, state, params)`` -> the context once a request may have acted unanswered."""
+
+
+@attrs.frozen
+class Doubt:
+    """What may happen next once a request of a trigger may have reached Auth0 unanswered.
+
+    ``on_takeover`` is applied when a worker takes over an expired claim whose intent
+    journal names the trigger (nobody saw the failure); ``on_answerless`` when the
+    driver itself saw the request go out without an answer (the caller gets the
+    error at once). ``next_step`` says what the user can do, for the review.
+    """
+
+    next_step: str
+    on_takeover: DoubtEffect = attrs.field(repr=False)
+    on_answerless: DoubtEffect = attrs.field(repr=False)
+
+
+def _unchanged(ctx: Context, state: str, params: Mapping[str, Any]) -> Context:
+    return ctx
+
+
+def _send_in_doubt(ctx: Context, state: str, params: Mapping[str, Any]) -> Context:
+    """A code may be on its way: from ``started`` only an explicit resend may send again."""
+    if state != STARTED:
+        return ctx  # in code_sent a resend is always allowed and says so
+    where = {k: params[k] for k in ("connection", "phone_number", "email") if k in params}
+    return ctx.evolve(send_unconfirmed=True, **where)  # resend must know where it went
+
+
+def _code_spent(ctx: Context, state: str, params: Mapping[str, Any]) -> Context:
+    return ctx.evolve(code_attempts=3)
+
+
+def _recovery_code_in_doubt(ctx: Context, state: str, params: Mapping[str, Any]) -> Context:
+    return ctx.evolve(recovery_code_in_doubt=True)
+
+
+_CONFIRM_DOUBT = Doubt(
+    "the code may have been consumed and tokens minted but lost: roll back to "
+    "mfa_required (the mfa_token is kept) and challenge again while it lives",
+    _unchanged,
+    _unchanged,
+)
+
+#: Per trigger that calls Auth0: what follows a request that may have acted unanswered.
+DOUBT: Mapping[str, Doubt] = {
+    "start_passwordless": Doubt(
+        "a code may be on its way: only an explicit resend_code sends again",
+        _send_in_doubt,
+        _send_in_doubt,
+    ),
+    "resend_code": Doubt(
+        "a code may be on its way: only an explicit resend_code sends again",
+        _send_in_doubt,
+        _send_in_doubt,
+    ),
+    "verify_otp": Doubt(
+        "the code may have been consumed: a new code is needed (resend_code)",
+        _code_spent,
+        _unchanged,
+    ),
+    "login_password": Doubt(
+        "may be tried again (a wrong password counts toward Auth0's limits)",
+        _unchanged,
+        _unchanged,
+    ),
+    "list_authenticators": Doubt("a read: may be repeated", _unchanged, _unchanged),
+    "enroll": Doubt(
+        "an authenticator may be half-associated (active: false): enroll again or "
+        "challenge an active one",
+        _unchanged,
+        _unchanged,
+    ),
+    "challenge": Doubt(
+        "a code or a push may be on its way: a new challenge may be issued",
+        _unchanged,
+        _unchanged,
+    ),
+    "confirm_oob": _CONFIRM_DOUBT,
+    "confirm_otp": _CONFIRM_DOUBT,
+    "poll_push": _CONFIRM_DOUBT,
+    "confirm_recovery_code": Doubt(
+        "Auth0 may have replaced the recovery code with one the user never saw: the "
+        "code is not offered again; the user is told and uses another factor",
+        _recovery_code_in_doubt,
+        _unchanged,
+    ),
+}
 
 # ------------------------------------------------------------ the machine
 

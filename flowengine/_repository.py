@@ -28,16 +28,19 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import time
 import uuid
-from collections.abc import AsyncIterator, Callable, Collection, Iterator
+from collections.abc import AsyncIterator, Callable, Collection, Iterator, Mapping
 from contextlib import asynccontextmanager, contextmanager
+from typing import Any
 
 from flowengine._errors import (
     FlowClosedError,
     FlowExpiredError,
     InvalidHandleError,
     LostUpdateError,
+    SnapshotError,
     SnapshotExpiredError,
     SnapshotReplayError,
     SnapshotTamperedError,
@@ -46,7 +49,7 @@ from flowengine._errors import (
 )
 from flowengine._flow import Flow
 from flowengine._handle import Handle, binding_hash, new_secret
-from flowengine._log import log_lost_update
+from flowengine._log import log_lost_update, log_takeover
 from flowengine._machine import MACHINE_HASH, MACHINE_NAME
 from flowengine._snapshot import Keyring, decode, encode
 from flowengine.stores import FlowStore, StoredFlow
@@ -217,12 +220,16 @@ class FlowRepository:
         flow.bind(flow.context.binding, h.secret)
         token = uuid.uuid4().hex
         try:
-            self.store.claim(flow_id, record.seq, token, now=self._clock(), lease=self._lease)
+            taken = self.store.claim(
+                flow_id, record.seq, token, now=self._clock(), lease=self._lease
+            )
         except StaleHandleError:
             raise
         except StaleSnapshotError as exc:  # advanced between our load and our claim
             raise StaleHandleError(flow_id, h.seq, exc.actual_seq) from None
-        flow.lend(lambda: self._renew(flow_id, record.seq, token))
+        if taken is not None:
+            self._note_takeover(flow, record.seq, taken)
+        flow.lend(lambda trigger, params: self._renew(flow_id, record.seq, token, trigger, params))
         if flow.deadline_passed(self._clock()):
             try:
                 flow.ensure_fresh(self._clock())
@@ -232,9 +239,42 @@ class FlowRepository:
                 raise
         return flow, (token, record.seq)
 
-    def _renew(self, flow_id: str, seq: int, token: str) -> None:
-        """Extend our claim by a lease; FlowBusyError/StaleSnapshotError if it was lost."""
-        self.store.claim(flow_id, seq, token, now=self._clock(), lease=self._lease)
+    def _renew(
+        self,
+        flow_id: str,
+        seq: int,
+        token: str,
+        trigger: str | None,
+        params: Mapping[str, Any],
+    ) -> None:
+        """Extend our claim by a lease; FlowBusyError/StaleSnapshotError if it was lost.
+
+        With ``trigger``, the claim also records the intent journal entry: the
+        trigger about to be sent and where a code would go (sealed: never clear text
+        in the store), so a worker that takes over after we die knows what we sent.
+        """
+        intent = None
+        if trigger is not None:
+            entry = {
+                "t": str(trigger),
+                "at": self._clock(),
+                "p": {k: params[k] for k in _INTENT_PARAMS if k in params},
+            }
+            intent = self.keyring.seal(
+                json.dumps(entry, separators=(",", ":")).encode(), _intent_aad(flow_id, seq)
+            )
+        self.store.claim(flow_id, seq, token, now=self._clock(), lease=self._lease, intent=intent)
+
+    def _note_takeover(self, flow: Flow, seq: int, intent: str) -> None:
+        """We took over a dead or stalled worker's claim that named a request: mark the doubt."""
+        try:
+            entry = json.loads(self.keyring.open_sealed(intent, _intent_aad(flow.flow_id, seq)))
+            trigger = str(entry["t"])
+            params = dict(entry.get("p") or {})
+        except (SnapshotError, ValueError, KeyError, TypeError):
+            trigger, params = "unknown", {}  # unreadable: still a doubt, never a silent repeat
+        flow.note_uncertain(trigger, self._clock(), params, taken_over=True)
+        log_takeover(flow.flow_id, trigger)
 
     def _finish(self, flow: Flow, claim: tuple[str, int], *, failed: bool) -> None:
         token, loaded_seq = claim
@@ -265,6 +305,14 @@ class FlowRepository:
                 raise LostUpdateError(flow.flow_id, tuple(flow.results)) from exc
         else:
             self._hand_out(flow)
+
+
+#: What an intent journal entry keeps of a step's parameters: where a code would go.
+_INTENT_PARAMS = ("connection", "phone_number", "email")
+
+
+def _intent_aad(flow_id: str, seq: int) -> bytes:
+    return b"flowengine intent v1\0" + flow_id.encode() + b"\0" + str(seq).encode()
 
 
 class AsyncFlowRepository:

@@ -345,6 +345,25 @@ class Keyring:
     def __contains__(self, kid: object) -> bool:
         return kid in self._aeads
 
+    def seal(self, plaintext: bytes, aad: bytes) -> str:
+        """``plaintext`` sealed with the primary key, bound to ``aad``: ``kid.b64url``."""
+        kid, aead = self._primary
+        nonce = os.urandom(NONCE_SIZE)
+        blob = nonce + aead.encrypt(nonce, plaintext, aad)
+        return kid + "." + base64.urlsafe_b64encode(blob).decode("ascii").rstrip("=")
+
+    def open_sealed(self, text: str, aad: bytes) -> bytes:
+        """The plaintext of a ``seal`` text; ``SnapshotTamperedError``/``SnapshotKeyError``."""
+        kid, _, b64 = text.partition(".")
+        aead = self._aeads.get(kid)
+        if aead is None:
+            raise SnapshotKeyError("the sealed text names no configured key")
+        try:
+            blob = base64.urlsafe_b64decode(b64 + "=" * (-len(b64) % 4))
+            return aead.decrypt(blob[:NONCE_SIZE], blob[NONCE_SIZE:], aad)
+        except (InvalidTag, ValueError, binascii.Error):
+            raise SnapshotTamperedError("the sealed text failed authentication") from None
+
     def subkey(self, kid: str, purpose: bytes) -> bytes:
         """A 32-byte key for ``purpose`` derived from key ``kid`` (HMAC-SHA-256; never the key)."""
         return hmac.new(self._keys[kid], purpose, hashlib.sha256).digest()

@@ -45,7 +45,7 @@ def _push_wait(*, renew: bool, monkeypatch: pytest.MonkeyPatch) -> tuple[list[st
                 seen.append("busy")
 
     if not renew:
-        monkeypatch.setattr(Flow, "keep_claim", lambda self: None)
+        monkeypatch.setattr(Flow, "keep_claim", lambda self, *args: None)
     config = Auth0Config(DOMAIN, "app-id", client_secret="app-secret")
     with FlowClient(config, transport=emu.transport(), clock=clock, sleep=sleep) as client:
         flow = client.new_flow()

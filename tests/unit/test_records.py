@@ -35,6 +35,8 @@ def missing_pieces(
         if not any(e.trigger == t for e in edges):
             out.append(f"{t}: no edge in EDGES")
         if spec.call is not None:
+            if t not in _machine.DOUBT:
+                out.append(f"{t}: calls Auth0 but declares no DOUBT rule")
             w = wire.get(t)
             if w is None or not (w.build and w.success and w.errors):
                 out.append(f"{t}: no complete Wire record (builder, parser, error map)")
