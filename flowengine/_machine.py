@@ -28,9 +28,10 @@ A trigger is written in one record here (``TRIGGERS``: its Auth0 call, remote ef
 factor and secrets), its rows in ``EDGES``, its guards in ``GUARDS`` (each with the hint
 shown when it says no), the context effect of every outcome it can have in ``EFFECTS``, the
 deadline of every state in ``DEADLINES``, what a rollback restores in
-``rollback_context`` and what may follow a request in doubt in ``DOUBT``. Outside this module a trigger needs only its wire pair in
-``_wire.WIRE`` (request builder and response parser) and its public method on the
-clients. ``tests/unit/test_records.py`` fails when any of these pieces is missing.
+``rollback_context`` and what may follow a request in doubt in ``DOUBT``.
+Outside this module a trigger needs only its wire pair in ``_wire.WIRE``
+(request builder and response parser) and its public method on the clients.
+``tests/unit/test_records.py`` fails when any of these pieces is missing.
 """
 
 from __future__ import annotations
