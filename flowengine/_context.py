@@ -141,6 +141,8 @@ class Context:
     )
     # --- the tenant and client the flow was made for (its first call's base URL and client id)
     tenant: str | None = _field(secret=False)
+    #: The tokens were handed to the caller and not stored (``FlowRepository(keep_tokens=)``).
+    tokens_delivered: bool = _field(False, secret=False, shown=True)
     # --- a request in doubt
     uncertain: Uncertain | None = _field(secret=False, shown=True)  # noqa: RUF009 (attrs field)
 

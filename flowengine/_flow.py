@@ -639,7 +639,7 @@ class Flow:
             raise SnapshotInvariantError("a live flow has no expiry")
         ctx = self.context
         if self.state == m.AUTHENTICATED and (
-            ctx.tokens is None
+            (ctx.tokens is None and not ctx.tokens_delivered)
             or ctx.first_factor is None
             or (ctx.mfa_requested and ctx.second_factor is None)
         ):

@@ -36,6 +36,7 @@ from contextlib import asynccontextmanager, contextmanager
 from typing import Any
 
 from flowengine._errors import (
+    ConfigurationError,
     FlowClosedError,
     FlowExpiredError,
     InvalidHandleError,
@@ -91,7 +92,19 @@ class FlowRepository:
         clock: Callable[[], float] = time.time,
         lease: float = 120.0,
         accepted_hashes: Collection[str] = (MACHINE_HASH,),
+        keep_tokens: float | None = None,
     ) -> None:
+        """``keep_tokens``: seconds an authenticated flow keeps its tokens in the store.
+
+        By default (None) tokens are delivered, not kept: the step that produced them
+        returns them (``StepResult.tokens``, and ``flow.tokens`` on the object in hand),
+        and the stored flow records only that they were delivered.
+        """
+        if keep_tokens is not None and not 0 < keep_tokens <= 86400 * 30:
+            raise ConfigurationError("keep_tokens must be None or 0 < seconds <= 30 days")
+        if not 0 < lease <= 86400:
+            raise ConfigurationError("lease must be 0 < seconds <= 1 day")
+        self._keep_tokens = keep_tokens
         self.store = store
         self.keyring = keyring
         self._clock = clock
@@ -101,13 +114,23 @@ class FlowRepository:
     def _record(self, flow: Flow) -> StoredFlow:
         flow.check_untouched()
         flow.check_invariants()
+        env = flow.to_envelope()
+        expires_at = flow.expires_at
+        if "tokens" in env["context"]:
+            if self._keep_tokens is None:
+                # Delivered, not kept: the caller has them from the step's result.
+                del env["context"]["tokens"]
+                env["context"]["tokens_delivered"] = True
+            else:
+                expires_at = flow.updated_at + self._keep_tokens
+                env["expires_at"] = expires_at
         return StoredFlow(
             flow_id=flow.flow_id,
             seq=flow.seq,
             state=flow.state,
-            expires_at=flow.expires_at,
+            expires_at=expires_at,
             updated_at=flow.updated_at,
-            data=dump_flow(flow, self.keyring),
+            data=encode(env, self.keyring),
         )
 
     def add(self, flow: Flow, *, binding: str | None = None) -> str:
