@@ -24,7 +24,7 @@ from typing import Any
 import pytest
 from structlog.testing import capture_logs
 
-from flowengine import FlowEngineError, StepResult
+from flowengine import FlowEngineError, InvalidHandleError, StaleHandleError, StepResult
 from flowengine._flow import Flow, PreparedStep
 from flowengine._repository import FlowRepository, dump_flow
 from flowengine.diagram import flow_diagram, history_steps
@@ -63,6 +63,7 @@ class Login:
         self.handles: dict[str, str] = {}
         #: Every handle the repository handed out, current or not: all are secrets.
         self.seen_handles: set[str] = set()
+        self.first_handles: dict[str, str] = {}
 
     def new(self, flow_id: str) -> str:
         """Store a new flow; keep its handle."""
@@ -70,6 +71,7 @@ class Login:
         handle = self.repo.add(flow)
         assert handle == flow.handle
         self.keep(flow_id, handle)
+        self.first_handles[flow_id] = handle
         self.ids.append(flow_id)
         return flow_id
 
@@ -84,6 +86,26 @@ class Login:
         current = self.repo.handle(self.repo.view(old))
         self.keep(flow_id, current)
         return current
+
+    def refused(self) -> int:
+        """Resume each flow with its first (stale) handle, a changed one and its bare id.
+
+        Each must be refused; the errors (and their logs) join the scan, and the changed
+        handles join the secrets: a refusal must not echo what it was given.
+        """
+        refusals = 0
+        for fid in self.ids:
+            current = self.handles[fid]
+            changed = current[:-3] + ("AAA" if current[-3:] != "AAA" else "BBB")
+            self.seen_handles.add(changed)
+            for bad in (self.first_handles[fid], changed, fid):
+                try:
+                    with self.repo.step(bad):
+                        pass
+                except (InvalidHandleError, StaleHandleError) as exc:
+                    self.scanner.add_error(exc)
+                    refusals += 1
+        return refusals
 
     def step(self, flow_id: str, name: str, *args: Any, **kwargs: Any) -> StepResult | None:
         """Run one driver step inside ``repo.step``; keep its result, error and flow repr."""
@@ -333,6 +355,7 @@ def test_no_secret_leaks(
     try:
         with capture_logs() as logs:
             SCENARIOS[scenario](login)
+            assert login.refused() == 3 * len(login.ids)
     finally:
         rig.close()
     assert logs, "nothing was logged: the capture is not working"
