@@ -1021,7 +1021,8 @@ def _md_trials(trials: Sequence[RepositoryTrial]) -> list[str]:
     return [
         "### The repository checks",
         "",
-        "Properties 13 and 14 are the repository's, not the table's: the real "
+        "`resume_needs_current_handle` and `stored_rows_not_replayed` are properties of "
+        "the repository, not of the table: the real "
         "`FlowRepository` runs over a `MemoryStore` with a fixed clock and keyring on two "
         "hand-made flows stored with `repo.add` (no Auth0), and each attempt below is made "
         "through `repo.step` (or `repo.view`). Earlier rows are written back through the "
