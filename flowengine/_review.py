@@ -49,7 +49,7 @@ from transitions import Machine, MachineError
 
 from flowengine import _errors as err
 from flowengine import _machine as m
-from flowengine._context import SECRET_KEPT
+from flowengine._context import SECRET_KEPT, Context
 from flowengine._flow import Flow
 from flowengine._handle import Handle
 from flowengine._repository import FlowRepository
@@ -839,6 +839,79 @@ def _repository_properties(trials: Sequence[RepositoryTrial]) -> tuple[PropertyR
     )
 
 
+# ------------------------------------------------------------ requests in doubt
+
+#: Context fields a doubt rule must never set, clear or change: the factors done, the
+#: credentials held and the bindings. A doubt only ever narrows what may follow.
+_DOUBT_KEEPS: Final = (
+    "first_factor",
+    "second_factor",
+    "tokens",
+    "mfa_token",
+    "mfa_token_kind",
+    "mfa_requested",
+    "binding",
+    "tenant",
+)
+
+
+def _doubt_sample(state: str) -> Flow:
+    """A flow in ``state`` with a context that has something for a doubt rule to touch."""
+    ctx = Context(connection="sms", phone_number="+15550100", sends=1, tenant="t#c")
+    if state == m.STARTED:
+        ctx = ctx.evolve(send_unconfirmed=True)  # an earlier start already in doubt
+    if state == m.CODE_SENT:
+        ctx = ctx.evolve(code_attempts=1, code_sent_at=_TRIAL_NOW, code_expires_at=_TRIAL_NOW + 180)
+    if state in (m.MFA_REQUIRED, *m.PENDING_STATES):
+        ctx = ctx.evolve(
+            first_factor="verify_otp",
+            mfa_token="review-mfa-token",
+            mfa_token_kind="mfa_token",
+            mfa_token_expires_at=_TRIAL_NOW + 600,
+            mfa_requested=True,
+        )
+    if state in m.PENDING_STATES:
+        ctx = ctx.evolve(factor="sms", oob_code="review-oob", binding_method="prompt")
+    return Flow("fl_review_doubt", state=state, context=ctx, expires_at=_TRIAL_NOW + 600)
+
+
+def _doubt_never_advances(s: _Subject) -> PropertyResult:
+    faults: list[str] = []
+    checked = 0
+    for trigger in sorted(m.DOUBT):
+        sources = sorted({e.source for e in s.edges if e.trigger == trigger})
+        for state in sources:
+            for taken_over in (False, True):
+                checked += 1
+                flow = _doubt_sample(state)
+                before = flow.context
+                flow.note_uncertain(
+                    trigger, _TRIAL_NOW, {"connection": "sms"}, taken_over=taken_over
+                )
+                after = flow.context
+                changed = [f for f in _DOUBT_KEEPS if getattr(before, f) != getattr(after, f)]
+                if flow.state != state:
+                    changed.append("state")
+                if after.code_attempts < before.code_attempts:
+                    changed.append("code_attempts lowered")
+                if before.send_unconfirmed and not after.send_unconfirmed:
+                    changed.append("send_unconfirmed cleared")
+                if changed:
+                    how = "takeover" if taken_over else "answerless"
+                    faults.append(f"{trigger} in {state} ({how}): {', '.join(changed)}")
+    return PropertyResult(
+        "doubt_never_advances",
+        "A request in doubt never advances a flow",
+        not faults and checked > 0,
+        "; ".join(faults)
+        if faults
+        else "every trigger's DOUBT rule, applied in every state the trigger leaves, keeps the "
+        "state, the factors done, the credentials and the bindings, and only narrows what may "
+        "follow (no recovery reaches authenticated)",
+        {"rules": len(m.DOUBT), "cases_checked": checked},
+    )
+
+
 #: The checked properties, in the order the report numbers them.
 _PROPERTIES: Final[tuple[Callable[[_Subject], PropertyResult], ...]] = (
     _table_well_formed,
@@ -853,6 +926,7 @@ _PROPERTIES: Final[tuple[Callable[[_Subject], PropertyResult], ...]] = (
     _illegal_pairs_rejected,
     _no_auto_transitions,
     _secrets_sealed,
+    _doubt_never_advances,
 )
 
 
@@ -945,6 +1019,7 @@ def _markdown(rep: ReviewReport) -> str:
         _md_properties(rep),
         _md_path_search(rep.paths),
         _md_trials(rep.trials),
+        _md_doubt(),
         _md_states(rep),
         _md_transitions(rows),
         _md_pairs(rows),
@@ -994,6 +1069,26 @@ def _md_properties(rep: ReviewReport) -> list[str]:
     out.append("")
     for i, p in enumerate(rep.properties, 1):
         out.append(f"{i}. `{p.name}`: {'holds' if p.ok else '**FAILS**'}. {_cell(p.detail)}")
+    return out
+
+
+def _md_doubt() -> list[str]:
+    out = [
+        "## Requests in doubt",
+        "",
+        "A request may reach Auth0 without its answer reaching us (a timeout, a crash, a "
+        "worker that outlived its lease). The flow then records `uncertain` (which trigger, "
+        "when) and never repeats the request silently; `_machine.DOUBT` declares what may "
+        "follow, applied when a worker takes over a claim whose intent journal names the "
+        "trigger (and, where marked, when the driver itself saw the request go unanswered).",
+        "",
+        "| Trigger | What may follow | Narrowed on takeover | Narrowed when seen |",
+        "|---|---|---|---|",
+    ]
+    for trigger, doubt in m.DOUBT.items():
+        taken = "no" if doubt.on_takeover is m.DOUBT_UNCHANGED else "yes"
+        seen = "no" if doubt.on_answerless is m.DOUBT_UNCHANGED else "yes"
+        out.append(f"| `{trigger}` | {_cell(doubt.next_step)} | {taken} | {seen} |")
     return out
 
 
