@@ -63,7 +63,7 @@ def test_another_client_of_the_same_tenant_is_refused_too() -> None:
     emu.add_client("other-app", client_secret="other-secret")
     other = Auth0Config(config.base_url, "other-app", client_secret="other-secret")
     repo = FlowRepository(MemoryStore(), Keyring.generate())
-    flow_id, handle = _started(repo, emu, config)
+    _, handle = _started(repo, emu, config)
     sent = len(emu.requests)
     with (
         FlowClient(other, transport=emu.transport()) as client,
@@ -101,7 +101,7 @@ def test_a_flow_used_after_its_block_sends_nothing() -> None:
     """The Flow object lent by repo.step refuses every step once the block has ended."""
     emu, config = _tenant("tenant-a.example.auth0.com")
     repo = FlowRepository(MemoryStore(), Keyring.generate())
-    flow_id, handle = _started(repo, emu, config)
+    _, handle = _started(repo, emu, config)
     with repo.step(handle) as flow:
         pass
     sent = len(emu.requests)
