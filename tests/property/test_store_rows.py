@@ -190,7 +190,10 @@ def test_a_row_holding_an_older_snapshot_is_refused(tenant: Tenant) -> None:
         tenant.write("fl_a", data=tenant.older_a)
         record("store_rows", cases=1)
         sent = len(tenant.rig.emu.requests)
-        with pytest.raises((SnapshotError, StoreError)), tenant.repo.step(tenant.handles["fl_a"]) as flow:
+        with (
+            pytest.raises((SnapshotError, StoreError)),
+            tenant.repo.step(tenant.handles["fl_a"]) as flow,
+        ):
             assert flow.seq == tenant.rows["fl_a"].seq, "an older snapshot was loaded"
             tenant.rig.call("start_passwordless", flow, connection="sms", phone_number=PHONE)
         assert len(tenant.rig.emu.requests) == sent
