@@ -53,6 +53,7 @@ from flowengine._errors import (
     FlowRejectedError,
     GuardRejectedError,
     IllegalTransitionError,
+    InvalidHandleError,
     InvalidInputError,
     MalformedResponseError,
     RemoteError,
@@ -218,7 +219,7 @@ class Flow:
     _closed: bool = attrs.field(default=False, init=False, repr=False, eq=False)
     #: The current resume handle, set by the repository that stored or lent this flow.
     #: A bearer secret: kept out of the repr and never part of a snapshot.
-    handle: str | None = attrs.field(default=None, init=False, repr=False, eq=False)
+    _handle: str | None = attrs.field(default=None, init=False, repr=False, eq=False)
     _secret: bytes | None = attrs.field(default=None, init=False, repr=False, eq=False)
     #: Set by the repository that lent this flow: renews its claim (and proves it still
     #: holds it) before every call to Auth0 and before every wait.
@@ -228,6 +229,20 @@ class Flow:
     #: Every StepResult applied on this object (in memory only): what a lost save returns.
     #: Kept only while a repository has lent the flow; None otherwise (no secrets linger).
     results: list[StepResult] | None = attrs.field(default=None, init=False, repr=False, eq=False)
+
+    @property
+    def handle(self) -> str:
+        """The current resume handle (a bearer secret: keep it, never log it).
+
+        Raises ``InvalidHandleError`` on a flow no repository has stored or lent.
+        """
+        if self._handle is None:
+            raise InvalidHandleError("this flow has no handle: store it with repo.add first")
+        return self._handle
+
+    def set_handle(self, handle: str) -> None:
+        """Called by the repository that stored or lent this flow."""
+        self._handle = handle
 
     @property
     def binding_secret(self) -> bytes | None:

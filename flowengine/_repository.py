@@ -151,8 +151,9 @@ class FlowRepository:
         secret = flow.binding_secret
         if secret is None:
             raise InvalidHandleError("this flow was not stored or resumed through this repository")
-        flow.handle = Handle(flow.flow_id, flow.seq, secret).encode(self.keyring)
-        return flow.handle
+        handle = Handle(flow.flow_id, flow.seq, secret).encode(self.keyring)
+        flow.set_handle(handle)
+        return handle
 
     def handle(self, flow: Flow) -> str:
         """The current resume handle of a flow this repository stored or lent."""
@@ -241,6 +242,7 @@ class FlowRepository:
         if expected_seq is not None and record.seq != expected_seq:
             raise StaleSnapshotError(flow_id, expected_seq, record.seq)
         flow.bind(flow.context.binding, h.secret)
+        flow.set_handle(handle)  # until the block saves a new revision, this one stands
         token = uuid.uuid4().hex
         try:
             taken = self.store.claim(

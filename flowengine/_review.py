@@ -712,7 +712,7 @@ def repository_trials() -> tuple[RepositoryTrial, ...]:
             with repo.step(handle, binding=binding) as flow:
                 if then is not None:
                     then(flow)
-            handles.append(flow.handle or handle)
+            handles.append(flow.handle)
 
         return run
 

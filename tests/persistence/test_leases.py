@@ -56,10 +56,10 @@ def _push_wait(*, renew: bool, monkeypatch: pytest.MonkeyPatch) -> tuple[list[st
             client.verify_otp(f, emu.last_code(PHONE))
         with repo.step(f.handle) as f:
             client.enroll(f, "push")
-        state["handle"], state["start"] = f.handle or "", clock()
+        state["handle"], state["start"] = f.handle, clock()
         with repo.step(f.handle) as f:
             client.wait_for_push(f, timeout=300)
-    return seen, f, f.handle or ""
+    return seen, f, f.handle
 
 
 def test_a_long_push_wait_keeps_its_claim(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -94,7 +94,7 @@ def test_a_worker_that_outlived_its_lease_sends_nothing() -> None:
         handle = slow.add(flow)
         with slow.step(handle) as f:
             client.start_passwordless(f, connection="sms", phone_number=PHONE)
-        handle = f.handle or ""
+        handle = f.handle
         with pytest.raises(FlowBusyError), slow.step(handle) as stalled:
             clock.advance(LEASE + 10)  # a stop-the-world pause longer than the lease
             with fast.step(handle) as other:  # the claim expired: another worker takes it

@@ -92,10 +92,10 @@ def test_a_verify_that_died_unsaved_needs_a_new_code(rig: Rig) -> None:
     handle = rig.repo.add(rig.client.new_flow())
     with rig.repo.step(handle) as f:
         rig.client.start_passwordless(f, connection="sms", phone_number=PHONE)
-    rig.die_during(f.handle or "", "verify_otp", rig.emu.last_code(PHONE))
+    rig.die_during(f.handle, "verify_otp", rig.emu.last_code(PHONE))
     rig.after_the_lease()
     sent = len(rig.emu.requests)
-    with rig.repo.step(f.handle or "") as taken:
+    with rig.repo.step(f.handle) as taken:
         assert taken.uncertain is not None and taken.uncertain.trigger == "verify_otp"
         with pytest.raises(GuardRejectedError) as info:
             rig.client.verify_otp(taken, rig.emu.last_code(PHONE))
@@ -108,9 +108,9 @@ def test_a_recovery_code_that_died_unsaved_is_not_offered_again(rig: Rig) -> Non
     handle = rig.repo.add(rig.client.new_flow())
     with rig.repo.step(handle) as f:
         rig.client.start_passwordless(f, connection="sms", phone_number=PHONE)
-    with rig.repo.step(f.handle or "") as f:
+    with rig.repo.step(f.handle) as f:
         rig.client.verify_otp(f, rig.emu.last_code(PHONE))
-    with rig.repo.step(f.handle or "") as f:
+    with rig.repo.step(f.handle) as f:
         enrolled = rig.client.enroll(f, "sms", phone_number=PHONE)
         rig.client.confirm_oob(f, rig.emu.last_code(PHONE, purpose="mfa"))
     codes = enrolled.recovery_codes or [rig.emu.recovery_code_of(PHONE) or ""]
@@ -118,12 +118,12 @@ def test_a_recovery_code_that_died_unsaved_is_not_offered_again(rig: Rig) -> Non
     handle = rig.repo.add(second)
     with rig.repo.step(handle) as g:
         rig.client.start_passwordless(g, connection="sms", phone_number=PHONE)
-    with rig.repo.step(g.handle or "") as g:
+    with rig.repo.step(g.handle) as g:
         rig.client.verify_otp(g, rig.emu.last_code(PHONE))
     assert g.state == "mfa_required"
-    rig.die_during(g.handle or "", "confirm_recovery_code", codes[0])
+    rig.die_during(g.handle, "confirm_recovery_code", codes[0])
     rig.after_the_lease()
-    with rig.repo.step(g.handle or "") as taken:
+    with rig.repo.step(g.handle) as taken:
         assert taken.uncertain is not None
         assert taken.uncertain.trigger == "confirm_recovery_code"
         with pytest.raises(GuardRejectedError) as info:

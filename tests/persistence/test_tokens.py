@@ -23,13 +23,13 @@ def _login(repo: FlowRepository) -> tuple[str, str, str]:
         handle = repo.add(client.new_flow())
         with repo.step(handle) as f:
             client.start_passwordless(f, connection="sms", phone_number=PHONE)
-        with repo.step(f.handle or "") as f:
+        with repo.step(f.handle) as f:
             client.verify_otp(f, emu.last_code(PHONE))
-        with repo.step(f.handle or "") as f:
+        with repo.step(f.handle) as f:
             client.enroll(f, "sms", phone_number=PHONE)
             result = client.confirm_oob(f, emu.last_code(PHONE, purpose="mfa"))
     assert result.tokens is not None and f.tokens == result.tokens
-    return f.handle or "", f.flow_id, str(result.tokens["access_token"])
+    return f.handle, f.flow_id, str(result.tokens["access_token"])
 
 
 def test_tokens_leave_with_the_step_that_produced_them(tmp_path: Path) -> None:
