@@ -189,6 +189,7 @@ def add_flow_parser(subparsers: Any) -> CliParser:
             formatter_class=Formatter,
         )
         p.json_errors = True
+        p.set_defaults(usage_parser=p)  # for an unrecognized argument: a JSON usage error
         return p
 
     def with_id(p: CliParser) -> CliParser:
