@@ -418,8 +418,12 @@ def _poll(args: argparse.Namespace, state: _Run) -> tuple[dict[str, Any], int]:
     auth0_config(args)  # a configuration error fails now, not after the wait
     # Wait before claiming the flow, so no claim is held through the interval.
     with repository(args) as repo:
-        flow = repo.view(_authenticate(repo, state, args.handle))
-    if flow.state in m.PENDING_STATES and flow.context.get("factor") == "push":
+        given = Handle.decode(args.handle, repo.keyring)
+        state.flow_id = given.flow_id
+        flow = repo.view(args.handle)
+    # A spent handle is refused by the step at once: no reason to wait for it first.
+    current = given.seq == flow.seq
+    if current and flow.state in m.PENDING_STATES and flow.context.get("factor") == "push":
         delay = float(flow.context.get("next_poll_at") or 0.0) - time.time()
         if delay > 0 and sys.stderr.isatty():
             out.countdown(delay, "waiting for the push", sys.stderr, animate=True)

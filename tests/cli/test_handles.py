@@ -12,6 +12,7 @@ message, not on stderr (``-v`` logs included), not in a usage error.
 from __future__ import annotations
 
 import sqlite3
+import time
 from collections.abc import Callable
 
 import pytest
@@ -19,7 +20,7 @@ import pytest
 from flowengine._errors import InvalidHandleError
 from flowengine.cli._flowcmd import _HANDLERS
 from flowengine.cli._output import error_object, redact_handles
-from flowengine.testing import Auth0Emulator
+from flowengine.testing import Auth0Emulator, PushScript
 from tests.cli.conftest import HANDLE_PREFIX, PHONE, Cli, Result, Resumed
 
 #: Every command after ``start``, with the options it needs to get as far as the handle check.
@@ -124,6 +125,20 @@ def test_show_with_a_spent_handle_looks_but_hands_out_nothing(cli: Cli, emu: Aut
     assert "handle" not in shown and flow.handle not in str(shown)
     current = cli.step("show", flow.handle)
     assert (current["handle"], current["handle_current"]) == (flow.handle, True)
+
+
+def test_a_spent_handle_does_not_wait_out_a_push_interval(cli: Cli, emu: Auth0Emulator) -> None:
+    """``flow poll`` with a spent handle is refused at once, not after the poll interval."""
+    flow = cli.start("--connection", "email", "--email", "dee@example.com")
+    flow.step("verify", "--code", emu.last_code("dee@example.com"))
+    emu.push_script = PushScript(pending=5, outcome="approve")
+    flow.step("enroll", "--type", "push")
+    pending = flow.step("poll")  # waits the interval once, then Auth0 says: still pending
+    assert pending["pending"] is True and pending["retry_after"] >= 4
+    began = time.monotonic()
+    result = cli.run("flow", "poll", flow.spent[-1])
+    assert result.code == 3 and result.json["error"]["type"] == "StaleHandleError"
+    assert time.monotonic() - began < pending["retry_after"] - 1
 
 
 def test_a_row_written_back_is_refused_as_a_replay(cli: Cli, emu: Auth0Emulator) -> None:
