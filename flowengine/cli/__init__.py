@@ -72,7 +72,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     from flowengine.cli import _demo, _diagram_cmd, _emulator_cmd, _flowcmd, _login, _store_cmd
     from flowengine.cli._settings import cli_logging
 
-    args = build_parser().parse_args(list(argv) if argv is not None else None)
+    parser = build_parser()
+    args, extra = parser.parse_known_args(list(argv) if argv is not None else None)
+    if extra:
+        # A ``flow`` step reports this as JSON too, from its own parser (its usage).
+        reporter: CliParser = getattr(args, "usage_parser", None) or parser
+        reporter.error("unrecognized arguments: " + " ".join(extra))
     commands = {
         "demo": _demo.run,
         "flow": _flowcmd.run,

@@ -4,7 +4,12 @@ No network and no account: the Auth0 emulator serves on 127.0.0.1 in a
 background thread, and the flows live in a SQLite file in a temporary directory.
 Every step builds a fresh ``FlowClient``, ``FlowRepository`` and store
 connection, so the only thing that carries a flow from one step to the next is
-its sealed snapshot in the store, exactly as between two web requests.
+its sealed snapshot in the store, exactly as between two web requests. What
+resumes it is the flow's resume handle: ``repo.add`` returns the first, every
+``repo.step(handle)`` block leaves the next one on ``flow.handle``, and the demo
+keeps it the way a web application keeps it in the user's session (in memory
+here, never printed: a handle is a bearer secret; the flow id it prints is a
+name only).
 
 Time is real except while a push waits: the demo's clock skips the 5 s poll
 interval (after a short spinner) so the whole demo takes a few seconds.
@@ -133,6 +138,8 @@ class Demo:
         self.clock = clock
         self.steps = 0
         self.transitions: dict[str, list[tuple[str, str, str]]] = {}
+        #: The current resume handle of each flow, by flow id (kept, never printed).
+        self.handles: dict[str, str] = {}
 
     def say(self, text: str = "") -> None:
         """Print one line and flush (so it shows as it happens)."""
@@ -154,7 +161,7 @@ class Demo:
         """Create and store a flow at seq 0."""
         with self.engine() as (repo, client):
             flow = client.new_flow()
-            repo.add(flow)
+            self.handles[flow.flow_id] = repo.add(flow)
         self.transitions[flow.flow_id] = []
         self.say(f"  new flow {self.s(flow.flow_id, 'bold')} stored at seq 0")
         return flow.flow_id
@@ -165,10 +172,11 @@ class Demo:
         """Resume ``flow_id`` in a fresh engine, apply ``action``, save, print the transition."""
         self.say(f"  {self.s('▸', 'blue')} {title}")
         with self.engine() as (repo, client):
-            with repo.step(flow_id) as flow:
+            with repo.step(self.handles[flow_id]) as flow:
                 where = f"at seq {flow.seq} from {self.store_url}"
                 self.say(self.s(f"    resumed flow {_short(flow_id)} {where}", "dim"))
                 result = action(client, flow)
+            self.handles[flow_id] = _next_handle(flow)
             saved = repo.store.load(flow_id).seq
         self.steps += 1
         self.transitions[flow_id].append((result.source, result.trigger, result.state))
@@ -198,7 +206,8 @@ class Demo:
         with self.engine() as (repo, client):
             before = repo.store.load(flow_id).seq
             try:
-                with repo.step(flow_id) as flow:
+                # A refused step saves nothing: the handle held stays the current one.
+                with repo.step(self.handles[flow_id]) as flow:
                     action(client, flow)
             except LocalError as exc:
                 after = repo.store.load(flow_id).seq
@@ -224,6 +233,13 @@ class Demo:
             f"stored row: {len(row)} bytes, authenticated; the mfa_token and the "
             "phone number are encrypted, not in its clear text"
         )
+
+
+def _next_handle(flow: Flow) -> str:
+    """The handle the repository left on ``flow`` after its step block."""
+    if flow.handle is None:
+        raise RuntimeError("the repository minted no handle after the step")
+    return flow.handle
 
 
 def _short(flow_id: str) -> str:

@@ -1,10 +1,20 @@
 """``flowengine flow ...``: one step per process, one JSON object on stdout.
 
-Every subcommand loads the flow from the store, applies one step under the
-repository's claim (``with repo.step(flow_id) as flow``), saves it, and prints
-exactly one JSON object. A failed step leaves the stored flow as it was, except
-where Auth0's answer ended the flow (rejected, locked, expired): that is saved,
-and the command still fails with exit code 6.
+Every subcommand after ``start`` takes the flow's resume HANDLE, loads the flow
+from the store, applies one step under the repository's claim
+(``with repo.step(handle) as flow``), saves it, and prints exactly one JSON
+object carrying the NEXT handle: each step spends the handle it was given, so
+the caller keeps the one printed last. A failed step leaves the stored flow as
+it was (print no handle: the one given still resumes it), except where Auth0's
+answer ended the flow (rejected, locked, expired): that is saved, its next
+handle printed, and the command still fails with exit code 6.
+
+A flow id is a name (it is in logs and in ``show``), not a capability: given in
+place of a handle it is refused (``InvalidHandleError``, exit 2) before the store
+is asked to claim anything or Auth0 is sent a byte. A handle is a bearer
+secret, so it is printed in one place only, the top-level ``"handle"`` member
+meant for the caller: never in an error message, never on stderr, never in
+``show``'s facts.
 """
 
 from __future__ import annotations
@@ -19,8 +29,10 @@ from typing import Any
 
 from flowengine import _machine as m
 from flowengine._context import SHOWN_FIELDS
-from flowengine._errors import FlowEngineError, InvalidInputError
+from flowengine._errors import FlowClosedError, FlowEngineError, InvalidInputError
 from flowengine._flow import Flow, StepResult
+from flowengine._handle import Handle
+from flowengine._repository import FlowRepository
 from flowengine._sync import FlowClient
 from flowengine.cli import _output as out
 from flowengine.cli._parser import CliParser, Formatter
@@ -33,85 +45,124 @@ FACTOR_TYPES = ("sms", "voice", "email", "otp", "push")
 SHOW_CONTEXT_FIELDS = SHOWN_FIELDS
 
 FLOW_EPILOG = f"""\
-examples (one process per step; each prints one JSON object):
+examples (one process per step; each prints one JSON object and the next handle):
   export AUTH0_DOMAIN=example.eu.auth0.com AUTH0_CLIENT_ID=...
-  id=$(flowengine flow start --connection sms --phone-number +15550100 | jq -r .flow_id)
-  flowengine flow verify "$id" --code 123456
-  flowengine flow authenticators "$id"
-  flowengine flow enroll "$id" --type sms --phone-number +15550100
-  flowengine flow confirm "$id" --code 654321        # → "state": "authenticated", tokens
-  flowengine flow show "$id"
+  h=$(flowengine flow start --connection sms --phone-number +15550100 | jq -r .handle)
+  h=$(flowengine flow verify "$h" --code 123456 | jq -r .handle)
+  h=$(flowengine flow authenticators "$h" | jq -r .handle)
+  h=$(flowengine flow enroll "$h" --type sms --phone-number +15550100 | jq -r .handle)
+  flowengine flow confirm "$h" --code 654321      # → "state": "authenticated", tokens
+  flowengine flow show "$h"
 
-Output: success is {{"flow_id", "state", ...}}; a failure is
-{{"flow_id", "state", "error": {{"type", "message", ...}}}} with a non-zero exit.
+Handles: every step takes the HANDLE printed by the previous command and prints
+the next one ("handle"); the one it was given then resumes nothing
+(StaleHandleError, exit 3). A handle is a secret: whoever holds it can take the
+flow's next step, so keep it like a password (a shell variable, not a log). A
+bare flow id resumes nothing (InvalidHandleError, exit 2).
+
+Output: success is {{"flow_id", "state", "handle", ...}}; a failure is
+{{"flow_id", "state", "error": {{"type", "message", ...}}}} with a non-zero exit,
+plus "handle" when the failed step was saved (the flow ended, exit 6; an
+uncertain send, exit 5): a failure without one left the flow as it was, and
+the handle given still resumes it.
 A wrong code is counted by the flow and reported as error.type "WrongCodeError"
-(exit 4) with "attempts". Never printed: mfa_token, oob_code, typed codes, the
-client secret. Printed when a step produces them for the user: tokens (on
-authenticated), recovery_codes, secret and barcode_uri (enrollment), the new
-recovery_code.
+(exit 4) with "attempts" and the next "handle". Never printed: mfa_token,
+oob_code, typed codes, the client secret. Printed when a step produces them for
+the user: tokens (on authenticated), recovery_codes, secret and barcode_uri
+(enrollment), the new recovery_code.
 
 {CONFIG_HELP}
 
 {out.EXIT_CODES_HELP}"""
 
+_NEXT = " | jq -r .handle)"
+
 _EXAMPLES = {
     "start": """\
-examples:
-  flowengine flow start --connection sms --phone-number +15550100
+examples (keep the printed "handle": every later step takes it):
+  h=$(flowengine flow start --connection sms --phone-number +15550100 | jq -r .handle)
   flowengine flow start --connection email --email ada@example.com
   printf '%s\\n' "$PW" | flowengine flow start --password-realm Username-Password-Authentication \\
       --username ada --password-stdin""",
-    "resend": "example:\n  flowengine flow resend fl_0123...",
-    "verify": "example:\n  flowengine flow verify fl_0123... --code 123456",
-    "authenticators": "example:\n  flowengine flow authenticators fl_0123...",
+    "resend": 'example:\n  h=$(flowengine flow resend "$h"' + _NEXT,
+    "verify": 'example:\n  h=$(flowengine flow verify "$h" --code 123456' + _NEXT,
+    "authenticators": 'example:\n  h=$(flowengine flow authenticators "$h"' + _NEXT,
     "enroll": """\
 examples:
-  flowengine flow enroll fl_0123... --type sms --phone-number +15550100
-  flowengine flow enroll fl_0123... --type otp     # prints secret and barcode_uri
-  flowengine flow enroll fl_0123... --type push    # then: flowengine flow poll fl_0123...""",
+  h=$(flowengine flow enroll "$h" --type sms --phone-number +15550100 | jq -r .handle)
+  flowengine flow enroll "$h" --type otp     # prints secret, barcode_uri and the next handle
+  flowengine flow enroll "$h" --type push    # then: flowengine flow poll with the next handle""",
     "challenge": """\
 examples:
-  flowengine flow challenge fl_0123...
-  flowengine flow challenge fl_0123... --authenticator-id 'sms|dev_abc'""",
+  h=$(flowengine flow challenge "$h" | jq -r .handle)
+  h=$(flowengine flow challenge "$h" --authenticator-id 'sms|dev_abc' | jq -r .handle)""",
     "confirm": """\
 examples:
-  flowengine flow confirm fl_0123... --code 654321        # SMS, voice or email code
-  flowengine flow confirm fl_0123... --otp 123456         # TOTP app
-  flowengine flow confirm fl_0123... --recovery-code -    # read it from stdin""",
+  flowengine flow confirm "$h" --code 654321        # SMS, voice or email code
+  flowengine flow confirm "$h" --otp 123456         # TOTP app
+  flowengine flow confirm "$h" --recovery-code -    # read it from stdin""",
     "poll": """\
 Waits out what remains of the poll interval, then polls once. A push still
-waiting exits 0 with "pending": true and "retry_after".
-example:
-  until flowengine flow poll fl_0123... | jq -e '.pending != true'; do :; done""",
+waiting exits 0 with "pending": true, "retry_after" and the next handle.
+example (again, with the new handle, while "pending" is true):
+  out=$(flowengine flow poll "$h"); h=$(jq -r .handle <<<"$out")""",
     "rollback": """\
 Undoes the last state change (or goes back to the latest visit of --to). What
 Auth0 already did (a code sent, an authenticator half-enrolled) is listed in
 "not_undone". No Auth0 call is made.
 examples:
-  flowengine flow rollback fl_0123...
-  flowengine flow rollback fl_0123... --to started""",
+  h=$(flowengine flow rollback "$h" | jq -r .handle)
+  h=$(flowengine flow rollback "$h" --to started | jq -r .handle)""",
     "show": """\
-Prints the stored flow without changing it: state, seq, path, the next legal
-triggers, deadlines and counters. Never tokens or any other secret.
+Prints the flow the handle names without changing it: state, seq, path, the
+next legal triggers, deadlines and counters. Never tokens or any other secret.
+An older handle may still look ("handle_current": false); "handle" is printed
+back only when the one given is the current one.
 example:
-  flowengine flow show fl_0123...""",
+  flowengine flow show "$h\"""",
     "cancel": "Abandons the flow (state cancelled); no Auth0 call.\n"
-    "example:\n  flowengine flow cancel fl_0123...",
+    'example:\n  flowengine flow cancel "$h"',
 }
+
+#: The positional argument of every step after ``start``.
+HANDLE_HELP = (
+    "the handle printed by the previous command (a secret: it resumes the flow; keep it "
+    "out of logs). A bare flow id is refused."
+)
 
 
 class _Run:
-    """What the running subcommand knows, for the error object if it fails."""
+    """What the running subcommand knows, for the object it prints.
 
-    def __init__(self, flow_id: str | None) -> None:
-        self.flow_id = flow_id
+    ``given`` is the handle from the command line: it is never printed (not
+    even echoed back on a failure), only compared with the handle the
+    repository minted after the step.
+    """
+
+    def __init__(self, given: str | None) -> None:
+        self.given = given
+        self.flow_id: str | None = None
         self.flow: Flow | None = None
+        self.loaded_seq: int | None = None
+
+    def lend(self, flow: Flow) -> None:
+        """Note the flow the repository lent for this step."""
+        self.flow, self.flow_id, self.loaded_seq = flow, flow.flow_id, flow.seq
 
     def state_after(self, exc: BaseException) -> str | None:
         if self.flow is not None:
             return self.flow.state
         state = getattr(exc, "state", None)
         return state if isinstance(state, str) else None
+
+    def saved_handle(self) -> str | None:
+        """The next handle when the failed step was saved anyway (else None: the old one holds)."""
+        flow = self.flow
+        if flow is None or flow.handle is None or self.loaded_seq is None:
+            return None
+        if flow.seq <= self.loaded_seq or flow.handle == self.given:
+            return None
+        return flow.handle
 
 
 # ----------------------------------------------------------------- parser
@@ -138,10 +189,11 @@ def add_flow_parser(subparsers: Any) -> CliParser:
             formatter_class=Formatter,
         )
         p.json_errors = True
+        p.set_defaults(usage_parser=p)  # for an unrecognized argument: a JSON usage error
         return p
 
     def with_id(p: CliParser) -> CliParser:
-        p.add_argument("flow_id", metavar="FLOW_ID", help="the id printed by `flow start`")
+        p.add_argument("handle", metavar="HANDLE", help=HANDLE_HELP)
         return p
 
     p = add("start", "create a flow and send the first factor (a code, or a password)")
@@ -197,7 +249,7 @@ def add_flow_parser(subparsers: Any) -> CliParser:
 
 def run(args: argparse.Namespace) -> int:
     """Run one ``flow`` subcommand; print one JSON object; return the exit code."""
-    state = _Run(getattr(args, "flow_id", None))
+    state = _Run(getattr(args, "handle", None))
     handler = _HANDLERS[args.flow_command]
     try:
         payload, code = handler(args, state)
@@ -214,16 +266,36 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _failure(state: _Run, exc: BaseException) -> dict[str, Any]:
-    return {
-        "flow_id": state.flow_id,
-        "state": state.state_after(exc),
-        "error": out.error_object(exc),
-    }
+    flow_id = state.flow_id
+    if flow_id is None and isinstance(getattr(exc, "flow_id", None), str):
+        flow_id = exc.flow_id  # type: ignore[attr-defined]
+    payload: dict[str, Any] = {"flow_id": flow_id, "state": state.state_after(exc)}
+    handle = state.saved_handle()
+    if handle is not None:
+        payload["handle"] = handle
+    payload["error"] = out.error_object(exc)
+    return payload
 
 
-def _applied(result: StepResult) -> tuple[dict[str, Any], int]:
-    payload = out.result_object(result)
+def _applied(result: StepResult, flow: Flow) -> tuple[dict[str, Any], int]:
+    """The object for an applied step, with the next handle beside the flow id and state."""
+    if flow.handle is None:  # the repository mints it on every saved or released step
+        raise FlowClosedError("the step was applied but no handle was minted for it")
+    body = out.result_object(result)
+    payload = {"flow_id": body.pop("flow_id"), "state": body.pop("state"), "handle": flow.handle}
+    payload.update(body)
     return payload, out.EXIT_REMOTE if "error" in payload else out.EXIT_OK
+
+
+def _authenticate(repo: FlowRepository, state: _Run, handle: str) -> str:
+    """Refuse what is not a handle before the store is touched; note the flow it names.
+
+    The repository checks the handle again (and its binding, its freshness) in
+    ``step``; this early check only lets a failure name the flow (a tampered
+    row, a stale handle) without ever echoing the handle itself.
+    """
+    state.flow_id = Handle.decode(handle, repo.keyring).flow_id
+    return handle
 
 
 def _read_secret(value: str) -> str:
@@ -244,20 +316,20 @@ def _step(
     with (
         repository(args) as repo,
         FlowClient(config, sleep=sleep) as client,
-        repo.step(args.flow_id) as flow,
+        repo.step(_authenticate(repo, state, args.handle)) as flow,
     ):
-        state.flow = flow
+        state.lend(flow)
         result = action(client, flow)
-    return _applied(result)
+    return _applied(result, flow)
 
 
 def _local_step(
     args: argparse.Namespace, state: _Run, action: Callable[[Flow, float], StepResult]
 ) -> tuple[dict[str, Any], int]:
-    with repository(args) as repo, repo.step(args.flow_id) as flow:
-        state.flow = flow
+    with repository(args) as repo, repo.step(_authenticate(repo, state, args.handle)) as flow:
+        state.lend(flow)
         result = action(flow, time.time())
-    return _applied(result)
+    return _applied(result, flow)
 
 
 def _start(args: argparse.Namespace, state: _Run) -> tuple[dict[str, Any], int]:
@@ -277,11 +349,11 @@ def _start(args: argparse.Namespace, state: _Run) -> tuple[dict[str, Any], int]:
         password = sys.stdin.readline().rstrip("\r\n")
     with repository(args) as repo, FlowClient(config) as client:
         flow = client.new_flow()
-        repo.add(flow)
+        handle = repo.add(flow)
         state.flow_id = flow.flow_id
         try:
-            with repo.step(flow.flow_id) as stepping:
-                state.flow = stepping
+            with repo.step(handle) as stepping:
+                state.lend(stepping)
                 if args.password_realm is not None:
                     result = client.login_password(
                         stepping,
@@ -303,7 +375,7 @@ def _start(args: argparse.Namespace, state: _Run) -> tuple[dict[str, Any], int]:
                     repo.delete(flow.flow_id)
                 state.flow_id, state.flow = None, None
             raise
-    return _applied(result)
+    return _applied(result, stepping)
 
 
 def _resend(args: argparse.Namespace, state: _Run) -> tuple[dict[str, Any], int]:
@@ -346,8 +418,12 @@ def _poll(args: argparse.Namespace, state: _Run) -> tuple[dict[str, Any], int]:
     auth0_config(args)  # a configuration error fails now, not after the wait
     # Wait before claiming the flow, so no claim is held through the interval.
     with repository(args) as repo:
-        flow = repo.get(args.flow_id)
-    if flow.state in m.PENDING_STATES and flow.context.get("factor") == "push":
+        given = Handle.decode(args.handle, repo.keyring)
+        state.flow_id = given.flow_id
+        flow = repo.view(args.handle)
+    # A spent handle is refused by the step at once: no reason to wait for it first.
+    current = given.seq == flow.seq
+    if current and flow.state in m.PENDING_STATES and flow.context.get("factor") == "push":
         delay = float(flow.context.get("next_poll_at") or 0.0) - time.time()
         if delay > 0 and sys.stderr.isatty():
             out.countdown(delay, "waiting for the push", sys.stderr, animate=True)
@@ -366,9 +442,21 @@ def _cancel(args: argparse.Namespace, state: _Run) -> tuple[dict[str, Any], int]
 
 def _show(args: argparse.Namespace, state: _Run) -> tuple[dict[str, Any], int]:
     with repository(args) as repo:
-        flow = repo.get(args.flow_id)
+        given = Handle.decode(args.handle, repo.keyring)
+        state.flow_id = given.flow_id
+        flow = repo.view(args.handle)
     state.flow = flow
-    return show_object(flow, time.time()), out.EXIT_OK
+    payload = show_object(flow, time.time())
+    # ``view`` lets an older handle look; only a current one is printed back (the
+    # same text, so a script may reassign it after any command), and a stale one
+    # is never turned into the current one here.
+    current = given.seq == flow.seq
+    shown: dict[str, Any] = {"flow_id": payload.pop("flow_id"), "state": payload.pop("state")}
+    if current:
+        shown["handle"] = args.handle
+    shown["handle_current"] = current
+    shown.update(payload)
+    return shown, out.EXIT_OK
 
 
 def show_object(flow: Flow, now: float) -> dict[str, Any]:

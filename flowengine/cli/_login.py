@@ -1,17 +1,22 @@
 """``flowengine login``: an interactive login against a tenant (or the emulator).
 
-Every step is applied through the store (``repo.step``), like ``flowengine flow``,
-so Ctrl-C leaves a flow that ``flowengine flow ...`` can resume. At any prompt,
-``b`` (or ``back``) rolls the flow back one state change.
+Every step is applied through the store (``repo.step(handle)``), like
+``flowengine flow``, so Ctrl-C leaves a flow that ``flowengine flow ...`` can
+resume. The session keeps the flow's current resume handle in memory (each
+step block is followed by ``handle = flow.handle``, also when a failed step was
+saved) and shows it only in the resume hint, where the user needs it to go on
+(it is theirs, like the handle ``flow start`` prints). At any prompt, ``b`` (or
+``back``) rolls the flow back one state change.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import getpass
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any, TextIO
 
 from flowengine import _machine as m
@@ -109,6 +114,8 @@ class Session:
         self.out = stdout
         self.s = Style(use_colour(stdout, disabled=args.no_color))
         self.flow_id: str | None = None
+        #: The flow's current resume handle (a secret: only the resume hint shows it).
+        self.handle: str | None = None
         self.listed: list[dict[str, Any]] | None = None
         self.phone: str | None = None
 
@@ -151,15 +158,32 @@ class Session:
     # --------------------------------------------------------------- steps
 
     def flow(self) -> Flow:
-        """The stored flow, as it is now."""
-        assert self.flow_id is not None
-        return self.repo.get(self.flow_id)
+        """The stored flow, as it is now (read through the handle; nothing is claimed)."""
+        assert self.handle is not None
+        return self.repo.view(self.handle)
+
+    @contextlib.contextmanager
+    def stepping(self) -> Iterator[Flow]:
+        """``repo.step(handle)``, then keep the next handle, whether the step failed or not.
+
+        A failed step that was saved anyway (an uncertain send, a flow Auth0
+        ended) has a new handle; one that was not keeps the old one (the flow's
+        ``handle`` is then the same text, or unset when the save failed).
+        """
+        assert self.handle is not None
+        lent: Flow | None = None
+        try:
+            with self.repo.step(self.handle) as flow:
+                lent = flow
+                yield flow
+        finally:
+            if lent is not None and lent.handle is not None:
+                self.handle = lent.handle
 
     def step(self, action: Callable[[Flow], StepResult]) -> StepResult | None:
         """Apply one step through the store; report recoverable errors and return None."""
-        assert self.flow_id is not None
         try:
-            with self.repo.step(self.flow_id) as flow:
+            with self.stepping() as flow:
                 result = action(flow)
         except FlowEndedError:
             raise
@@ -177,9 +201,8 @@ class Session:
 
     def rollback(self) -> None:
         """Go back one state change and say what Auth0 keeps."""
-        assert self.flow_id is not None
         try:
-            with self.repo.step(self.flow_id) as flow:
+            with self.stepping() as flow:
                 result = self.client.rollback(flow)
         except GuardRejectedError:
             self.say("  Nothing to go back to.")
@@ -194,7 +217,7 @@ class Session:
     def run(self) -> int:
         """Drive the flow to a final state; return the exit code."""
         new = self.client.new_flow()
-        self.repo.add(new)
+        self.handle = self.repo.add(new)
         self.flow_id = new.flow_id
         self.say(self.s(f"flow {self.flow_id}", "dim"))
         handlers: dict[str, Callable[[], None]] = {
@@ -343,21 +366,23 @@ class Session:
 
     def resume_hint(self) -> None:
         """Say where the flow is and how to go on with ``flowengine flow``."""
-        if self.flow_id is None:
+        if self.flow_id is None or self.handle is None:
             return
         try:
             state = self.flow().state
         except FlowEngineError:
             state = "unknown"
-        fid = self.flow_id
         nxt = {
-            m.CODE_SENT: f"flowengine flow verify {fid} --code CODE",
-            m.MFA_REQUIRED: f"flowengine flow authenticators {fid}",
-            m.ENROLLMENT_PENDING: f"flowengine flow confirm {fid} --code CODE  (push: flow poll)",
-            m.CHALLENGE_PENDING: f"flowengine flow confirm {fid} --code CODE  (push: flow poll)",
+            m.CODE_SENT: 'flowengine flow verify "$h" --code CODE',
+            m.MFA_REQUIRED: 'flowengine flow authenticators "$h"',
+            m.ENROLLMENT_PENDING: 'flowengine flow confirm "$h" --code CODE  (push: flow poll)',
+            m.CHALLENGE_PENDING: 'flowengine flow confirm "$h" --code CODE  (push: flow poll)',
         }.get(state)
-        self.say(f"The flow is kept in the store: {fid} (state {state}).")
-        self.say(f"  see it:    flowengine flow show {fid}")
+        self.say(f"The flow is kept in the store: {self.flow_id} (state {state}).")
+        # The one place the session shows a handle: without it the flow resumes nothing.
+        self.say("  its handle (a secret: whoever holds it can take the next step):")
+        self.say(f"  h={self.handle}")
+        self.say('  see it:    flowengine flow show "$h"')
         if nxt:
             self.say(f"  resume it: {nxt}")
 

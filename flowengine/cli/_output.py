@@ -5,18 +5,25 @@ the user (tokens on ``authenticated``, recovery codes, a TOTP secret and its
 ``barcode_uri``, the new recovery code); only the fields named in this module
 are ever copied into output, so an mfa_token, an oob_code, a typed code or the
 client secret cannot reach stdout even if a future step starts producing one.
+
+Resume handles are bearer secrets: ``flowengine flow`` prints one only as the
+top-level ``"handle"`` member meant for the caller. Every error message leaving
+this module goes through ``redact_handles`` first, so a handle quoted by
+mistake (a usage error naming an extra argument, a future message) is masked.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import re
 import sys
 import time
 from collections.abc import Callable, Mapping
 from typing import Any, TextIO
 
 from flowengine._errors import (
+    FlowClosedError,
     FlowEndedError,
     FlowEngineError,
     FlowNotFoundError,
@@ -47,10 +54,14 @@ EXIT_CODES_HELP = """\
 exit codes:
   0    the step was applied (a pending push is a success: "pending": true)
   1    an unexpected internal error (run with -v for details)
-  2    usage or local error: bad option or input, unknown flow id, a step out of
-       order (IllegalTransitionError), a guard said no (GuardRejectedError), configuration
-  3    the stored flow cannot be trusted or used: a tampered or unreadable
-       snapshot (SnapshotError), another process advanced or holds it
+  2    usage or local error: bad option or input, not a handle (InvalidHandleError:
+       a bare flow id, a mistyped or forged handle), unknown flow, a step out of
+       order (IllegalTransitionError), a guard said no (GuardRejectedError),
+       configuration (TenantMismatchError: the flow is another tenant's)
+  3    the stored flow cannot be trusted or used: a tampered, replayed
+       (SnapshotReplayError) or unreadable snapshot (SnapshotError), a stale
+       handle (StaleHandleError: another step already spent it; use the newest),
+       another process holds the flow
   4    Auth0 said no: a wrong code or password (the attempt is counted), a
        rate limit (reset_at), a 5xx, a malformed answer, any other Auth0 error
   5    the network failed; the flow did not advance ("ambiguous": true when the
@@ -86,10 +97,29 @@ WRONG_INPUT_OUTCOMES = {
 }
 
 
+#: A resume handle in free text (``fh1_`` and its base64url body).
+_HANDLE_TEXT = re.compile(r"fh1_[A-Za-z0-9_\-]*")
+
+
+def redact_handles(text: str) -> str:
+    """``text`` with every resume handle in it masked (a handle is a bearer secret)."""
+    return _HANDLE_TEXT.sub("fh1_<redacted>", text)
+
+
 def exit_code_for(exc: BaseException) -> int:
-    """The process exit code for an exception (see ``EXIT_CODES_HELP``)."""
+    """The process exit code for an exception (see ``EXIT_CODES_HELP``).
+
+    The handle errors fall in their families on purpose: ``InvalidHandleError``
+    is bad input (2), ``StaleHandleError`` is a ``StaleSnapshotError`` and
+    ``SnapshotReplayError``/``SnapshotInvariantError`` are snapshot errors
+    (3: the stored flow cannot be used from this handle), ``TenantMismatchError``
+    is configuration (2). ``FlowClosedError`` can only be a bug of this program
+    (each process steps once), so it is internal (1).
+    """
     if isinstance(exc, KeyboardInterrupt):
         return EXIT_INTERRUPTED
+    if isinstance(exc, FlowClosedError):
+        return EXIT_INTERNAL
     if isinstance(exc, FlowEndedError):
         return EXIT_ENDED
     if isinstance(exc, RemoteError):
@@ -113,7 +143,7 @@ def error_object(exc: BaseException) -> dict[str, Any]:
             "type": type(exc).__name__,
             "message": "unexpected internal error; run with -v for details",
         }
-    err: dict[str, Any] = {"type": type(exc).__name__, "message": str(exc)}
+    err: dict[str, Any] = {"type": type(exc).__name__, "message": redact_handles(str(exc))}
     if isinstance(exc, RemoteError):
         err["error"] = exc.error
         err["status_code"] = exc.status_code

@@ -11,7 +11,7 @@ import argparse
 import sys
 from typing import NoReturn
 
-from flowengine.cli._output import EXIT_USAGE, emit_json
+from flowengine.cli._output import EXIT_USAGE, emit_json, redact_handles
 
 
 class CliParser(argparse.ArgumentParser):
@@ -21,6 +21,9 @@ class CliParser(argparse.ArgumentParser):
 
     def error(self, message: str) -> NoReturn:
         """Report a usage error (as JSON for ``flow`` commands) and exit 2."""
+        # argparse quotes what it did not expect ("unrecognized arguments: ..."),
+        # which may be a second handle pasted by mistake: never print one.
+        message = redact_handles(message)
         if not self.json_errors:
             super().error(message)
         emit_json(

@@ -6,7 +6,13 @@ SQLite store and HOME/XDG directories in a temporary directory. When a test
 ends, every byte the subprocesses printed is searched for the secrets the
 emulator issued (mfa_tokens, oob_codes, codes, passwords, the client secret);
 only the values a step prints on purpose (tokens on ``authenticated``, recovery
-codes, a TOTP secret and its URI, the new recovery code) may appear.
+codes, a TOTP secret and its URI, the new recovery code) may appear. Resume
+handles are searched for too: none may appear on stderr, and on stdout only as
+the top-level ``"handle"`` member of a step's object (or on the ``h=`` line of
+``flowengine login``'s resume hint).
+
+``cli.start(...)`` runs ``flow start`` and returns a ``Resumed`` flow whose
+``step(...)`` passes the current handle and keeps the next one it prints.
 """
 
 from __future__ import annotations
@@ -26,9 +32,12 @@ from typing import Any
 import attrs
 import pytest
 
+from flowengine._flow import Flow
+from flowengine._repository import FlowRepository
 from flowengine._snapshot import Keyring
 from flowengine.cli import main
 from flowengine.cli._emulator_cmd import serve_emulator
+from flowengine.stores import open_store
 from flowengine.testing import Auth0Emulator, EmulatorServer
 
 PUBLIC_ID = "cli-public"
@@ -38,6 +47,9 @@ PHONE = "+15550100"
 EMAIL = "ada@example.com"
 #: Fields a step prints on purpose for the user: their values may hold issued secrets.
 PRINTED_ON_PURPOSE = ("tokens", "recovery_codes", "secret", "barcode_uri", "recovery_code")
+HANDLE_PREFIX = "fh1_"
+#: A handle in text, except the mask the CLI prints in its place.
+HANDLE_TEXT = re.compile(r"fh1_(?!<redacted>)")
 
 
 @attrs.define
@@ -113,6 +125,23 @@ class Cli:
         assert result.code == expect, (result.code, result.stdout, result.stderr)
         return result.json
 
+    def start(self, *args: str, input: str | None = None, expect: int = 0) -> Resumed:
+        """Run ``flow start``; return the flow to go on with by its printed handle."""
+        started = self.step("start", *args, input=input, expect=expect)
+        handle, flow_id = started.get("handle"), started.get("flow_id")
+        assert isinstance(handle, str) and handle.startswith(HANDLE_PREFIX), started
+        assert isinstance(flow_id, str)
+        return Resumed(self, flow_id, handle, started)
+
+    def stored(self, flow_id: str) -> Flow:
+        """The stored flow, read by id the way the application itself may (never resumable)."""
+        store = open_store(self.env["FLOWENGINE_STORE"])
+        try:
+            keys = Keyring.from_env_value(self.env["FLOWENGINE_KEYS"])
+            return FlowRepository(store, keys).get(flow_id)
+        finally:
+            store.close()
+
     def printed_on_purpose(self) -> list[str]:
         """Every string value printed under a field meant for the user."""
         found: list[str] = []
@@ -137,6 +166,31 @@ class Cli:
                     for key in PRINTED_ON_PURPOSE:
                         walk(obj.get(key))
         return found
+
+
+@attrs.define
+class Resumed:
+    """A flow driven by its handle: each step passes the current one and keeps the next."""
+
+    cli: Cli
+    flow_id: str
+    handle: str
+    started: dict[str, Any]
+    #: The handles already spent by a step (each resumes nothing any more).
+    spent: list[str] = attrs.Factory(list)
+
+    def step(
+        self, command: str, *args: str, input: str | None = None, expect: int = 0
+    ) -> dict[str, Any]:
+        """Run ``flow COMMAND HANDLE ARGS...``; keep the handle it prints, if any."""
+        obj = self.cli.step(command, self.handle, *args, input=input, expect=expect)
+        new = obj.get("handle")
+        if new is not None and new != self.handle:
+            assert isinstance(new, str) and new.startswith(HANDLE_PREFIX), obj
+            assert obj["flow_id"] == self.flow_id
+            self.spent.append(self.handle)
+            self.handle = new
+        return obj
 
 
 def free_environment(tmp: Path) -> dict[str, str]:
@@ -186,6 +240,7 @@ def cli(tmp_path: Path, server: EmulatorServer, emu: Auth0Emulator) -> Iterator[
     for session in runner.sessions:
         session.close()
     assert_no_leak(runner, emu.issued_secrets())
+    assert_no_handle_leak(runner)
 
 
 @pytest.fixture
@@ -229,6 +284,34 @@ def assert_no_leak(runner: Cli, issued: set[str]) -> None:
         if any(pattern.search(text) for text in texts):
             # pytest.fail, not assert: the assertion report would print the secret itself.
             pytest.fail("an issued secret was printed", pytrace=False)
+
+
+def _without_handle_member(obj: dict[str, Any]) -> dict[str, Any]:
+    """``obj`` less its top-level handle and the fields printed on purpose (tokens...)."""
+    return {k: v for k, v in obj.items() if k != "handle" and k not in PRINTED_ON_PURPOSE}
+
+
+def assert_no_handle_leak(runner: Cli) -> None:
+    """Handles appear only as a step object's top-level ``handle`` (or login's ``h=`` line)."""
+    for result in runner.results:
+        if HANDLE_TEXT.search(result.stderr):
+            pytest.fail(f"a handle was printed on stderr by {result.args[:2]}", pytrace=False)
+        for line in result.stdout.splitlines():
+            try:
+                obj = json.loads(line)
+            except ValueError:
+                obj = None
+            rest = json.dumps(_without_handle_member(obj)) if isinstance(obj, dict) else line
+            if HANDLE_TEXT.search(rest):
+                pytest.fail(
+                    f"a handle was printed outside 'handle' by {result.args[:2]}", pytrace=False
+                )
+    for text in runner.extra_output:
+        for line in text.splitlines():
+            if HANDLE_TEXT.search(line) and not line.startswith("  h=" + HANDLE_PREFIX):
+                pytest.fail(
+                    "an interactive session printed a handle outside its hint", pytrace=False
+                )
 
 
 class Interactive:

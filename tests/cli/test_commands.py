@@ -102,6 +102,7 @@ def test_demo_runs_green(tmp_path: Path) -> None:
     assert "403 mfa_required" in out and "400 authorization_pending" in out
     assert "stateDiagram-v2" in out
     assert "\x1b[" not in out  # not a terminal: no colour
+    assert "fh1_" not in out + diagram.read_text()  # resumed by handle, never printed
     assert diagram.read_text().startswith("stateDiagram-v2")
     assert proc.stderr == ""
 

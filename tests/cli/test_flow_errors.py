@@ -6,7 +6,7 @@ import sqlite3
 from collections.abc import Callable
 
 from flowengine.testing import Auth0Emulator, Fault
-from tests.cli.conftest import PHONE, Cli, Result
+from tests.cli.conftest import HANDLE_PREFIX, PHONE, Cli, Result, Resumed
 
 
 def _read_row(cli: Cli, flow_id: str) -> tuple[int, str]:
@@ -28,10 +28,8 @@ def _write_data(cli: Cli, flow_id: str, data: str) -> None:
         db.close()
 
 
-def _start(cli: Cli) -> str:
-    flow_id = cli.step("start", "--connection", "sms", "--phone-number", PHONE)["flow_id"]
-    assert isinstance(flow_id, str)
-    return flow_id
+def _start(cli: Cli) -> Resumed:
+    return cli.start("--connection", "sms", "--phone-number", PHONE)
 
 
 def test_phone_number_without_plus_is_invalid_input(cli: Cli, emu: Auth0Emulator) -> None:
@@ -48,25 +46,33 @@ def test_phone_number_without_plus_is_invalid_input(cli: Cli, emu: Auth0Emulator
         db.close()
 
 
-def test_unknown_flow_id(cli: Cli) -> None:
-    """A flow id that is not stored exits 2 with FlowNotFoundError."""
-    out = cli.step("verify", "fl_doesnotexist", "--code", "123456", expect=2)
-    assert out["flow_id"] == "fl_doesnotexist"
-    assert out["error"]["type"] == "FlowNotFoundError"
-    assert cli.step("show", "fl_doesnotexist", expect=2)["error"]["type"] == "FlowNotFoundError"
+def test_a_handle_of_a_deleted_flow(cli: Cli) -> None:
+    """A genuine handle whose flow is no longer stored exits 2 with FlowNotFoundError."""
+    flow = _start(cli)
+    db = sqlite3.connect(cli.store_path)
+    try:
+        with db:
+            db.execute("DELETE FROM flows WHERE flow_id = ?", (flow.flow_id,))
+    finally:
+        db.close()
+    out = flow.step("verify", "--code", "123456", expect=2)
+    assert (out["flow_id"], out["error"]["type"]) == (flow.flow_id, "FlowNotFoundError")
+    assert "handle" not in out
+    assert flow.step("show", expect=2)["error"]["type"] == "FlowNotFoundError"
 
 
 def test_step_out_of_order_changes_nothing(cli: Cli, emu: Auth0Emulator) -> None:
     """Confirming before verifying is an IllegalTransition; ``show`` sees the same flow."""
-    fid = _start(cli)
-    before = cli.step("show", fid)
+    flow = _start(cli)
+    before = flow.step("show")
     requests = len(emu.requests)
-    out = cli.step("confirm", fid, "--code", "123456", expect=2)
+    out = flow.step("confirm", "--code", "123456", expect=2)
     assert out["state"] == "code_sent"
     assert out["error"]["type"] == "IllegalTransitionError"
     assert out["error"]["trigger"] == "confirm_oob"
+    assert "handle" not in out  # nothing was saved: the handle given still resumes the flow
     assert len(emu.requests) == requests
-    after = cli.step("show", fid)
+    after = flow.step("show")
     assert (after["state"], after["seq"], after["path"]) == (
         before["state"],
         before["seq"],
@@ -76,11 +82,12 @@ def test_step_out_of_order_changes_nothing(cli: Cli, emu: Auth0Emulator) -> None
 
 def test_wrong_code_only_counts_the_attempt(cli: Cli, emu: Auth0Emulator) -> None:
     """A wrong code exits 4 (WrongCodeError) with attempts; the right one still works."""
-    fid = _start(cli)
+    flow = _start(cli)
     right = emu.last_code(PHONE)
     wrong = str((int(right) + 1) % 10 ** len(right)).zfill(len(right))
-    out = cli.step("verify", fid, "--code", wrong, expect=4)
+    out = flow.step("verify", "--code", wrong, expect=4)
     assert (out["state"], out["outcome"], out["attempts"]) == ("code_sent", "wrong_code", 1)
+    assert flow.spent and out["handle"] == flow.handle  # the counted attempt was saved
     assert out["error"] | {"message": ""} == {
         "type": "WrongCodeError",
         "message": "",
@@ -88,30 +95,32 @@ def test_wrong_code_only_counts_the_attempt(cli: Cli, emu: Auth0Emulator) -> Non
         "status_code": 403,
         "trigger": "verify_otp",
     }
-    shown = cli.step("show", fid)
+    shown = flow.step("show")
     assert (shown["state"], shown["seq"], shown["context"]["code_attempts"]) == ("code_sent", 2, 1)
     assert shown["path"] == ["started", "code_sent"]
-    assert cli.step("verify", fid, "--code", right)["state"] == "mfa_required"
+    assert flow.step("verify", "--code", right)["state"] == "mfa_required"
 
 
 def test_a_tampered_row_is_refused_and_not_overwritten(cli: Cli) -> None:
     """A flipped byte in the stored snapshot exits 3 with a SnapshotError; the row stays."""
-    fid = _start(cli)
+    flow = _start(cli)
+    fid = flow.flow_id
     seq, data = _read_row(cli, fid)
     at = data.index('"code_sent"') + 3
     tampered = data[:at] + chr(ord(data[at]) ^ 1) + data[at + 1 :]
     _write_data(cli, fid, tampered)
 
-    for args in (("verify", fid, "--code", "123456"), ("show", fid), ("cancel", fid)):
-        out = cli.step(*args, expect=3)
+    for args in (("verify", "--code", "123456"), ("show",), ("cancel",)):
+        out = flow.step(*args, expect=3)
         assert out["error"]["type"] == "SnapshotTamperedError", out
         assert out["flow_id"] == fid and out["state"] is None
+        assert "handle" not in out
     assert _read_row(cli, fid) == (seq, tampered)
 
 
 def test_usage_errors_are_json_too(in_process: Callable[..., Result]) -> None:
     """A missing argument or a bad choice prints a UsageError object and exits 2."""
-    for args in (("verify",), ("enroll", "fl_x", "--type", "fax"), ("confirm", "fl_x")):
+    for args in (("verify",), ("enroll", "fh1_x", "--type", "fax"), ("confirm", "fh1_x")):
         result = in_process("flow", *args)
         assert result.code == 2
         assert result.json["error"]["type"] == "UsageError"
@@ -160,21 +169,21 @@ def test_rate_limit_reports_the_reset_time(cli: Cli, emu: Auth0Emulator) -> None
     assert isinstance(out["error"]["reset_at"], int)
 
 
-def _ambiguous_start(cli: Cli, emu: Auth0Emulator) -> str:
+def _ambiguous_start(cli: Cli, emu: Auth0Emulator) -> Resumed:
     emu.add_fault(Fault("/passwordless/start", "reset"))
-    out = cli.step("start", "--connection", "sms", "--phone-number", PHONE, expect=5)
+    flow = cli.start("--connection", "sms", "--phone-number", PHONE, expect=5)
+    out = flow.started
     assert out["error"]["type"] == "TransportError"
     assert out["error"]["ambiguous"] is True
     assert out["state"] == "started"
-    fid = out["flow_id"]
-    assert isinstance(fid, str)
-    return fid
+    return flow
 
 
 def test_an_ambiguous_send_is_kept_in_doubt(cli: Cli, emu: Auth0Emulator) -> None:
-    """A start cut off mid-answer exits 5 with ambiguous true and keeps the flow, in doubt."""
-    fid = _ambiguous_start(cli, emu)
-    shown = cli.step("show", fid)
+    """A start cut off mid-answer exits 5 with ambiguous true, keeps the flow and its handle."""
+    flow = _ambiguous_start(cli, emu)
+    assert flow.handle.startswith(HANDLE_PREFIX)
+    shown = flow.step("show")
     assert (shown["state"], shown["seq"]) == ("started", 1)
     assert shown["context"]["send_unconfirmed"] is True
     assert shown["next"] == ["start_passwordless", "resend_code", "login_password", "cancel"]
@@ -182,6 +191,6 @@ def test_an_ambiguous_send_is_kept_in_doubt(cli: Cli, emu: Auth0Emulator) -> Non
 
 def test_an_ambiguous_send_resumes_by_resend(cli: Cli, emu: Auth0Emulator) -> None:
     """After an ambiguous start, ``flow resend`` sends the code and the login goes on."""
-    fid = _ambiguous_start(cli, emu)
-    assert cli.step("resend", fid)["state"] == "code_sent"
-    assert cli.step("verify", fid, "--code", emu.last_code(PHONE))["state"] == "mfa_required"
+    flow = _ambiguous_start(cli, emu)
+    assert flow.step("resend")["state"] == "code_sent"
+    assert flow.step("verify", "--code", emu.last_code(PHONE))["state"] == "mfa_required"

@@ -7,12 +7,18 @@ import re
 import pyotp
 
 from flowengine.testing import Auth0Emulator
-from tests.cli.conftest import PHONE, Cli, Interactive
+from tests.cli.conftest import HANDLE_PREFIX, PHONE, Cli, Interactive
 
 
 def _flow_id(session: Interactive) -> str:
     found = re.search(r"flow (fl_[0-9a-f]+)", session.seen)
     assert found is not None
+    return found.group(1)
+
+
+def _hint_handle(session: Interactive) -> str:
+    found = re.search(r"^  h=(fh1_[A-Za-z0-9_-]+)$", session.seen, flags=re.M)
+    assert found is not None, session.seen
     return found.group(1)
 
 
@@ -42,9 +48,10 @@ def test_login_enrolls_sms_goes_back_and_enrolls_totp(cli: Cli, emu: Auth0Emulat
     session.send(pyotp.TOTP(secret.group(1)).now())
     session.expect("Authenticated.")
     assert session.finish() == 0
-    shown = cli.step("show", _flow_id(session))
-    assert shown["state"] == "authenticated"
-    assert shown["context"]["second_factor"] == "confirm_otp"
+    assert HANDLE_PREFIX not in session.seen  # a finished login shows no handle
+    stored = cli.stored(_flow_id(session))
+    assert stored.state == "authenticated"
+    assert stored.context.get("second_factor") == "confirm_otp"
 
 
 def test_login_offers_the_enrolled_factors(cli: Cli, emu: Auth0Emulator) -> None:
@@ -76,6 +83,10 @@ def test_ctrl_c_keeps_the_flow_resumable_with_flow_commands(cli: Cli, emu: Auth0
     session.interrupt()
     assert session.finish() == 130
     fid = _flow_id(session)
-    assert f"flowengine flow verify {fid} --code CODE" in session.seen
-    assert cli.step("show", fid)["state"] == "code_sent"
-    assert cli.step("verify", fid, "--code", emu.last_code(PHONE))["state"] == "mfa_required"
+    handle = _hint_handle(session)
+    assert 'flowengine flow verify "$h" --code CODE' in session.seen
+    refused = cli.step("verify", fid, "--code", emu.last_code(PHONE), expect=2)
+    assert refused["error"]["type"] == "InvalidHandleError"  # the printed flow id resumes nothing
+    shown = cli.step("show", handle)
+    assert (shown["flow_id"], shown["state"]) == (fid, "code_sent")
+    assert cli.step("verify", handle, "--code", emu.last_code(PHONE))["state"] == "mfa_required"

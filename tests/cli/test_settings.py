@@ -13,11 +13,17 @@ from flowengine._errors import (
     Auth0Error,
     ConfigurationError,
     FlowBusyError,
+    FlowClosedError,
     FlowNotFoundError,
     FlowRejectedError,
     IllegalTransitionError,
+    InvalidHandleError,
     RateLimitedError,
+    SnapshotInvariantError,
+    SnapshotReplayError,
     SnapshotTamperedError,
+    StaleHandleError,
+    TenantMismatchError,
     TransportError,
 )
 from flowengine._flow import StepResult
@@ -29,15 +35,15 @@ from tests.cli.conftest import PHONE, Cli, Result
 def test_default_store_creates_an_owner_only_key_file(cli: Cli) -> None:
     """With no store or key configured, flows and a 0600 key file go to the data directory."""
     del cli.env["FLOWENGINE_STORE"], cli.env["FLOWENGINE_KEYS"]
-    fid = cli.step("start", "--connection", "sms", "--phone-number", PHONE)["flow_id"]
+    flow = cli.start("--connection", "sms", "--phone-number", PHONE)
     data_dir = Path(cli.env["XDG_DATA_HOME"]) / "flowengine"
     keys = data_dir / "keys"
     assert stat.S_IMODE(keys.stat().st_mode) == 0o600
     assert (data_dir / "flows.db").exists()
-    assert cli.step("show", fid)["state"] == "code_sent"  # a second process reads the key
+    assert flow.step("show")["state"] == "code_sent"  # a second process reads the key
 
     keys.chmod(0o644)
-    refused = cli.step("show", fid, expect=2)
+    refused = flow.step("show", expect=2)
     assert refused["error"]["type"] == "ConfigurationError"
     assert "chmod 600" in refused["error"]["message"]
 
@@ -49,11 +55,9 @@ def test_a_configured_store_needs_a_configured_key(cli: Cli) -> None:
     assert out["error"]["type"] == "ConfigurationError"
     assert "FLOWENGINE_KEYS" in out["error"]["message"]
     key_file = cli.tmp / "my-keys"
-    fid = cli.step(
-        "start", "--connection", "sms", "--phone-number", PHONE, "--key-file", str(key_file)
-    )["flow_id"]
+    flow = cli.start("--connection", "sms", "--phone-number", PHONE, "--key-file", str(key_file))
     assert stat.S_IMODE(key_file.stat().st_mode) == 0o600
-    assert cli.step("show", fid, "--key-file", str(key_file))["seq"] == 1
+    assert flow.step("show", "--key-file", str(key_file))["seq"] == 1
 
 
 def test_verbose_logs_go_to_stderr_and_stdout_stays_one_object(cli: Cli) -> None:
@@ -62,7 +66,8 @@ def test_verbose_logs_go_to_stderr_and_stdout_stays_one_object(cli: Cli) -> None
     assert result.code == 0
     assert result.json["state"] == "code_sent"
     assert "flow_transition" in result.stderr and "auth0_request" in result.stderr
-    quiet = cli.run("flow", "show", result.json["flow_id"])
+    assert "fh1_" not in result.stderr  # the events carry a flow_ref, never the handle
+    quiet = cli.run("flow", "show", result.json["handle"])
     assert quiet.stderr == ""
 
 
@@ -167,6 +172,12 @@ def test_result_object_copies_only_the_allowed_fields() -> None:
         (FlowNotFoundError("fl_x"), 2),
         (SnapshotTamperedError("changed"), 3),
         (FlowBusyError("fl_x", 3), 3),
+        (InvalidHandleError("not a flow handle"), 2),
+        (TenantMismatchError("another tenant"), 2),
+        (StaleHandleError("fl_x", 1, 2), 3),
+        (SnapshotReplayError("older row"), 3),
+        (SnapshotInvariantError("tokens missing"), 3),
+        (FlowClosedError("used after its block"), 1),
         (Auth0Error("no", status_code=401, error="invalid_client"), 4),
         (RateLimitedError("slow", reset_at=1_800_000_060, status_code=429), 4),
         (TransportError("down", trigger="verify_otp", ambiguous=True), 5),
