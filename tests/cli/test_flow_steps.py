@@ -53,7 +53,9 @@ def test_seed_sequence_one_process_per_step(cli: Cli, emu: Auth0Emulator) -> Non
         "enrollment_pending",
         "authenticated",
     ]
-    assert shown["context"]["has_tokens"] is True
+    # Tokens are delivered by the confirming step, never kept in the store.
+    assert shown["context"]["has_tokens"] is False
+    assert shown["context"]["tokens_delivered"] is True
     assert "tokens" not in shown and done["tokens"]["access_token"] not in str(shown)
 
 
