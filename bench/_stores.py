@@ -4,8 +4,9 @@ Three contenders run interleaved in one loop, each on its own fresh flow at
 ``code_sent`` per round:
 
 * no store: ``client.verify_otp(flow, code)`` on a flow held in memory;
-* ``with repo.step(flow_id) as flow: client.verify_otp(flow, code)`` on an SQLite store
-  holding 1,000 flows, and on one holding 100,000.
+* ``with repo.step(handle) as flow: client.verify_otp(flow, code)`` on an SQLite store
+  holding 1,000 flows, and on one holding 100,000 (``handle`` is what ``repo.add``
+  returned; the timed step checks it and mints the next one on save).
 
 The step goes through the in-process emulator, as in the seed figures. The same three-way
 comparison is repeated with the core step and a canned answer instead of the emulator,
@@ -125,10 +126,9 @@ class _Contenders:
                 elapsed = now() - t0
                 state = flow.state
             else:
-                repo.add(flow)
-                fid = flow.flow_id
+                handle = repo.add(flow)
                 t0 = now()
-                with repo.step(fid) as resumed:
+                with repo.step(handle) as resumed:
                     client.verify_otp(resumed, code)
                 elapsed = now() - t0
                 state = resumed.state
@@ -154,9 +154,9 @@ class _Contenders:
                 elapsed = now() - t0
                 state = flow.state
             else:
-                repo.add(flow)
+                handle = repo.add(flow)
                 t0 = now()
-                with repo.step(env["flow_id"]) as resumed:
+                with repo.step(handle) as resumed:
                     resumed.apply(
                         resumed.prepare(c.trigger, c.params, _CONFIG, c.now),
                         c.response,

@@ -212,7 +212,8 @@ class Flow:
     updated_at: float = 0.0
     expires_at: float | None = None
     #: (state, seq) as the flow's own methods last left them: a save refuses anything else.
-    _stamp: tuple[str, int] = attrs.field(init=False, repr=False, eq=False)
+    _stamp_state: str = attrs.field(default="", init=False, repr=False, eq=False)
+    _stamp_seq: int = attrs.field(default=-1, init=False, repr=False, eq=False)
     #: Set once the ``repo.step`` block that lent this flow has ended.
     _closed: bool = attrs.field(default=False, init=False, repr=False, eq=False)
     #: The current resume handle, set by the repository that stored or lent this flow.
@@ -225,7 +226,8 @@ class Flow:
         default=None, init=False, repr=False, eq=False
     )
     #: Every StepResult applied on this object (in memory only): what a lost save returns.
-    results: list[StepResult] = attrs.field(factory=list, init=False, repr=False, eq=False)
+    #: Kept only while a repository has lent the flow; None otherwise (no secrets linger).
+    results: list[StepResult] | None = attrs.field(default=None, init=False, repr=False, eq=False)
 
     @property
     def binding_secret(self) -> bytes | None:
@@ -241,14 +243,14 @@ class Flow:
         self._secret = secret
 
     def __attrs_post_init__(self) -> None:
-        self._stamp = (str(self.state), self.seq)
+        self._stamp_state, self._stamp_seq = str(self.state), self.seq
 
     def _moved(self) -> None:
-        self._stamp = (str(self.state), self.seq)
+        self._stamp_state, self._stamp_seq = str(self.state), self.seq
 
     def check_untouched(self) -> None:
         """Raise ``FlowClosedError`` if ``state`` or ``seq`` were set other than by a step."""
-        if (str(self.state), self.seq) != self._stamp:
+        if str(self.state) != self._stamp_state or self.seq != self._stamp_seq:
             raise FlowClosedError("the flow's state or seq was set by hand, not by a step")
 
     def close(self) -> None:
@@ -259,6 +261,7 @@ class Flow:
     def lend(self, keeper: Callable[[str | None, Mapping[str, Any]], None]) -> None:
         """Called by a repository: ``keeper`` renews the claim this flow is stepped under."""
         self._keeper = keeper
+        self.results = []
 
     def keep_claim(
         self, trigger: str | None = None, params: Mapping[str, Any] | None = None
@@ -463,7 +466,8 @@ class Flow:
             answer.error,
             produced,
         )
-        self.results.append(result)
+        if self.results is not None:
+            self.results.append(result)
         if dest in m.FINAL_STATES:
             # Nothing can roll back out of a final state: drop the old contexts
             # (and the secrets they hold) from the history.
@@ -591,7 +595,8 @@ class Flow:
             self.seq,
             data={"not_undone": not_undone},
         )
-        self.results.append(result)
+        if self.results is not None:
+            self.results.append(result)
         return result
 
     def _audit(self, now: float, event: str, **fields: Any) -> None:

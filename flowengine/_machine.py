@@ -778,6 +778,10 @@ def _unchanged(ctx: Context, state: str, params: Mapping[str, Any]) -> Context:
     return ctx
 
 
+#: The rule of a doubt that narrows nothing (the review reports which rules narrow).
+DOUBT_UNCHANGED: DoubtEffect = _unchanged
+
+
 def _send_in_doubt(ctx: Context, state: str, params: Mapping[str, Any]) -> Context:
     """A code may be on its way: from ``started`` only an explicit resend may send again."""
     if state != STARTED:

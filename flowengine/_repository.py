@@ -325,7 +325,7 @@ class FlowRepository:
                 self.store.release(flow.flow_id, token)
             log_lost_update(flow.flow_id, type(exc).__name__)
             if not failed:
-                raise LostUpdateError(flow.flow_id, tuple(flow.results)) from exc
+                raise LostUpdateError(flow.flow_id, tuple(flow.results or ())) from exc
         else:
             self._hand_out(flow)
 

@@ -23,6 +23,13 @@ which is what a flow actually fires on):
 * **The secrets inventory** (``SECRET_HOMES`` and :func:`_secret_inventory`,
   in one section below) says which triggers take each secret in or hand it out
   and where it lives afterwards.
+* **The repository properties** are not in the table at all: who may resume
+  a flow, and whether the store may hand an older row back.
+  :func:`repository_trials` runs the real ``FlowRepository`` over a
+  ``MemoryStore`` (fixed clock and keyring, two hand-made flows, no Auth0) and
+  tries a bare flow id, forged and foreign handles, another binding, a handle
+  older than the flow and earlier rows written back; each must be refused with
+  its own error, and the current handle accepted. Nothing random is printed.
 
 :attr:`ReviewReport.ok` is false when any property fails;
 :meth:`ReviewReport.to_markdown` is the committed ``diagrams/review.md``.
@@ -32,6 +39,7 @@ hand in a modified copy and watch a property fail.
 
 from __future__ import annotations
 
+import hashlib
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, Final
@@ -39,9 +47,13 @@ from typing import Any, Final
 import attrs
 from transitions import Machine, MachineError
 
+from flowengine import _errors as err
 from flowengine import _machine as m
-from flowengine._context import SECRET_KEPT
-from flowengine._snapshot import SECRET_FIELDS
+from flowengine._context import SECRET_KEPT, Context
+from flowengine._flow import Flow
+from flowengine._handle import Handle
+from flowengine._repository import FlowRepository
+from flowengine._snapshot import SECRET_FIELDS, Keyring
 from flowengine._table import (
     REGENERATE_COMMAND,
     Row,
@@ -52,16 +64,19 @@ from flowengine._table import (
     machine_transitions,
     table_rows,
 )
+from flowengine.stores import MemoryStore, StoredFlow
 
 __all__ = [
     "MFA_ASKED_OUTCOMES",
     "PATH_LIMIT",
     "PathFigures",
     "PropertyResult",
+    "RepositoryTrial",
     "ReviewReport",
     "SECRET_HOMES",
     "SecretEntry",
     "VERIFIED_OUTCOMES",
+    "repository_trials",
     "review_report",
 ]
 
@@ -630,6 +645,273 @@ def _secrets_sealed(s: _Subject) -> PropertyResult:
     )
 
 
+# ------------------------------------------------- the repository properties
+#
+# Two properties are not in the table at all but in ``FlowRepository``: who may resume
+# a flow, and whether the store may hand back an older row. They are checked by running
+# the real repository over a MemoryStore with a fixed clock and a fixed keyring, on two
+# hand-made flows (no Auth0, no emulator), and trying every way in the brief names.
+# Handles are random (a fresh binding secret per flow), so nothing random is printed:
+# no handle, no flow id, only what was tried, what it raised and the counts.
+
+#: The repository's fixed clock (any instant works; a fixed one keeps the run repeatable).
+_TRIAL_NOW: Final = 1_767_225_600.0
+_TRIAL_KID: Final = "review"
+
+
+@attrs.frozen
+class RepositoryTrial:
+    """One attempt on the real repository: what was tried, what should happen, what did."""
+
+    prop: str
+    attempt: str
+    expected: str
+    got: str
+
+    @property
+    def ok(self) -> bool:
+        """True when the repository did what the property needs."""
+        return self.got == self.expected
+
+    @property
+    def control(self) -> bool:
+        """True for the attempts that must be accepted (the current handle)."""
+        return self.expected == "accepted"
+
+
+def repository_trials() -> tuple[RepositoryTrial, ...]:
+    """Run the real ``FlowRepository`` and try every way to resume a flow without its handle."""
+
+    def key(label: str) -> bytes:
+        return hashlib.sha256(b"flowengine review " + label.encode()).digest()
+
+    keyring = Keyring([(_TRIAL_KID, key("keyring"))])
+    attacker = Keyring([(_TRIAL_KID, key("attacker"))])
+    stranger = Keyring([("other-key", key("stranger"))])
+    store = MemoryStore(clock=lambda: _TRIAL_NOW, auto_sweep=None)
+    repo = FlowRepository(store, keyring, clock=lambda: _TRIAL_NOW)
+    out: list[RepositoryTrial] = []
+
+    def attempt(
+        prop: str, text: str, expected: type[Exception] | None, run: Callable[[], object]
+    ) -> None:
+        try:
+            run()
+        except Exception as exc:  # what it raised is the finding, whatever it is
+            got = type(exc).__name__
+            if expected is not None and isinstance(exc, expected):
+                got = expected.__name__
+        else:
+            got = "accepted"
+        out.append(RepositoryTrial(prop, text, expected.__name__ if expected else "accepted", got))
+
+    def step(
+        handle: str, binding: str | None, then: Callable[[Flow], object] | None = None
+    ) -> Callable[[], None]:
+        def run() -> None:
+            with repo.step(handle, binding=binding) as flow:
+                if then is not None:
+                    then(flow)
+            handles.append(flow.handle or handle)
+
+        return run
+
+    flow = Flow.new("review-flow", _TRIAL_NOW)
+    other = Flow.new("review-other", _TRIAL_NOW)
+    first = repo.add(flow, binding="session-a")
+    theirs = repo.add(other, binding="session-b")
+    old_row = store.load(flow.flow_id)
+    handles: list[str] = []
+    tag_at = len(first) - 5  # inside the tag: any change fails authentication or parsing
+    changed = first[:tag_at] + ("A" if first[tag_at] != "A" else "B") + first[tag_at + 1 :]
+    guessed = Handle(flow.flow_id, flow.seq, bytes(range(32)))
+    # The holder of a handle can read its binding secret: only the tag keeps its seq.
+    raised = Handle(flow.flow_id, flow.seq + 1, Handle.decode(first, keyring).secret)
+    inv, stale, replay = err.InvalidHandleError, err.StaleHandleError, err.SnapshotReplayError
+    tampered = err.SnapshotTamperedError
+    p = "resume_needs_current_handle"
+    for text, handle, binding in (
+        ("a bare flow id", flow.flow_id, "session-a"),
+        ("the handle with one character of its tag changed", changed, "session-a"),
+        ("a handle made with another key under the same key id", guessed.encode(attacker), None),
+        ("a handle naming a key id the keyring does not have", guessed.encode(stranger), None),
+        (
+            "the right handle with its seq raised, tagged with another key",
+            raised.encode(attacker),
+            "session-a",
+        ),
+        (
+            "a well-tagged handle (a leaked key) with a guessed binding secret",
+            guessed.encode(keyring),
+            "session-a",
+        ),
+        ("the right handle without the application's binding", first, None),
+        ("the right handle with another session's binding", first, "session-b"),
+        ("another flow's handle with this flow's binding", theirs, "session-a"),
+    ):
+        attempt(p, text, inv, step(handle, binding))
+    attempt(
+        p,
+        "the current handle and binding (a local step: cancel)",
+        None,
+        step(first, "session-a", lambda f: f.cancel(_TRIAL_NOW)),
+    )
+    current = handles[-1] if handles else first
+    attempt(p, "the previous handle after that step", stale, step(first, "session-a"))
+    attempt(p, "the previous handle again (a second tab)", stale, step(first, "session-a"))
+    attempt(p, "the new handle", None, step(current, "session-a"))
+
+    p = "stored_rows_not_replayed"
+    new_row = store.load(flow.flow_id)
+    entry = store._flows[flow.flow_id]  # the store's internals: what a writer to it can do
+
+    def write(row: StoredFlow) -> None:
+        entry.record = row
+
+    write(old_row)
+    attempt(
+        p,
+        "a step with the current handle after the first row was written back",
+        replay,
+        step(current, "session-a"),
+    )
+    attempt(
+        p,
+        "a view with the current handle after the first row was written back",
+        replay,
+        lambda: repo.view(current, binding="session-a"),
+    )
+    write(attrs.evolve(old_row, seq=new_row.seq))
+    attempt(
+        p,
+        "the first row's snapshot under the current row's revision",
+        tampered,
+        step(current, "session-a"),
+    )
+    write(attrs.evolve(store.load(other.flow_id), flow_id=flow.flow_id))
+    attempt(
+        p, "another flow's row written under this flow's id", tampered, step(current, "session-a")
+    )
+    write(new_row)
+    attempt(p, "the current handle once the current row is back", None, step(current, "session-a"))
+    store.close()
+    return tuple(out)
+
+
+def _trial_result(
+    trials: Sequence[RepositoryTrial], name: str, title: str, holds: str
+) -> PropertyResult:
+    mine = [t for t in trials if t.prop == name]
+    bad = [t for t in mine if not t.ok]
+    return PropertyResult(
+        name,
+        title,
+        bool(mine) and not bad,
+        ("; ".join(f"{t.attempt}: expected {t.expected}, got {t.got}" for t in bad))
+        if bad
+        else holds,
+        {
+            "attempts": sum(1 for t in mine if not t.control),
+            "refusals": sum(1 for t in mine if not t.control and t.ok),
+            "current_handle_accepted": sum(1 for t in mine if t.control and t.ok),
+        },
+    )
+
+
+def _repository_properties(trials: Sequence[RepositoryTrial]) -> tuple[PropertyResult, ...]:
+    return (
+        _trial_result(
+            trials,
+            "resume_needs_current_handle",
+            "A flow resumes only with its current handle",
+            "the real FlowRepository refused a bare flow id, forged and foreign handles, another "
+            "binding (InvalidHandleError) and every handle older than the stored flow "
+            "(StaleHandleError), and accepted the current one",
+        ),
+        _trial_result(
+            trials,
+            "stored_rows_not_replayed",
+            "Stored rows cannot be replayed",
+            "a row older than the handle was refused for steps and views "
+            "(SnapshotReplayError), a row relabelled or moved from another flow failed "
+            "authentication (SnapshotTamperedError), and the current row was accepted again",
+        ),
+    )
+
+
+# ------------------------------------------------------------ requests in doubt
+
+#: Context fields a doubt rule must never set, clear or change: the factors done, the
+#: credentials held and the bindings. A doubt only ever narrows what may follow.
+_DOUBT_KEEPS: Final = (
+    "first_factor",
+    "second_factor",
+    "tokens",
+    "mfa_token",
+    "mfa_token_kind",
+    "mfa_requested",
+    "binding",
+    "tenant",
+)
+
+
+def _doubt_sample(state: str) -> Flow:
+    """A flow in ``state`` with a context that has something for a doubt rule to touch."""
+    ctx = Context(connection="sms", phone_number="+15550100", sends=1, tenant="t#c")
+    if state == m.STARTED:
+        ctx = ctx.evolve(send_unconfirmed=True)  # an earlier start already in doubt
+    if state == m.CODE_SENT:
+        ctx = ctx.evolve(code_attempts=1, code_sent_at=_TRIAL_NOW, code_expires_at=_TRIAL_NOW + 180)
+    if state in (m.MFA_REQUIRED, *m.PENDING_STATES):
+        ctx = ctx.evolve(
+            first_factor="verify_otp",
+            mfa_token="review-mfa-token",
+            mfa_token_kind="mfa_token",
+            mfa_token_expires_at=_TRIAL_NOW + 600,
+            mfa_requested=True,
+        )
+    if state in m.PENDING_STATES:
+        ctx = ctx.evolve(factor="sms", oob_code="review-oob", binding_method="prompt")
+    return Flow("fl_review_doubt", state=state, context=ctx, expires_at=_TRIAL_NOW + 600)
+
+
+def _doubt_never_advances(s: _Subject) -> PropertyResult:
+    faults: list[str] = []
+    checked = 0
+    for trigger in sorted(m.DOUBT):
+        sources = sorted({e.source for e in s.edges if e.trigger == trigger})
+        for state in sources:
+            for taken_over in (False, True):
+                checked += 1
+                flow = _doubt_sample(state)
+                before = flow.context
+                flow.note_uncertain(
+                    trigger, _TRIAL_NOW, {"connection": "sms"}, taken_over=taken_over
+                )
+                after = flow.context
+                changed = [f for f in _DOUBT_KEEPS if getattr(before, f) != getattr(after, f)]
+                if flow.state != state:
+                    changed.append("state")
+                if after.code_attempts < before.code_attempts:
+                    changed.append("code_attempts lowered")
+                if before.send_unconfirmed and not after.send_unconfirmed:
+                    changed.append("send_unconfirmed cleared")
+                if changed:
+                    how = "takeover" if taken_over else "answerless"
+                    faults.append(f"{trigger} in {state} ({how}): {', '.join(changed)}")
+    return PropertyResult(
+        "doubt_never_advances",
+        "A request in doubt never advances a flow",
+        not faults and checked > 0,
+        "; ".join(faults)
+        if faults
+        else "every trigger's DOUBT rule, applied in every state the trigger leaves, keeps the "
+        "state, the factors done, the credentials and the bindings, and only narrows what may "
+        "follow (no recovery reaches authenticated)",
+        {"rules": len(m.DOUBT), "cases_checked": checked},
+    )
+
+
 #: The checked properties, in the order the report numbers them.
 _PROPERTIES: Final[tuple[Callable[[_Subject], PropertyResult], ...]] = (
     _table_well_formed,
@@ -644,6 +926,7 @@ _PROPERTIES: Final[tuple[Callable[[_Subject], PropertyResult], ...]] = (
     _illegal_pairs_rejected,
     _no_auto_transitions,
     _secrets_sealed,
+    _doubt_never_advances,
 )
 
 
@@ -666,6 +949,7 @@ class ReviewReport:
     properties: tuple[PropertyResult, ...]
     paths: PathFigures
     inventory: tuple[SecretEntry, ...]
+    trials: tuple[RepositoryTrial, ...] = ()
 
     @property
     def ok(self) -> bool:
@@ -710,12 +994,14 @@ def review_report(
     if machine is None:
         machine, build_error = (m.MACHINE, None) if table == m.EDGES else _build(table)
     figures = _search(table_rows(table))
+    trials = repository_trials()
     return ReviewReport(
         m.definition_hash(table),
         table,
-        _properties(table, machine, figures, build_error),
+        _properties(table, machine, figures, build_error) + _repository_properties(trials),
         figures,
         _secret_inventory(table),
+        trials,
     )
 
 
@@ -732,6 +1018,8 @@ def _markdown(rep: ReviewReport) -> str:
         _md_head(rep, rows),
         _md_properties(rep),
         _md_path_search(rep.paths),
+        _md_trials(rep.trials),
+        _md_doubt(),
         _md_states(rep),
         _md_transitions(rows),
         _md_pairs(rows),
@@ -784,6 +1072,26 @@ def _md_properties(rep: ReviewReport) -> list[str]:
     return out
 
 
+def _md_doubt() -> list[str]:
+    out = [
+        "## Requests in doubt",
+        "",
+        "A request may reach Auth0 without its answer reaching us (a timeout, a crash, a "
+        "worker that outlived its lease). The flow then records `uncertain` (which trigger, "
+        "when) and never repeats the request silently; `_machine.DOUBT` declares what may "
+        "follow, applied when a worker takes over a claim whose intent journal names the "
+        "trigger (and, where marked, when the driver itself saw the request go unanswered).",
+        "",
+        "| Trigger | What may follow | Narrowed on takeover | Narrowed when seen |",
+        "|---|---|---|---|",
+    ]
+    for trigger, doubt in m.DOUBT.items():
+        taken = "no" if doubt.on_takeover is m.DOUBT_UNCHANGED else "yes"
+        seen = "no" if doubt.on_answerless is m.DOUBT_UNCHANGED else "yes"
+        out.append(f"| `{trigger}` | {_cell(doubt.next_step)} | {taken} | {seen} |")
+    return out
+
+
 def _md_path_search(f: PathFigures) -> list[str]:
     return [
         "### The path search",
@@ -801,6 +1109,31 @@ def _md_path_search(f: PathFigures) -> list[str]:
         "- Entries that break a check: "
         + ", ".join(f"{k.replace('_', ' ')}: {n}" for k, n in f.violations.items()),
         "- Complete paths by last state: " + ", ".join(f"{k}: {v}" for k, v in f.ends.items()),
+    ]
+
+
+def _md_trials(trials: Sequence[RepositoryTrial]) -> list[str]:
+    return [
+        "### The repository checks",
+        "",
+        "`resume_needs_current_handle` and `stored_rows_not_replayed` are properties of "
+        "the repository, not of the table: the real "
+        "`FlowRepository` runs over a `MemoryStore` with a fixed clock and keyring on two "
+        "hand-made flows stored with `repo.add` (no Auth0), and each attempt below is made "
+        "through `repo.step` (or `repo.view`). Earlier rows are written back through the "
+        "store's internals, as anyone able to write to the store could. A row is judged "
+        "against the handle presented: the newest handle is the high-water mark the store "
+        "cannot forge, so an earlier row together with the earlier handle that matches it "
+        "cannot be told from the real thing (keep the store writable by the application "
+        "only). Handles and ids are random or private and are never printed.",
+        "",
+        "| Property | Attempt | Expected | Result |",
+        "|---|---|---|---|",
+        *(
+            f"| `{t.prop}` | {_cell(t.attempt)} | {t.expected} | "
+            f"{t.got if t.ok else f'**{t.got}**'} |"
+            for t in trials
+        ),
     ]
 
 

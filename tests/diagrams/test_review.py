@@ -42,6 +42,9 @@ def test_every_property_holds_on_the_real_table() -> None:
         "illegal_pairs_rejected",
         "no_auto_transitions",
         "secrets_sealed",
+        "doubt_never_advances",
+        "resume_needs_current_handle",
+        "stored_rows_not_replayed",
     }
 
 
@@ -75,7 +78,7 @@ def test_markdown_shows_the_figures_the_tables_and_the_hash() -> None:
     text = REPORT.to_markdown()
     assert m.MACHINE_HASH in text
     assert f"Complete paths examined: {REPORT.paths.paths}" in text
-    assert "All 12 properties hold." in text
+    assert "All 15 properties hold." in text
     for p in REPORT.properties:
         assert p.title.replace("|", "\\|") in text
         for value in p.figures.values():
@@ -345,3 +348,25 @@ def test_a_secret_kept_in_clear_fails_the_review(monkeypatch: pytest.MonkeyPatch
     report = diagram.review_report()
     assert {p.name for p in report.failed} == {"secrets_sealed"}
     assert "**CLEAR JSON**" in report.to_markdown()
+
+
+@pytest.mark.parametrize(
+    ("trigger", "change"),
+    [
+        ("resend_code", {"second_factor": "confirm_oob"}),
+        ("challenge", {"mfa_token": None}),
+        ("verify_otp", {"code_attempts": 0}),
+        ("start_passwordless", {"send_unconfirmed": False}),
+    ],
+)
+def test_a_doubt_rule_that_advances_a_flow_fails_the_review(
+    monkeypatch: pytest.MonkeyPatch, trigger: str, change: dict[str, object]
+) -> None:
+    """A DOUBT rule that sets a factor, drops a credential or widens a guard fails the review."""
+    bad = attrs.evolve(
+        m.DOUBT[trigger], on_takeover=lambda ctx, state, params: ctx.evolve(**change)
+    )
+    monkeypatch.setattr(m, "DOUBT", {**m.DOUBT, trigger: bad})
+    report = diagram.review_report()
+    assert {p.name for p in report.failed} == {"doubt_never_advances"}
+    assert trigger in report.failed[0].detail

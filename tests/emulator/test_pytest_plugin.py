@@ -88,11 +88,11 @@ def test_flow_repository_resumes_a_login_step_by_step(
     """flow_repository seals flows into flow_store with flow_keyring; each step resumes one."""
     assert (flow_repository.store, flow_repository.keyring) == (flow_store, flow_keyring)
     flow = flow_client.new_flow()
-    flow_repository.add(flow)
-    with flow_repository.step(flow.flow_id) as resumed:
+    handle = flow_repository.add(flow)
+    with flow_repository.step(handle) as resumed:
         flow_client.start_passwordless(resumed, connection="sms", phone_number=PHONE)
     code = auth0_emulator.last_code(PHONE)
-    with flow_repository.step(flow.flow_id) as resumed:
+    with flow_repository.step(resumed.handle) as resumed:
         flow_client.verify_otp(resumed, code)
     stored = flow_store.load(flow.flow_id)
     assert (stored.state, stored.seq) == ("mfa_required", 2)
@@ -107,9 +107,10 @@ def test_async_flow_repository_shares_the_store(
 ) -> None:
     """async_flow_repository is the asyncio face of flow_repository: one store between them."""
     flow = flow_client.new_flow()
-    asyncio.run(async_flow_repository.add(flow))
+    handle = asyncio.run(async_flow_repository.add(flow))
     assert async_flow_repository.sync is flow_repository
     assert flow_repository.get(flow.flow_id).state == "started"
+    assert flow_repository.view(handle).flow_id == flow.flow_id  # its handle resumes it here too
 
 
 def test_each_test_gets_a_fresh_keyring(flow_keyring: Keyring) -> None:

@@ -96,14 +96,15 @@ def test_the_marker_survives_a_snapshot_and_the_store(rig: Rig) -> None:
     """The uncertain marker is saved even though the step failed, and still guards after resume."""
     repo = FlowRepository(MemoryStore(), KEYRING, clock=rig.clock.time)
     flow = rig.new_flow("fl_marker")
-    repo.add(flow)
+    handle = repo.add(flow)
     rig.emu.add_fault(Fault(START, "read_timeout"))
-    with pytest.raises(TransportError), repo.step("fl_marker") as stepping:
+    with pytest.raises(TransportError), repo.step(handle) as stepping:
         start(rig, stepping)
     stored = repo.get("fl_marker")
     assert stored.context["send_unconfirmed"] is True and stored.seq == 1
     resumed = load_flow(dump_flow(stored, KEYRING), KEYRING, now=rig.now)
-    with pytest.raises(GuardRejectedError), repo.step("fl_marker") as again:
+    assert stepping.handle != handle  # the marker was saved: a new revision, a new handle
+    with pytest.raises(GuardRejectedError), repo.step(stepping.handle) as again:
         start(rig, again)
     assert resumed.context["send_unconfirmed"] is True
     assert codes_sent(rig) == 1

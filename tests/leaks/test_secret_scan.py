@@ -2,13 +2,17 @@
 
 Each scenario runs through ``FlowRepository.step`` over a MemoryStore, an SQLiteStore
 and (with the stores' Redis fixture) a RedisStore, with both drivers, with structlog
-captured. Then every secret the tenant issued or the test typed (codes, mfa_tokens,
-oob_codes, tokens, the client secret, the password, recovery codes, TOTP secrets) is
+captured, resuming each flow with its handle as an application would. Then every secret
+the tenant issued or the test typed (codes, mfa_tokens, oob_codes, tokens, the client
+secret, the password, recovery codes, TOTP secrets), every resume handle the repository
+handed out (from ``repo.add`` and each ``flow.handle``) and each flow's ``binding`` hash is
 looked for in: the log events, every exception's str and repr, the repr of every Flow,
 StepResult, PreparedStep, HttpRequest and Auth0Config, the rendered flow diagrams (and
 any text file under ``diagrams/``), the raw store (SQLite file, WAL and SHM bytes, Redis
 hash dumps, memory records) and every ``dump_flow`` text. The tokens a StepResult hands
-to the caller (``.data``) are the one place secrets are meant to be; it is not scanned.
+to the caller (``.data``) and the handles the application keeps are the one place
+secrets are meant to be; they are not scanned, but a control scan checks that they are
+seen when they are there.
 """
 
 from __future__ import annotations
@@ -20,7 +24,7 @@ from typing import Any
 import pytest
 from structlog.testing import capture_logs
 
-from flowengine import FlowEngineError, StepResult
+from flowengine import FlowEngineError, InvalidHandleError, StaleHandleError, StepResult
 from flowengine._flow import Flow, PreparedStep
 from flowengine._repository import FlowRepository, dump_flow
 from flowengine.diagram import flow_diagram, history_steps
@@ -55,13 +59,53 @@ class Login:
         self.typed: set[str] = set()
         self.ids: list[str] = []
         self.handed_out: list[StepResult] = []
+        #: The current handle of each flow (what the application keeps in the session).
+        self.handles: dict[str, str] = {}
+        #: Every handle the repository handed out, current or not: all are secrets.
+        self.seen_handles: set[str] = set()
+        self.first_handles: dict[str, str] = {}
 
     def new(self, flow_id: str) -> str:
-        """Store a new flow."""
+        """Store a new flow; keep its handle."""
         flow = self.rig.new_flow(flow_id)
-        self.repo.add(flow)
+        handle = self.repo.add(flow)
+        assert handle == flow.handle
+        self.keep(flow_id, handle)
+        self.first_handles[flow_id] = handle
         self.ids.append(flow_id)
         return flow_id
+
+    def keep(self, flow_id: str, handle: str) -> None:
+        """Remember ``handle`` as the flow's current one."""
+        assert handle.startswith("fh1_")
+        self.handles[flow_id] = handle
+        self.seen_handles.add(handle)
+
+    def refresh(self, flow_id: str, old: str) -> str:
+        """The flow's current handle after a step, whatever happened (``view`` takes an old one)."""
+        current = self.repo.handle(self.repo.view(old))
+        self.keep(flow_id, current)
+        return current
+
+    def refused(self) -> int:
+        """Resume each flow with its first (stale) handle, a changed one and its bare id.
+
+        Each must be refused; the errors (and their logs) join the scan, and the changed
+        handles join the secrets: a refusal must not echo what it was given.
+        """
+        refusals = 0
+        for fid in self.ids:
+            current = self.handles[fid]
+            changed = current[:-3] + ("AAA" if current[-3:] != "AAA" else "BBB")
+            self.seen_handles.add(changed)
+            for bad in (self.first_handles[fid], changed, fid):
+                try:
+                    with self.repo.step(bad):
+                        pass
+                except (InvalidHandleError, StaleHandleError) as exc:
+                    self.scanner.add_error(exc)
+                    refusals += 1
+        return refusals
 
     def step(self, flow_id: str, name: str, *args: Any, **kwargs: Any) -> StepResult | None:
         """Run one driver step inside ``repo.step``; keep its result, error and flow repr."""
@@ -69,13 +113,22 @@ class Login:
             self.typed.add(args[0])
         if name == "login_password":
             self.typed.add(kwargs["password"])
+        handle = self.handles[flow_id]
+        lent: Flow | None = None
         try:
-            with self.repo.step(flow_id) as flow:
-                result: StepResult = self.rig.call(name, flow, *args, **kwargs)
-                self.scanner.add_repr(flow)
+            with self.repo.step(handle) as lent:
+                result: StepResult = self.rig.call(name, lent, *args, **kwargs)
+                self.scanner.add_repr(lent)
         except FlowEngineError as exc:
             self.scanner.add_error(exc)
+            if lent is not None and lent.handle is not None:
+                self.seen_handles.add(lent.handle)
+            self.refresh(flow_id, handle)
             return None
+        assert lent is not None and lent.handle is not None
+        self.scanner.add_repr(lent)
+        self.keep(flow_id, lent.handle)
+        assert self.refresh(flow_id, handle) == lent.handle
         self.scanner.add_repr(result)
         self.handed_out.append(result)
         self.scanner.add("dump_flow", dump_flow(self.repo.get(flow_id), KEYRING))
@@ -302,6 +355,7 @@ def test_no_secret_leaks(
     try:
         with capture_logs() as logs:
             SCENARIOS[scenario](login)
+            assert login.refused() == 3 * len(login.ids)
     finally:
         rig.close()
     assert logs, "nothing was logged: the capture is not working"
@@ -317,16 +371,33 @@ def test_no_secret_leaks(
     scanner.add_repr(rig.config)
     scanner.add_repr(rig.client)
     scanner.add_repr(KEYRING)
+    scanner.add_repr(login.repo)
     diagrams(flows, scanner)
     raw_store(kind, store, login.ids, scanner, tmp_path)
-    secrets = rig.emu.issued_secrets() | login.typed | {CLIENT_SECRET, PASSWORD}
+    handles = login.seen_handles
+    bindings = {f.context.binding for f in flows if f.context.binding is not None}
+    assert len(bindings) == len(flows) == len(set(login.handles))
+    assert len(handles) > len(flows)  # each step handed out a new one
+    tenant = rig.emu.issued_secrets() | login.typed | {CLIENT_SECRET, PASSWORD}
+    secrets = tenant | handles | bindings
     assert CLIENT_SECRET in rig.emu.issued_secrets()
     record("secrets", secret_values=len(secrets))
+    record("resume_handles", handles_scanned=len(handles), binding_hashes_scanned=len(bindings))
     found = scanner.scan(secrets)
-    assert not found, f"secret values appeared in: {found}"
+    assert not found, f"secret values (handles or binding hashes included) appeared in: {found}"
     # the control: what is handed to the caller does hold secrets, and the scan sees them
     control = Scanner()
     for result in login.handed_out:
         control.add("StepResult.data", repr(dict(result.data)))
     if any(r.state == "authenticated" for r in login.handed_out):
         assert control.scan(secrets, figures=False), "the scan cannot see the tokens"
+    # the handles the application keeps, and each flow's binding hash once opened, are seen
+    for fid in login.ids:
+        handle_control = Scanner()
+        handle_control.add("the application's session", login.handles[fid])
+        assert handle_control.scan(handles, figures=False), "the scan cannot see handles"
+    opened = Scanner()
+    opened.add("opened context", repr([f.context.binding for f in flows]))
+    assert opened.scan(bindings, figures=False) == [
+        f"opened context: a 64-character secret x{len(bindings)}"
+    ], "the scan cannot see binding hashes"

@@ -28,15 +28,16 @@ def _tenant(domain: str) -> tuple[Auth0Emulator, Auth0Config]:
     return emu, Auth0Config(domain, "app-id", client_secret="app-secret")
 
 
-def _started(repo: FlowRepository, emu: Auth0Emulator, config: Auth0Config) -> str:
+def _started(repo: FlowRepository, emu: Auth0Emulator, config: Auth0Config) -> tuple[str, str]:
+    """A stored flow past its first factor: its id and its current resume handle."""
     with FlowClient(config, transport=emu.transport()) as client:
         flow = client.new_flow()
-        repo.add(flow)
-        with repo.step(flow.flow_id) as stepping:
+        handle = repo.add(flow)
+        with repo.step(handle) as stepping:
             client.start_passwordless(stepping, connection="sms", phone_number=PHONE)
-        with repo.step(flow.flow_id) as stepping:
+        with repo.step(stepping.handle) as stepping:
             client.verify_otp(stepping, emu.last_code(PHONE))
-        return flow.flow_id
+        return flow.flow_id, stepping.handle
 
 
 def test_a_flow_resumed_with_another_tenant_sends_nothing() -> None:
@@ -44,12 +45,12 @@ def test_a_flow_resumed_with_another_tenant_sends_nothing() -> None:
     emu_a, config_a = _tenant("tenant-a.example.auth0.com")
     emu_b, config_b = _tenant("tenant-b.example.auth0.com")
     repo = FlowRepository(MemoryStore(), Keyring.generate())
-    flow_id = _started(repo, emu_a, config_a)
+    flow_id, handle = _started(repo, emu_a, config_a)
     before_a, before_b = len(emu_a.requests), len(emu_b.requests)
     with (
         FlowClient(config_b, transport=emu_b.transport()) as client,
         pytest.raises(TenantMismatchError),
-        repo.step(flow_id) as flow,
+        repo.step(handle) as flow,
     ):
         client.enroll(flow, "sms", phone_number=PHONE)
     assert (len(emu_a.requests), len(emu_b.requests)) == (before_a, before_b)
@@ -62,12 +63,12 @@ def test_another_client_of_the_same_tenant_is_refused_too() -> None:
     emu.add_client("other-app", client_secret="other-secret")
     other = Auth0Config(config.base_url, "other-app", client_secret="other-secret")
     repo = FlowRepository(MemoryStore(), Keyring.generate())
-    flow_id = _started(repo, emu, config)
+    _, handle = _started(repo, emu, config)
     sent = len(emu.requests)
     with (
         FlowClient(other, transport=emu.transport()) as client,
         pytest.raises(TenantMismatchError),
-        repo.step(flow_id) as flow,
+        repo.step(handle) as flow,
     ):
         client.list_authenticators(flow)
     assert len(emu.requests) == sent
@@ -77,12 +78,12 @@ def test_state_set_by_hand_inside_a_step_is_never_saved() -> None:
     """Assigning flow.state inside repo.step raises and leaves the stored flow as it was."""
     emu, config = _tenant("tenant-a.example.auth0.com")
     repo = FlowRepository(MemoryStore(), Keyring.generate())
-    flow_id = _started(repo, emu, config)
-    with pytest.raises(FlowClosedError), repo.step(flow_id) as flow:
+    flow_id, handle = _started(repo, emu, config)
+    with pytest.raises(FlowClosedError), repo.step(handle) as flow:
         flow.state = "authenticated"
     stored = repo.get(flow_id)
     assert stored.state == "mfa_required" and stored.tokens is None
-    with repo.step(flow_id) as again:  # the claim was released: the owner goes on
+    with repo.step(handle) as again:  # the claim was released: the owner goes on
         assert again.state == "mfa_required"
 
 
@@ -90,8 +91,8 @@ def test_seq_set_by_hand_is_refused() -> None:
     """Raising flow.seq by hand cannot skip the compare-and-swap either."""
     emu, config = _tenant("tenant-a.example.auth0.com")
     repo = FlowRepository(MemoryStore(), Keyring.generate())
-    flow_id = _started(repo, emu, config)
-    with pytest.raises(FlowClosedError), repo.step(flow_id) as flow:
+    flow_id, handle = _started(repo, emu, config)
+    with pytest.raises(FlowClosedError), repo.step(handle) as flow:
         flow.seq += 5
     assert repo.get(flow_id).seq == 2
 
@@ -100,8 +101,8 @@ def test_a_flow_used_after_its_block_sends_nothing() -> None:
     """The Flow object lent by repo.step refuses every step once the block has ended."""
     emu, config = _tenant("tenant-a.example.auth0.com")
     repo = FlowRepository(MemoryStore(), Keyring.generate())
-    flow_id = _started(repo, emu, config)
-    with repo.step(flow_id) as flow:
+    _, handle = _started(repo, emu, config)
+    with repo.step(handle) as flow:
         pass
     sent = len(emu.requests)
     with FlowClient(config, transport=emu.transport()) as client:

@@ -114,12 +114,13 @@ def test_expired_flow_is_expired_on_resume_and_sends_nothing() -> None:
     repo = FlowRepository(MemoryStore(), KEYS, clock=clock.time)
     client = client_for(emu, clock)
     flow = client.new_flow()
-    repo.add(flow)
-    with repo.step(flow.flow_id) as f:
+    handle = repo.add(flow)
+    with repo.step(handle) as f:
         client.start_passwordless(f, connection="sms", phone_number="+15550100")
+    handle = f.handle
     clock.advance(181)
     sent = len(emu.requests)
-    with pytest.raises(FlowExpiredError), repo.step(flow.flow_id) as f:
+    with pytest.raises(FlowExpiredError), repo.step(handle) as f:
         client.verify_otp(f, "123456")
     assert repo.get(flow.flow_id).state == "expired"
     assert len(emu.requests) == sent
@@ -133,12 +134,13 @@ def test_failed_step_leaves_the_stored_flow_unchanged() -> None:
     repo = FlowRepository(store, KEYS, clock=clock.time)
     client = client_for(emu, clock)
     flow = client.new_flow()
-    repo.add(flow)
+    handle = repo.add(flow)
     before = store.load(flow.flow_id)
-    with pytest.raises(Exception, match="not allowed"), repo.step(flow.flow_id) as f:
+    with pytest.raises(Exception, match="not allowed"), repo.step(handle) as f:
         client.verify_otp(f, "123456")
     assert store.load(flow.flow_id) == before
-    with repo.step(flow.flow_id) as f:  # the claim was released
+    assert f.handle == handle  # nothing was written: the same handle still resumes it
+    with repo.step(handle) as f:  # the claim was released
         client.start_passwordless(f, connection="sms", phone_number="+15550100")
     assert repo.get(flow.flow_id).state == "code_sent"
 
@@ -151,9 +153,9 @@ def test_replaying_an_old_snapshot_is_refused() -> None:
     repo = FlowRepository(store, KEYS, clock=clock.time)
     client = client_for(emu, clock)
     flow = client.new_flow()
-    repo.add(flow)
+    handle = repo.add(flow)
     old = store.load(flow.flow_id)
-    with repo.step(flow.flow_id) as f:
+    with repo.step(handle) as f:
         client.start_passwordless(f, connection="sms", phone_number="+15550100")
     replay = type(old)(
         old.flow_id, old.seq + 1, old.state, old.expires_at, old.updated_at, old.data
@@ -172,8 +174,9 @@ def test_racing_resumers_exactly_one_advances_and_the_loser_sends_nothing(
     """Of several engines resuming one flow at one seq, one sends and advances; the rest nothing.
 
     Each race: a stored flow in `started`; four threads, each with its own
-    repository and client, resume it and call start_passwordless. The tenant
-    must see exactly one request per race.
+    repository and client, resume it with the same handle (one revision, four
+    holders) and call start_passwordless. The tenant must see exactly one
+    request per race.
     """
     clock = FakeClock()
     emu = tenant(clock)
@@ -182,20 +185,20 @@ def test_racing_resumers_exactly_one_advances_and_the_loser_sends_nothing(
     winners = losers = 0
     for race in range(RACES):
         flow = Flow.new(f"fl_race_{race}", clock.time())
-        FlowRepository(shared_store, KEYS, clock=clock.time).add(flow)
+        handle = FlowRepository(shared_store, KEYS, clock=clock.time).add(flow)
         sent_before = len(emu.requests)
         barrier = threading.Barrier(COMPETITORS)
         results: list[str] = []
 
         def compete(
-            fid: str = flow.flow_id,
+            handle: str = handle,
             barrier: threading.Barrier = barrier,
             results: list[str] = results,
         ) -> None:
             repo = FlowRepository(shared_store, KEYS, clock=clock.time)
             barrier.wait()
             try:
-                with repo.step(fid, expected_seq=0) as f:
+                with repo.step(handle, expected_seq=0) as f:
                     client.start_passwordless(f, connection="sms", phone_number="+15550100")
                 results.append("won")
             except (StaleSnapshotError, FlowBusyError):

@@ -8,7 +8,10 @@ and sends nothing; a legal one lands where the model's table says, with one requ
 Snapshots are sealed and resumed (the resumed flow replaces the original and must go on
 exactly like it), steps are rolled back, the clock jumps past Auth0's deadlines, pushes
 are approved or rejected. ``SyncOrders`` runs the sync driver; ``AsyncOrders`` the async
-one, each coroutine run on an event loop the machine owns.
+one, each coroutine run on an event loop the machine owns. ``PersistedOrders`` takes every
+step the way a web application does: inside ``repo.step(handle)``, each step resuming with
+the handle the previous one left; the handle it replaced must then be refused, and what
+the step left must be what the store holds.
 """
 
 from __future__ import annotations
@@ -30,9 +33,12 @@ from flowengine import (
     IllegalTransitionError,
     InvalidInputError,
     SnapshotExpiredError,
+    StaleHandleError,
     StepResult,
 )
-from flowengine._repository import dump_flow, load_flow
+from flowengine._flow import Flow
+from flowengine._repository import FlowRepository, dump_flow, load_flow
+from flowengine.stores import MemoryStore
 from flowengine.testing import PushScript
 from tests import strategies as S
 from tests.leaks.scanner import Scanner
@@ -68,6 +74,8 @@ class LoginOrders(RuleBasedStateMachine):
     """One flow against one tenant; every rule a step, every step checked against the model."""
 
     DRIVER: ClassVar[str] = "sync"
+    #: Take every step inside ``repo.step(handle)`` (a stored flow), not on a flow in memory.
+    PERSIST: ClassVar[bool] = False
 
     def __init__(self) -> None:
         super().__init__()
@@ -75,6 +83,12 @@ class LoginOrders(RuleBasedStateMachine):
         self._capture = capture_logs()
         self.logs = self._capture.__enter__()
         self.flow = self.rig.new_flow("fl_orders")
+        self.repo = FlowRepository(
+            MemoryStore(clock=self.rig.clock.time), KEYRING, clock=self.rig.clock.time
+        )
+        #: The current resume handle, and every one handed out (bearer secrets: never shown).
+        self.handle = self.repo.add(self.flow) if self.PERSIST else ""
+        self.handles = {self.handle} - {""}
         self.ref = RefLogin(created_at=self.rig.now)
         self.counts: Counter[str] = Counter()
         self.texts: list[str] = []
@@ -121,7 +135,9 @@ class LoginOrders(RuleBasedStateMachine):
     ) -> None:
         """Predict, take and check one step."""
         at = self.rig.now if now is None else now
-        expect = invalid() if not valid else self.ref.precheck(trigger, at, driver=driver)
+        expect = self._expired_on_resume()
+        if expect is None:
+            expect = invalid() if not valid else self.ref.precheck(trigger, at, driver=driver)
         if expect is None:
             expect = predict(at)
         before = self.flow.to_envelope()
@@ -133,13 +149,58 @@ class LoginOrders(RuleBasedStateMachine):
         result: StepResult | None = None
         error: FlowEngineError | None = None
         try:
-            result = invoke()
+            result = self._run(invoke)
         except FlowEngineError as exc:
             error = exc
             self.texts += [str(exc), repr(exc)]
         if result is not None:
             self.texts.append(repr(result))
         self.check(trigger, expect, before, sent, result, error)
+
+    # ------------------------------------------------------------- the repository
+
+    def _expired_on_resume(self) -> Expect | None:
+        """A stored flow past its deadline is expired by ``repo.step`` before any step runs."""
+        if not (self.PERSIST and self.ref.stale(self.rig.now)):
+            return None
+        self.ref.expire_now()
+        return Expect("expired_local", state="expired", raises="FlowExpiredError")
+
+    def _run(self, invoke: Callable[[], Any]) -> Any:
+        """Take the step on the flow in memory, or inside ``repo.step`` with the newest handle."""
+        if not self.PERSIST:
+            return invoke()
+        old = self.handle
+        lent: Flow | None = None
+        try:
+            with self.repo.step(old) as lent:
+                self.flow = lent
+                return invoke()
+        finally:
+            self._after_persisted_step(old, lent)
+
+    def _after_persisted_step(self, old: str, lent: Flow | None) -> None:
+        """Go on with the handle the step left; the one it replaced must resume nothing."""
+        if lent is None:  # refused on resume: the repository expired the flow, and saved it
+            lent = self.repo.view(old)
+            handle = self.repo.handle(lent)
+        else:
+            assert lent.handle is not None
+            handle = lent.handle
+        self.flow = lent
+        stored = self.repo.get(lent.flow_id)
+        assert stored.to_envelope() == lent.to_envelope(), "the store holds another flow"
+        self.handle = handle
+        self.handles.add(handle)
+        self.counts["persisted_steps"] += 1
+        if handle == old:
+            assert stored.seq == lent.seq  # nothing was saved: the same revision, the same handle
+            return
+        sent = len(self.rig.emu.requests)
+        with pytest.raises(StaleHandleError), self.repo.step(old):
+            raise AssertionError("a replaced handle resumed the flow")  # pragma: no cover
+        assert len(self.rig.emu.requests) == sent
+        self.counts["stale_handles_refused"] += 1
 
     def check(
         self,
@@ -525,11 +586,11 @@ class LoginOrders(RuleBasedStateMachine):
         now = self.rig.now
         before = self.flow.to_envelope()
         sent = len(self.rig.emu.requests)
-        expect = self.ref.rollback(now, to)
+        expect = self._expired_on_resume() or self.ref.rollback(now, to)
         result: StepResult | None = None
         error: FlowEngineError | None = None
         try:
-            result = self.rig.call("rollback", self.flow, to=to)
+            result = self._run(lambda: self.rig.call("rollback", self.flow, to=to))
         except FlowEngineError as exc:
             error = exc
             self.texts += [str(exc), repr(exc)]
@@ -619,11 +680,12 @@ class LoginOrders(RuleBasedStateMachine):
         for event in self.logs:
             scanner.add("log event", repr(event))
         scanner.add_repr(self.flow)
-        secrets = self.rig.emu.issued_secrets() | self.typed
+        secrets = self.rig.emu.issued_secrets() | self.typed | self.handles
         record(
             "step_orders",
             sequences=1,
             **{f"sequences_{self.DRIVER}": 1},
+            sequences_persisted=int(self.PERSIST),
             steps=sum(
                 self.counts[k]
                 for k in (
@@ -650,5 +712,12 @@ class AsyncLoginOrders(LoginOrders):
     DRIVER = "async"
 
 
+class PersistedLoginOrders(LoginOrders):
+    """The same machine with every step taken inside ``repo.step``, resumed by its handle."""
+
+    PERSIST = True
+
+
 TestSyncStepOrders = LoginOrders.TestCase
 TestAsyncStepOrders = AsyncLoginOrders.TestCase
+TestPersistedStepOrders = PersistedLoginOrders.TestCase

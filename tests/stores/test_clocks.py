@@ -36,12 +36,12 @@ def test_a_client_130s_fast_cannot_take_a_flow_another_holds(store: FlowStore) -
     """While one repository steps a flow, one whose clock runs 130 s fast gets FlowBusyError."""
     holder = FlowRepository(store, KEYS, clock=time.time, lease=LEASE)
     intruder = FlowRepository(store, KEYS, clock=skewed(FAST), lease=LEASE)
-    holder.add(Flow.new("fl_clock", time.time()))
-    with holder.step("fl_clock") as flow:
+    handle = holder.add(Flow.new("fl_clock", time.time()))  # both hold the same handle
+    with holder.step(handle) as flow:
         assert flow.seq == 0
-        with pytest.raises(FlowBusyError), intruder.step("fl_clock"):
+        with pytest.raises(FlowBusyError), intruder.step(handle):
             pytest.fail("the intruder must not get the step")  # pragma: no cover
-    with intruder.step("fl_clock") as flow:  # released: now the intruder may step it
+    with intruder.step(handle) as flow:  # released: now the intruder may step it
         assert flow.seq == 0
 
 
@@ -83,9 +83,9 @@ def test_two_redis_clients_whose_clocks_are_130s_apart(redis_url: str) -> None:
     with RedisStore(redis_url) as first, RedisStore(redis_url) as second:
         holder = FlowRepository(first, KEYS, clock=time.time, lease=LEASE)
         intruder = FlowRepository(second, KEYS, clock=skewed(FAST), lease=LEASE)
-        holder.add(Flow.new("fl_redis", time.time()))
-        with holder.step("fl_redis"):
-            with pytest.raises(FlowBusyError), intruder.step("fl_redis"):
+        handle = holder.add(Flow.new("fl_redis", time.time()))  # both hold the same handle
+        with holder.step(handle):
+            with pytest.raises(FlowBusyError), intruder.step(handle):
                 pytest.fail("the intruder must not get the step")  # pragma: no cover
             record = second.load("fl_redis")
             with pytest.raises(FlowBusyError):

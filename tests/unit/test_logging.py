@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 
 from flowengine import Auth0Config, FlowClient, _log
+from flowengine._handle import flow_ref
 from flowengine.testing import Auth0Emulator
 
 README = Path(__file__).resolve().parents[2] / "README.md"
@@ -83,8 +84,9 @@ def test_an_unconfigured_warning_event_prints_nothing() -> None:
     proc = _run(code)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout == "quiet\n"
-    assert "fl_1" not in proc.stderr
-    assert "auth0_uncertain" in proc.stderr and "fl_2" in proc.stderr
+    assert flow_ref("fl_1") not in proc.stderr
+    assert "auth0_uncertain" in proc.stderr and flow_ref("fl_2") in proc.stderr
+    assert "fl_2" not in proc.stderr  # the event names the flow by its flow_ref, never its id
 
 
 def test_readme_logging_recipe_writes_one_json_line_per_transition() -> None:

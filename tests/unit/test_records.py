@@ -133,7 +133,15 @@ def test_secret_lists_are_derived_from_the_context() -> None:
     """The codec's SECRET_FIELDS and the CLI's shown fields come from the field metadata."""
     secret = {f.name for f in attrs.fields(Context) if f.metadata["flowengine"]["secret"]}
     assert secret == _snapshot.SECRET_FIELDS == _context.SECRET_FIELDS
-    assert {"mfa_token", "oob_code", "tokens", "phone_number", "email", "username"} == secret
+    assert {
+        "binding",
+        "mfa_token",
+        "oob_code",
+        "tokens",
+        "phone_number",
+        "email",
+        "username",
+    } == secret
     assert not set(_context.SHOWN_FIELDS) & secret
     from flowengine.cli import _flowcmd
 
