@@ -412,6 +412,7 @@ class Rig:
         *,
         kill: str = "none",
         pause: bool = False,
+        pause_release: bool = False,
         busy_timeout: float = 5.0,
         command: bool = False,
     ) -> Worker:
@@ -439,6 +440,8 @@ class Rig:
         ]
         if pause:
             argv.append("--pause-before-save")
+        if pause_release:
+            argv.append("--pause-before-release")
         env = {
             "FLOWENGINE_KEYS": self.keys.to_env_value(),
             "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])),
@@ -574,11 +577,20 @@ def newest_view(rig: Rig, handle: str, flow_id: str) -> tuple[Flow | None, str]:
 
 
 def lost_results(tenant: Tenant, worker: Worker) -> int:
-    """2xx answers Auth0 gave a surviving worker that its report does not carry."""
-    answered = [r for r in tenant.requests_from(worker.ip) if r.status and 200 <= r.status < 300]
-    results = (worker.report or {}).get("results", [])
-    carried = [r for r in results if r.get("status") and 200 <= r["status"] < 300]
-    return max(0, len(answered) - len(carried))
+    """Answers Auth0 gave a surviving worker that its report carries no step result of.
+
+    Every answer a flow step gets becomes a ``StepResult`` (tokens, an mfa_token, a new
+    recovery code, "wrong code", "rejected"): in the saved flow's results, or in the
+    ``LostUpdateError`` when the save failed; an answer the flow cannot absorb is
+    raised to the caller as a ``RemoteError``. Counted per status, so a 2xx cannot stand
+    in for a lost 403 ``mfa_required``.
+    """
+    report = worker.report or {}
+    answered = Counter(r.status for r in tenant.requests_from(worker.ip))
+    carried = Counter(r.get("status") for r in report.get("results", []))
+    if report.get("answered") is not None:  # an answer the flow refused, raised to the caller
+        carried[report["answered"]] += 1
+    return sum(max(0, n - carried[status]) for status, n in answered.items())
 
 
 def count_effects(tenant: Tenant, scenario: Scenario, ips: list[str]) -> None:
@@ -597,23 +609,18 @@ def count_effects(tenant: Tenant, scenario: Scenario, ips: list[str]) -> None:
     )
 
 
-def judge_kill(scenario: Scenario, point: str, first: Worker, second: Worker) -> list[str]:
-    """Count one kill scenario; return what went wrong (empty when all is well)."""
+def judge_resume(
+    scenario: Scenario, where: str, first: Worker, second: Worker
+) -> tuple[list[str], dict[str, Any]]:
+    """Count what the worker that resumed after ``first`` did; (problems, facts)."""
     rig, tenant, trigger = scenario.rig, scenario.rig.tenant, scenario.trigger
-    where = f"{rig.backend}/{trigger}/{point}"
     problems: list[str] = []
-    TALLY.add(scenarios=1, matrix=1)
-    if first.rc != -9:
-        problems.append(f"{where}: the first worker was not killed (rc {first.rc}): {first.stderr}")
-    else:
-        TALLY.add(killed=1, **{f"killed_{point}": 1})
     if second.rc != 0 or second.report is None:
-        problems.append(f"{where}: the second worker failed (rc {second.rc}): {second.stderr}")
-        return problems
+        problems.append(f"{where}: the resuming worker failed (rc {second.rc}): {second.stderr}")
+        return problems, {}
     report = second.report
     reached = len(tenant.requests_from(first.ip))
     sent = len(tenant.requests_from(second.ip))
-    TALLY.add(reached_by_killed=int(reached > 0))
     flow, why = newest_view(rig, report.get("handle") or scenario.handle, scenario.flow_id)
     if flow is None:
         TALLY.add(flows_unreadable=1)
@@ -638,18 +645,60 @@ def judge_kill(scenario: Scenario, point: str, first: Worker, second: Worker) ->
     lost = lost_results(tenant, second)
     if lost:
         TALLY.add(results_lost=lost)
-        problems.append(f"{where}: {lost} answer(s) to the surviving worker are lost")
+        problems.append(f"{where}: {lost} answer(s) to the resuming worker are lost")
     count_effects(tenant, scenario, [first.ip, second.ip])
+    facts = {"reached": reached, "sent": sent, "uncertain": saw and recorded, "flow": flow}
+    return problems, facts
+
+
+def judge_kill(scenario: Scenario, point: str, first: Worker, second: Worker) -> list[str]:
+    """Count one kill scenario; return what went wrong (empty when all is well)."""
+    where = f"{scenario.rig.backend}/{scenario.trigger}/{point}"
+    problems: list[str] = []
+    TALLY.add(scenarios=1, matrix=1)
+    if first.rc != -9:
+        problems.append(f"{where}: the first worker was not killed (rc {first.rc}): {first.stderr}")
+    else:
+        TALLY.add(killed=1, **{f"killed_{point}": 1})
+    found, facts = judge_resume(scenario, where, first, second)
+    problems += found
+    if not facts:
+        return problems
+    report = second.report or {}
+    TALLY.add(reached_by_killed=int(facts["reached"] > 0))
     # What each kill point must lead to (the suite's own check that it hit the point).
     expected_reach = 1 if point in REACHED else 0
-    if reached != expected_reach:
-        problems.append(f"{where}: {reached} request(s) reached Auth0, expected {expected_reach}")
+    if facts["reached"] != expected_reach:
+        problems.append(
+            f"{where}: {facts['reached']} request(s) reached Auth0, expected {expected_reach}"
+        )
     if point == "a" and report.get("uncertain_before") is not None:
         problems.append(f"{where}: no claim was taken, yet the flow is uncertain")
-    if point in "bcde" and not (saw and recorded):
+    if point in "bcde" and not facts["uncertain"]:
         problems.append(f"{where}: the takeover did not mark the flow uncertain")
-    if point == "f" and (report.get("error") != "StaleHandleError" or sent):
+    if point == "f" and (report.get("error") != "StaleHandleError" or facts["sent"]):
         problems.append(f"{where}: the saved step was not refused as stale ({report})")
+    return problems
+
+
+def judge_lost_save(scenario: Scenario, survivor: Worker, second: Worker) -> list[str]:
+    """Count a step whose save failed in a worker that survived, and the resume after it."""
+    where = f"{scenario.rig.backend}/{scenario.trigger}/store unreachable"
+    problems: list[str] = []
+    TALLY.add(scenarios=1, store_faults=1)
+    report = survivor.report or {}
+    if survivor.rc != 0 or report.get("error") != "LostUpdateError":
+        problems.append(f"{where}: expected LostUpdateError, got rc {survivor.rc} {report}")
+    lost = lost_results(scenario.rig.tenant, survivor)
+    if lost:
+        TALLY.add(results_lost=lost)
+        problems.append(f"{where}: {lost} answer(s) are in neither the store nor the error")
+    elif report.get("error") == "LostUpdateError":
+        TALLY.add(lost_update_delivered=1)
+    found, facts = judge_resume(scenario, where, survivor, second)
+    problems += found
+    if facts and not facts["uncertain"]:
+        problems.append(f"{where}: the resume did not mark the unsaved step uncertain")
     return problems
 
 

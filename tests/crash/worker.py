@@ -37,6 +37,9 @@ monkeypatches made here and nowhere else:
 and waits for a line on stdin: the test makes the store unreachable meanwhile
 (holds SQLite's write lock, or stops redis-server), so the save fails and the
 worker survives with a ``LostUpdateError`` that must carry the step's results.
+``--pause-before-release`` likewise pauses at the ``store.release`` entry
+(``{"event": "releasing"}``), so the test can bring the store back between the
+failed save and the release that follows it.
 """
 
 from __future__ import annotations
@@ -61,6 +64,7 @@ from flowengine import (
     FlowRepository,
     Keyring,
     LostUpdateError,
+    RemoteError,
     StepResult,
 )
 from flowengine.stores import FlowStore, RedisStore, SQLiteStore
@@ -114,8 +118,8 @@ def open_worker_store(spec: str, busy_timeout: float) -> FlowStore:
     return RedisStore(client)
 
 
-def arm(store: FlowStore, point: str, pause: bool) -> None:
-    """Install the kill point (and the pause) on this process's store object."""
+def arm(store: FlowStore, point: str, pause: bool, pause_release: bool = False) -> None:
+    """Install the kill point (and the pauses) on this process's store object."""
     claim, save = store.claim, store.save
 
     def claim_then(*args: Any, **kwargs: Any) -> str | None:
@@ -139,8 +143,17 @@ def arm(store: FlowStore, point: str, pause: bool) -> None:
         if point == "f":
             die()
 
+    release = store.release
+
+    def release_then(*args: Any, **kwargs: Any) -> None:
+        if pause_release:
+            say({"event": "releasing"})
+            _STDIN.readline()  # the test made the store reachable again meanwhile
+        release(*args, **kwargs)
+
     store.claim = claim_then  # type: ignore[method-assign]
     store.save = save_then  # type: ignore[method-assign]
+    store.release = release_then  # type: ignore[method-assign]
     if point == "e" and isinstance(store, SQLiteStore):
         transaction: Callable[[], contextlib.AbstractContextManager[Any]] = store._transaction
 
@@ -212,13 +225,14 @@ def main(argv: list[str] | None = None, *, stdin: Any = None, stdout: Any = None
     parser.add_argument("--tenant-domain", required=True)
     parser.add_argument("--ip", required=True)
     parser.add_argument("--pause-before-save", action="store_true")
+    parser.add_argument("--pause-before-release", action="store_true")
     parser.add_argument("--busy-timeout", type=float, default=5.0)
     args = parser.parse_args(argv)
     params = json.loads(_STDIN.readline() or "{}")
 
     keyring = Keyring.from_env_value(os.environ["FLOWENGINE_KEYS"])
     store = open_worker_store(args.store, args.busy_timeout)
-    arm(store, args.kill, args.pause_before_save)
+    arm(store, args.kill, args.pause_before_save, args.pause_before_release)
     repo = FlowRepository(store, keyring, lease=args.lease)
     config = Auth0Config(args.base_url, "app-id", "app-secret", tenant_domain=args.tenant_domain)
     transport = KillingTransport(args.kill, local_address=args.ip)
@@ -236,6 +250,8 @@ def main(argv: list[str] | None = None, *, stdin: Any = None, stdout: Any = None
     except FlowEngineError as exc:
         report["error"] = type(exc).__name__
         report["guard"] = getattr(exc, "guard", None)
+        if isinstance(exc, RemoteError):  # Auth0's answer, handed over as a typed error
+            report["answered"] = exc.status_code
     finally:
         store.close()
     if lent:
