@@ -133,6 +133,9 @@ class Tally:
             f"{f['repeats_without_uncertain']} (must be 0); results lost by a surviving "
             f"worker: {f['results_lost']} (must be 0); flows left unreadable: "
             f"{f['flows_unreadable']} (must be 0)",
+            f"  known library bugs (strict xfail tests): repeats without an uncertain record "
+            f"{f['known_bug_repeats_without_uncertain']}, results lost "
+            f"{f['known_bug_results_lost']}, flows unreadable {f['known_bug_flows_unreadable']}",
             f"  killed requests that reached Auth0 {f['reached_by_killed']}; takeovers marked "
             f"uncertain {f['takeovers']}; repeats after an uncertain record "
             f"{f['repeats_after_uncertain']}; refused by a guard {f['guarded']} ({guards}); "
@@ -700,6 +703,24 @@ def judge_lost_save(scenario: Scenario, survivor: Worker, second: Worker) -> lis
     if facts and not facts["uncertain"]:
         problems.append(f"{where}: the resume did not mark the unsaved step uncertain")
     return problems
+
+
+@contextlib.contextmanager
+def known_bug() -> Iterator[None]:
+    """Count the body's must-be-zero figures apart, as a known library bug (an xfail test).
+
+    The figures still show in the summary (``known library bugs``), but they do not
+    fail the session the way an unexpected one does.
+    """
+    before = {name: TALLY.figures[name] for name in TALLY.MUST_BE_ZERO}
+    try:
+        yield
+    finally:
+        for name, was in before.items():
+            delta = TALLY.figures[name] - was
+            if delta:
+                TALLY.figures[name] = was
+                TALLY.add(**{f"known_bug_{name}": delta})
 
 
 @contextlib.contextmanager
