@@ -40,14 +40,14 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import attrs
 import httpx
 
 from flowengine import Auth0Config, Flow, FlowClient, FlowRepository, Keyring
 from flowengine._machine import PUSH_POLL_INTERVAL
-from flowengine.stores import FlowStore, RedisStore, SQLiteStore
+from flowengine.stores import RedisStore, SQLiteStore
 from flowengine.testing import Auth0Emulator, EmulatorServer
 from flowengine.testing._models import RequestRecord
 
@@ -391,7 +391,7 @@ class Rig:
         self.repo = FlowRepository(self.store, self.keys, lease=LEASE)
         self.workers: list[Worker] = []
 
-    def open_store(self) -> FlowStore:
+    def open_store(self) -> SQLiteStore | RedisStore:
         """A store object of this process on the rig's store."""
         if self.spec.startswith("sqlite:"):
             return SQLiteStore(self.spec.removeprefix("sqlite:"))
@@ -462,19 +462,20 @@ class Rig:
         emu = self.tenant.emu
         phone = addr.phone
         scenario = Scenario(self, trigger, addr)
-        factor = {
+        factors: dict[str, Literal["sms", "otp", "push"]] = {
             "challenge": "sms",
             "confirm_oob": "sms",
             "confirm_recovery_code": "sms",
             "confirm_otp": "otp",
             "poll_push": "push",
-        }.get(trigger)
+        }
+        factor = factors.get(trigger)
         if factor is not None:  # an enrolled, active factor the second step will use
             user = emu.add_passwordless_user(phone).username
             enrolled = emu.enroll(
                 user,
                 factor,
-                phone_number=phone if factor == "sms" else None,  # type: ignore[arg-type]
+                phone_number=phone if factor == "sms" else None,
             )
             scenario.username = user
             scenario.totp_secret = enrolled.secret
