@@ -10,7 +10,10 @@ worker that is killed, ``.3`` for the worker that resumes, ``.4`` for a third) a
 its own phone number, so the request log says exactly which process sent what.
 
 A scenario brings a flow to the state before a step in-process (``prepare``), then
-``tests/crash/worker.py`` processes run that one step: the first dies at a kill
+``tests/crash/worker.py`` processes run that one step (forked from a
+``multiprocessing`` fork server that imported the worker once, so a process starts in
+milliseconds; the Redis restart test runs them as ``python tests/crash/worker.py``
+commands): the first dies at a kill
 point, the lease (``LEASE``, one second) runs out on the store's own clock, and a
 second process holding the SAME handle repeats the step as a user would.
 ``judge`` then counts, from the emulator and the store (never from the workers'
