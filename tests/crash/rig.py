@@ -280,6 +280,10 @@ class Worker:
         event: dict[str, Any] = json.loads(line)
         return event
 
+    def keep(self, message: dict[str, Any]) -> None:
+        """Keep a message read early (the final report) for ``wait``."""
+        self._lines.append(json.dumps(message))
+
     def wait(self, timeout: float = WORKER_TIMEOUT) -> Worker:
         """Wait for the end (killing the process past ``timeout``), read its report."""
         deadline = time.monotonic() + timeout

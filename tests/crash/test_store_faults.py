@@ -21,6 +21,7 @@ from tests.crash.rig import (
     Rig,
     Scenario,
     Tenant,
+    Worker,
     addresses,
     judge_lost_save,
     known_bug,
@@ -157,31 +158,60 @@ def _restarts(rig: Rig, server: RedisProcess) -> list[str]:
     return problems
 
 
-@pytest.mark.xfail(strict=True, reason=_RELEASE_BUG)
+@pytest.mark.xfail(strict=True, raises=AssertionError, reason=_RELEASE_BUG)
 def test_a_lost_save_whose_release_lands_leaves_the_doubt(sqlite_rig: Rig) -> None:
     """The save fails but the release after it lands: the next start must still be in doubt."""
     with timed(), known_bug():
         scenario = sqlite_rig.prepare("start_passwordless", addresses())
         survivor = scenario.launch(2, pause=True, pause_release=True, busy_timeout=0.3)
-        assert survivor.read_event() == {"event": "paused"}
+        _expect(survivor, "paused")
         lock = _write_lock(sqlite_rig)  # the save times out ...
         try:
             survivor.say("go")
-            assert survivor.read_event() == {"event": "releasing"}
+            releasing = _expect(survivor, "releasing", or_end=True)
         finally:
             lock.execute("ROLLBACK")  # ... and the store is back for the release
             lock.close()
-        survivor.say("go")
+        if releasing:
+            survivor.say("go")
         survivor.wait()
         time.sleep(PAST_LEASE)
         second = scenario.launch(3).wait()
         problems = judge_lost_save(scenario, survivor, second)
-    assert survivor.report is not None and survivor.report["error"] == "LostUpdateError"
+    _only_the_release_bug(survivor, problems)
+
+
+def _expect(worker: Worker, event: str, *, or_end: bool = False) -> bool:
+    """The worker's next event is ``event`` (else a plain failure, never the expected xfail).
+
+    With ``or_end``, the worker may instead have ended (a library that no longer releases
+    the claim after a failed save): returns False and keeps the report for ``wait``.
+    """
+    try:
+        seen = worker.read_event()
+    except AssertionError as exc:
+        pytest.fail(str(exc))
+    if seen == {"event": event}:
+        return True
+    if or_end and "event" not in seen:
+        worker.keep(seen)
+        return False
+    pytest.fail(f"expected the event {event!r}, got {seen}")
+
+
+def _only_the_release_bug(survivor: Worker, problems: list[str]) -> None:
+    """Fail plainly on anything but the bug; assert (the strict xfail) on the bug itself."""
+    if (survivor.report or {}).get("error") != "LostUpdateError":
+        pytest.fail(f"the save did not fail as arranged: {survivor.report} {survivor.stderr}")
+    bug = ("without an uncertain record", "did not mark the unsaved step uncertain")
+    others = [p for p in problems if not any(b in p for b in bug)]
+    if others:
+        pytest.fail(f"unexpected: {others}")
     assert problems == []
 
 
 @pytest.mark.redis
-@pytest.mark.xfail(strict=True, reason=_RELEASE_BUG)
+@pytest.mark.xfail(strict=True, raises=AssertionError, reason=_RELEASE_BUG)
 def test_a_lost_save_whose_release_lands_leaves_the_doubt_on_redis(
     tenant: Tenant, own_redis: RedisProcess
 ) -> None:
@@ -191,18 +221,18 @@ def test_a_lost_save_whose_release_lands_leaves_the_doubt_on_redis(
         try:
             scenario = rig.prepare("start_passwordless", addresses())
             survivor = scenario.launch(2, pause=True, pause_release=True)
-            assert survivor.read_event() == {"event": "paused"}
+            _expect(survivor, "paused")
             own_redis.crash()  # the save cannot reach the server ...
             survivor.say("go")
-            assert survivor.read_event() == {"event": "releasing"}
+            releasing = _expect(survivor, "releasing", or_end=True)
             own_redis.start()  # ... the release can
             TALLY.add(redis_restarts=1)
-            survivor.say("go")
+            if releasing:
+                survivor.say("go")
             survivor.wait()
             time.sleep(PAST_LEASE)
             second = scenario.launch(3).wait()
             problems = judge_lost_save(scenario, survivor, second)
         finally:
             rig.close()
-    assert survivor.report is not None and survivor.report["error"] == "LostUpdateError"
-    assert problems == []
+    _only_the_release_bug(survivor, problems)
