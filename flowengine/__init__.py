@@ -63,6 +63,7 @@ from flowengine._sync import FlowClient
 from flowengine._wire import HttpRequest, HttpResponse
 from flowengine.stores import FlowStore, open_store
 
+#: The library's version.
 __version__ = "0.1.0"
 
 __all__ = [

@@ -47,6 +47,7 @@ from transitions import EventData, Machine
 
 from flowengine._context import Context
 
+#: The machine's name, written into every snapshot (another machine's snapshot is refused).
 MACHINE_NAME = "auth0-passwordless-mfa"
 
 # ------------------------------------------------------------------ states
@@ -120,6 +121,7 @@ REJECTED: str = State.REJECTED.value
 LOCKED: str = State.LOCKED.value
 CANCELLED: str = State.CANCELLED.value
 
+#: Every state's name, in the table's order (``State`` is the same as an enum).
 STATES: tuple[str, ...] = tuple(s.value for s in State)
 #: States with no way out. ``authenticated`` is the one successful end.
 FINAL_STATES = frozenset({AUTHENTICATED, EXPIRED, REJECTED, LOCKED, CANCELLED})
@@ -917,6 +919,7 @@ def definition_hash(edges: tuple[Edge, ...] = EDGES) -> str:
 
 
 MACHINE: Machine = build_machine()
+#: SHA-256 of the machine definition; a snapshot made under another definition is refused.
 MACHINE_HASH: str = definition_hash()
 
 

@@ -322,15 +322,23 @@ class FlowRepository:
             self.store.save(self._record(flow), expected_seq=expected, token=token)
         except Exception as exc:
             # Auth0 acted and the flow advanced, but nothing of it is stored: give the
-            # caller every result (tokens, a new recovery code) and free the claim.
+            # caller every result (tokens, a new recovery code) and free the claim, but
+            # keep its intent: the claim is cut to a moment, not released, so whoever
+            # comes next takes it over and learns that the request went out (a release
+            # would drop the intent and let the step be repeated silently).
             with contextlib.suppress(Exception):
-                self.store.release(flow.flow_id, token)
+                self.store.claim(
+                    flow.flow_id, loaded_seq, token, now=self._clock(), lease=_EXPIRE_NOW
+                )
             log_lost_update(flow.flow_id, type(exc).__name__)
             if not failed:
                 raise LostUpdateError(flow.flow_id, tuple(flow.results or ())) from exc
         else:
             self._hand_out(flow)
 
+
+#: The lease a lost save cuts its claim to: over at once, its intent left for the next worker.
+_EXPIRE_NOW = 1e-6
 
 #: What an intent journal entry keeps of a step's parameters: where a code would go.
 _INTENT_PARAMS = ("connection", "phone_number", "email")

@@ -464,6 +464,7 @@ def show_object(flow: Flow, now: float) -> dict[str, Any]:
     context = {k: flow.context[k] for k in SHOW_CONTEXT_FIELDS if k in flow.context}
     context["has_mfa_token"] = bool(flow.context.get("mfa_token"))
     context["has_tokens"] = flow.tokens is not None
+    uncertain = flow.uncertain
     return {
         "flow_id": flow.flow_id,
         "state": flow.state,
@@ -471,6 +472,8 @@ def show_object(flow: Flow, now: float) -> dict[str, Any]:
         "final": flow.is_final,
         "path": flow.path(),
         "next": [t for t in flow.legal_triggers() if t != "expire"],
+        # A request that may have reached Auth0 unanswered (null when none is in doubt).
+        "uncertain": uncertain.to_json() if uncertain is not None else None,
         "created_at": flow.created_at,
         "updated_at": flow.updated_at,
         "expires_at": flow.expires_at,

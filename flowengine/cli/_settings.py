@@ -42,6 +42,7 @@ ENV_SCOPE = "AUTH0_SCOPE"
 ENV_STORE = "FLOWENGINE_STORE"
 ENV_KEYS = "FLOWENGINE_KEYS"
 ENV_KEY_FILE = "FLOWENGINE_KEY_FILE"
+ENV_LEASE = "FLOWENGINE_LEASE"
 
 CONFIG_HELP = f"""\
 configuration (option, else environment variable):
@@ -55,6 +56,8 @@ configuration (option, else environment variable):
   {"":38}default: SQLite in the user data directory
   --key-file       {ENV_KEY_FILE:<20} snapshot key file (created 0600 if missing)
   {"":17}{ENV_KEYS:<20} kid:base64url[,kid:base64url...] (first seals)
+  --lease          {ENV_LEASE:<20} seconds a step holds its claim (default 120; renewed
+  {"":38}before every request and every push wait)
   With the default store and no key configured, a key file "{KEY_FILE}" is created
   beside the database with owner-only permissions."""
 
@@ -72,6 +75,7 @@ def add_config_options(parser: argparse.ArgumentParser, *, tenant: bool = True) 
         parser.add_argument("--scope", default=s, metavar="SCOPES", help=f"${ENV_SCOPE}")
     parser.add_argument("--store", default=s, metavar="URL", help=f"${ENV_STORE}")
     parser.add_argument("--key-file", default=s, metavar="PATH", help=f"${ENV_KEY_FILE}")
+    parser.add_argument("--lease", default=s, metavar="SECONDS", help=f"${ENV_LEASE}")
     parser.add_argument(
         "-v", "--verbose", action="store_true", default=s, help="library logs on stderr"
     )
@@ -214,6 +218,24 @@ def ensure_key_file(path: Path, *, create_parent: bool = False) -> Keyring:
     return ring
 
 
+def lease_seconds(args: argparse.Namespace) -> float:
+    """``--lease`` or ``$FLOWENGINE_LEASE``: seconds, more than 0 and at most a day."""
+    raw = _opt(args, "lease", ENV_LEASE)
+    if raw is None:
+        return DEFAULT_LEASE
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ConfigurationError("--lease / FLOWENGINE_LEASE must be a number of seconds") from None
+    if not 0 < value <= 86400:
+        raise ConfigurationError("--lease / FLOWENGINE_LEASE must be > 0 and <= 86400 seconds")
+    return value
+
+
+#: The lease a CLI step holds its claim for when none is configured.
+DEFAULT_LEASE = 120.0
+
+
 @contextlib.contextmanager
 def repository(
     args: argparse.Namespace, *, clock: Callable[[], float] = time.time
@@ -221,9 +243,10 @@ def repository(
     """A repository over the configured store, closed on exit."""
     url, default = store_url(args)
     keys = keyring(args, default_store=default)
+    lease = lease_seconds(args)
     store: FlowStore = open_store(url)
     try:
-        yield FlowRepository(store, keys, clock=clock)
+        yield FlowRepository(store, keys, clock=clock, lease=lease)
     finally:
         store.close()
 

@@ -24,17 +24,14 @@ from tests.crash.rig import (
     Worker,
     addresses,
     judge_lost_save,
-    known_bug,
     newest_view,
     timed,
 )
 
-#: The library bug the strict xfail tests below name (see the crash suite's report).
-_RELEASE_BUG = (
-    "library bug: FlowRepository._finish releases the claim after a failed save, and "
-    "store.release drops the intent journal with it, so nothing records that the request "
-    "went out: the next worker repeats start_passwordless (a second SMS) with no uncertain"
-)
+# A lost save once released its claim, and the release dropped the intent journal with
+# it: the next worker repeated start_passwordless (a second SMS) with no uncertain record.
+# The repository now cuts the claim to a moment instead, keeping its intent; the two
+# tests below (first written as strict xfails that reproduced the bug) guard the fix.
 
 
 @pytest.fixture
@@ -158,10 +155,9 @@ def _restarts(rig: Rig, server: RedisProcess) -> list[str]:
     return problems
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason=_RELEASE_BUG)
 def test_a_lost_save_whose_release_lands_leaves_the_doubt(sqlite_rig: Rig) -> None:
     """The save fails but the release after it lands: the next start must still be in doubt."""
-    with timed(), known_bug():
+    with timed():
         scenario = sqlite_rig.prepare("start_passwordless", addresses())
         survivor = scenario.launch(2, pause=True, pause_release=True, busy_timeout=0.3)
         _expect(survivor, "paused")
@@ -178,7 +174,7 @@ def test_a_lost_save_whose_release_lands_leaves_the_doubt(sqlite_rig: Rig) -> No
         time.sleep(PAST_LEASE)
         second = scenario.launch(3).wait()
         problems = judge_lost_save(scenario, survivor, second)
-    _only_the_release_bug(survivor, problems)
+    _no_silent_repeat(survivor, problems)
 
 
 def _expect(worker: Worker, event: str, *, or_end: bool = False) -> bool:
@@ -199,8 +195,8 @@ def _expect(worker: Worker, event: str, *, or_end: bool = False) -> bool:
     pytest.fail(f"expected the event {event!r}, got {seen}")
 
 
-def _only_the_release_bug(survivor: Worker, problems: list[str]) -> None:
-    """Fail plainly on anything but the bug; assert (the strict xfail) on the bug itself."""
+def _no_silent_repeat(survivor: Worker, problems: list[str]) -> None:
+    """The save failed as arranged, and the next worker repeated nothing silently."""
     if (survivor.report or {}).get("error") != "LostUpdateError":
         pytest.fail(f"the save did not fail as arranged: {survivor.report} {survivor.stderr}")
     bug = ("without an uncertain record", "did not mark the unsaved step uncertain")
@@ -211,12 +207,11 @@ def _only_the_release_bug(survivor: Worker, problems: list[str]) -> None:
 
 
 @pytest.mark.redis
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason=_RELEASE_BUG)
 def test_a_lost_save_whose_release_lands_leaves_the_doubt_on_redis(
     tenant: Tenant, own_redis: RedisProcess
 ) -> None:
     """redis-server is down for the save and back for the release: the doubt must remain."""
-    with timed(), known_bug():
+    with timed():
         rig = Rig(tenant, "redis", own_redis.url)
         try:
             scenario = rig.prepare("start_passwordless", addresses())
@@ -235,4 +230,4 @@ def test_a_lost_save_whose_release_lands_leaves_the_doubt_on_redis(
             problems = judge_lost_save(scenario, survivor, second)
         finally:
             rig.close()
-    _only_the_release_bug(survivor, problems)
+    _no_silent_repeat(survivor, problems)
