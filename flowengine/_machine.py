@@ -774,6 +774,10 @@ class Doubt:
     next_step: str
     on_takeover: DoubtEffect = attrs.field(repr=False)
     on_answerless: DoubtEffect = attrs.field(repr=False)
+    #: The ways on, per state the trigger leaves: (trigger or "rollback", destination).
+    #: Drawn in ``diagrams/doubt.mmd``; the review checks each is a legal move whose
+    #: guards hold after the doubt, and that none reaches ``authenticated``.
+    recovery: Mapping[str, tuple[tuple[str, str], ...]] = attrs.field(factory=dict)
 
 
 def _unchanged(ctx: Context, state: str, params: Mapping[str, Any]) -> Context:
@@ -800,12 +804,24 @@ def _recovery_code_in_doubt(ctx: Context, state: str, params: Mapping[str, Any])
     return ctx.evolve(recovery_code_in_doubt=True)
 
 
-_CONFIRM_DOUBT = Doubt(
-    "the code may have been consumed and tokens minted but lost: roll back to "
-    "mfa_required (the mfa_token is kept) and challenge again while it lives",
-    _unchanged,
-    _unchanged,
-)
+_CONFIRM_RECOVERY: Mapping[str, tuple[tuple[str, str], ...]] = {
+    ENROLLMENT_PENDING: (("rollback", MFA_REQUIRED),),
+    CHALLENGE_PENDING: (("rollback", MFA_REQUIRED),),
+    MFA_REQUIRED: (("challenge", CHALLENGE_PENDING),),
+}
+
+
+def _confirm_doubt(trigger: str) -> Doubt:
+    """The doubt of a second-factor confirmation, for the states ``trigger`` leaves."""
+    sources = {e.source for e in EDGES if e.trigger == trigger}
+    return Doubt(
+        "the code may have been consumed and tokens minted but lost: roll back to "
+        "mfa_required (the mfa_token is kept) and challenge again while it lives",
+        _unchanged,
+        _unchanged,
+        {s: moves for s, moves in _CONFIRM_RECOVERY.items() if s in sources},
+    )
+
 
 #: Per trigger that calls Auth0: what follows a request that may have acted unanswered.
 DOUBT: Mapping[str, Doubt] = {
@@ -813,42 +829,54 @@ DOUBT: Mapping[str, Doubt] = {
         "a code may be on its way: only an explicit resend_code sends again",
         _send_in_doubt,
         _send_in_doubt,
+        {STARTED: (("resend_code", CODE_SENT),)},
     ),
     "resend_code": Doubt(
         "a code may be on its way: only an explicit resend_code sends again",
         _send_in_doubt,
         _send_in_doubt,
+        {STARTED: (("resend_code", CODE_SENT),), CODE_SENT: (("resend_code", CODE_SENT),)},
     ),
     "verify_otp": Doubt(
         "the code may have been consumed: a new code is needed (resend_code)",
         _code_spent,
         _unchanged,
+        {CODE_SENT: (("resend_code", CODE_SENT),)},
     ),
     "login_password": Doubt(
         "may be tried again (a wrong password counts toward Auth0's limits)",
         _unchanged,
         _unchanged,
+        {STARTED: (("login_password", MFA_REQUIRED),)},
     ),
-    "list_authenticators": Doubt("a read: may be repeated", _unchanged, _unchanged),
+    "list_authenticators": Doubt(
+        "a read: may be repeated",
+        _unchanged,
+        _unchanged,
+        {MFA_REQUIRED: (("list_authenticators", MFA_REQUIRED),)},
+    ),
     "enroll": Doubt(
         "an authenticator may be half-associated (active: false): enroll again or "
         "challenge an active one",
         _unchanged,
         _unchanged,
+        {MFA_REQUIRED: (("enroll", ENROLLMENT_PENDING), ("challenge", CHALLENGE_PENDING))},
     ),
     "challenge": Doubt(
         "a code or a push may be on its way: a new challenge may be issued",
         _unchanged,
         _unchanged,
+        {MFA_REQUIRED: (("challenge", CHALLENGE_PENDING),)},
     ),
-    "confirm_oob": _CONFIRM_DOUBT,
-    "confirm_otp": _CONFIRM_DOUBT,
-    "poll_push": _CONFIRM_DOUBT,
+    "confirm_oob": _confirm_doubt("confirm_oob"),
+    "confirm_otp": _confirm_doubt("confirm_otp"),
+    "poll_push": _confirm_doubt("poll_push"),
     "confirm_recovery_code": Doubt(
         "Auth0 may have replaced the recovery code with one the user never saw: the "
         "code is not offered again; the user is told and uses another factor",
         _recovery_code_in_doubt,
         _unchanged,
+        {MFA_REQUIRED: (("challenge", CHALLENGE_PENDING), ("enroll", ENROLLMENT_PENDING))},
     ),
 }
 

@@ -50,13 +50,14 @@ __all__ = [
     "diagram_bytes",
     "flow_diagram",
     "history_steps",
+    "to_doubt_mermaid",
     "to_dot",
     "to_mermaid",
     "write_committed",
 ]
 
 #: The files :func:`write_committed` writes, in this order.
-COMMITTED_FILES: Final = ("flow.mmd", "flow.dot", "flow.svg", "review.md")
+COMMITTED_FILES: Final = ("flow.mmd", "flow.dot", "flow.svg", "doubt.mmd", "review.md")
 
 Format = Literal["mermaid", "dot", "svg", "png"]
 FORMATS: Final[tuple[str, ...]] = ("mermaid", "dot", "svg", "png")
@@ -196,6 +197,43 @@ def to_mermaid(
         out.append(f"    class {','.join(visited)} visited")
     if hl.current is not None:
         out.append(f"    class {hl.current} current")
+    return "\n".join(out) + "\n"
+
+
+# ------------------------------------------------------- requests in doubt
+
+
+def doubt_node(trigger: str, state: str) -> str:
+    """The Mermaid id of "``trigger`` sent from ``state``, answer lost"."""
+    return f"{state}__{trigger}__in_doubt"
+
+
+def to_doubt_mermaid(edges: Sequence[m.Edge] = m.EDGES) -> str:
+    """Requests in doubt as a Mermaid ``stateDiagram-v2``, from ``_machine.DOUBT``.
+
+    For every trigger that calls Auth0 and every state it leaves: an arrow from the
+    state to a dashed "in doubt" state (the request went out, its answer was lost:
+    the flow records ``uncertain`` and stays where it was), and from there the ways
+    on the table declares. None reaches ``authenticated`` (the review checks it).
+    """
+    out = [
+        "stateDiagram-v2",
+        f"    %% {m.MACHINE_NAME}: requests in doubt, generated from flowengine/_machine.py "
+        "(DOUBT), do not edit",
+        f"    %% regenerate with {REGENERATE_COMMAND}",
+        "    direction LR",
+        "    classDef doubt fill:#fff3cd,stroke:#a67c00,color:#4d3800",
+    ]
+    nodes = []
+    for trigger, doubt in m.DOUBT.items():
+        for state in sorted({e.source for e in edges if e.trigger == trigger}):
+            node = doubt_node(trigger, state)
+            nodes.append(node)
+            out.append(f'    state "{trigger} in doubt" as {node}')
+            out.append(f"    {state} --> {node} : {trigger} sent, answer lost")
+            for way, dest in doubt.recovery.get(state, ()):
+                out.append(f"    {node} --> {dest} : {way}")
+    out.append(f"    class {','.join(nodes)} doubt")
     return "\n".join(out) + "\n"
 
 
@@ -448,12 +486,13 @@ def _committed_contents(edges: Sequence[m.Edge] = m.EDGES, *, svg: bool = True) 
     contents = {"flow.mmd": to_mermaid(edges).encode(), "flow.dot": dot_text.encode()}
     if svg:
         contents["flow.svg"] = render("svg", dot_text)
+    contents["doubt.mmd"] = to_doubt_mermaid(edges).encode()
     contents["review.md"] = review_report(edges).to_markdown().encode()
     return contents
 
 
 def write_committed(directory: Path) -> list[Path]:
-    """Write ``flow.mmd``, ``flow.dot``, ``flow.svg`` and ``review.md`` into ``directory``."""
+    """Write ``flow.mmd``, ``flow.dot``, ``flow.svg``, ``doubt.mmd`` and ``review.md``."""
     directory.mkdir(parents=True, exist_ok=True)
     written = []
     for name, data in _committed_contents().items():

@@ -875,30 +875,61 @@ def _doubt_sample(state: str) -> Flow:
     return Flow("fl_review_doubt", state=state, context=ctx, expires_at=_TRIAL_NOW + 600)
 
 
+def _doubt_faults(trigger: str, state: str, taken_over: bool) -> list[str]:
+    """What a DOUBT rule changes that it must not, for ``trigger`` left from ``state``."""
+    flow = _doubt_sample(state)
+    before = flow.context
+    flow.note_uncertain(trigger, _TRIAL_NOW, {"connection": "sms"}, taken_over=taken_over)
+    after = flow.context
+    changed = [f for f in _DOUBT_KEEPS if getattr(before, f) != getattr(after, f)]
+    if flow.state != state:
+        changed.append("state")
+    if after.code_attempts < before.code_attempts:
+        changed.append("code_attempts lowered")
+    if before.send_unconfirmed and not after.send_unconfirmed:
+        changed.append("send_unconfirmed cleared")
+    return changed
+
+
+def _recovery_faults(s: _Subject, trigger: str, state: str) -> list[str]:
+    """Each declared way on after ``trigger`` in doubt from ``state``: legal, guarded, not a win."""
+    moves = m.DOUBT[trigger].recovery.get(state, ())
+    if not moves:
+        return [f"no way on is declared from {state}"]
+    flow = _doubt_sample(state)
+    flow.note_uncertain(trigger, _TRIAL_NOW, {"connection": "sms"}, taken_over=True)
+    model = m.GuardModel(state, flow.context, _TRIAL_NOW, "")
+    faults = []
+    for way, dest in moves:
+        if dest == m.AUTHENTICATED:
+            faults.append(f"{way} reaches authenticated")
+        elif way == "rollback":
+            if state not in m.PENDING_STATES or dest != m.MFA_REQUIRED:
+                faults.append(f"rollback from {state} to {dest} is not a rollback this flow has")
+        else:
+            edge = next((e for e in s.edges if (e.trigger, e.source) == (way, state)), None)
+            if edge is None or dest not in edge.outcomes.values():
+                faults.append(f"{way} from {state} to {dest} is not in the table")
+            elif not all(
+                m.GUARDS[g](model) for g in edge.guards if g in m.GUARDS and g != "poll_due"
+            ):  # an undeclared guard is the table_well_formed property's finding
+                faults.append(f"{way} from {state} is refused by its guards after the doubt")
+    return faults
+
+
 def _doubt_never_advances(s: _Subject) -> PropertyResult:
     faults: list[str] = []
-    checked = 0
+    checked = moves = 0
     for trigger in sorted(m.DOUBT):
-        sources = sorted({e.source for e in s.edges if e.trigger == trigger})
-        for state in sources:
+        for state in sorted({e.source for e in s.edges if e.trigger == trigger}):
             for taken_over in (False, True):
                 checked += 1
-                flow = _doubt_sample(state)
-                before = flow.context
-                flow.note_uncertain(
-                    trigger, _TRIAL_NOW, {"connection": "sms"}, taken_over=taken_over
-                )
-                after = flow.context
-                changed = [f for f in _DOUBT_KEEPS if getattr(before, f) != getattr(after, f)]
-                if flow.state != state:
-                    changed.append("state")
-                if after.code_attempts < before.code_attempts:
-                    changed.append("code_attempts lowered")
-                if before.send_unconfirmed and not after.send_unconfirmed:
-                    changed.append("send_unconfirmed cleared")
+                changed = _doubt_faults(trigger, state, taken_over)
                 if changed:
                     how = "takeover" if taken_over else "answerless"
                     faults.append(f"{trigger} in {state} ({how}): {', '.join(changed)}")
+            moves += len(m.DOUBT[trigger].recovery.get(state, ()))
+            faults += [f"{trigger} in {state}: {f}" for f in _recovery_faults(s, trigger, state)]
     return PropertyResult(
         "doubt_never_advances",
         "A request in doubt never advances a flow",
@@ -907,8 +938,9 @@ def _doubt_never_advances(s: _Subject) -> PropertyResult:
         if faults
         else "every trigger's DOUBT rule, applied in every state the trigger leaves, keeps the "
         "state, the factors done, the credentials and the bindings, and only narrows what may "
-        "follow (no recovery reaches authenticated)",
-        {"rules": len(m.DOUBT), "cases_checked": checked},
+        "follow; every declared way on is a legal move whose guards hold after the doubt, and "
+        "none reaches authenticated",
+        {"rules": len(m.DOUBT), "cases_checked": checked, "ways_on_checked": moves},
     )
 
 

@@ -370,3 +370,24 @@ def test_a_doubt_rule_that_advances_a_flow_fails_the_review(
     report = diagram.review_report()
     assert {p.name for p in report.failed} == {"doubt_never_advances"}
     assert trigger in report.failed[0].detail
+
+
+@pytest.mark.parametrize(
+    ("trigger", "state", "moves"),
+    [
+        ("confirm_oob", "challenge_pending", (("confirm_otp", "authenticated"),)),
+        ("verify_otp", "code_sent", (("verify_otp", "mfa_required"),)),
+        ("enroll", "mfa_required", (("rollback", "started"),)),
+        ("challenge", "mfa_required", ()),
+    ],
+)
+def test_a_bad_way_on_after_a_doubt_fails_the_review(
+    monkeypatch: pytest.MonkeyPatch, trigger: str, state: str, moves: tuple[tuple[str, str], ...]
+) -> None:
+    """A way on that wins, is refused by its guards, is no rollback, or is missing fails."""
+    doubt = m.DOUBT[trigger]
+    bad = attrs.evolve(doubt, recovery={**doubt.recovery, state: moves})
+    monkeypatch.setattr(m, "DOUBT", {**m.DOUBT, trigger: bad})
+    report = diagram.review_report()
+    assert {p.name for p in report.failed} == {"doubt_never_advances"}
+    assert f"{trigger} in {state}" in report.failed[0].detail
