@@ -174,10 +174,10 @@ class AsyncFlowClient(FlowSteps[Coroutine[Any, Any, StepResult]]):
         flow.require_legal("poll_push")  # refuse before waiting, not after
         if wait:
             due = float(flow.context.next_poll_at or 0.0)
-            delay = due - self._clock()
-            if delay > 0:
-                flow.keep_claim()  # the wait (at most the poll interval) starts a fresh lease
-                await self._sleep(delay)
+            # Each slice of the wait fits inside the lease and is preceded by a renewal.
+            for pause in flow.wait_slices(due - self._clock()):
+                await self._sleep(pause)
+                flow.keep_claim()
         return await self._run_async(flow, "poll_push", {})
 
     async def wait_for_push(self, flow: Flow, *, timeout: float = 300.0) -> StepResult:

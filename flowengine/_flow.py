@@ -223,7 +223,7 @@ class Flow:
     _secret: bytes | None = attrs.field(default=None, init=False, repr=False, eq=False)
     #: Set by the repository that lent this flow: renews its claim (and proves it still
     #: holds it) before every call to Auth0 and before every wait.
-    _keeper: Callable[[str | None, Mapping[str, Any]], None] | None = attrs.field(
+    _keeper: Callable[[str | None, Mapping[str, Any]], float] | None = attrs.field(
         default=None, init=False, repr=False, eq=False
     )
     #: Every StepResult applied on this object (in memory only): what a lost save returns.
@@ -273,14 +273,14 @@ class Flow:
         self._closed = True
         self._keeper = None
 
-    def lend(self, keeper: Callable[[str | None, Mapping[str, Any]], None]) -> None:
+    def lend(self, keeper: Callable[[str | None, Mapping[str, Any]], float]) -> None:
         """Called by a repository: ``keeper`` renews the claim this flow is stepped under."""
         self._keeper = keeper
         self.results = []
 
     def keep_claim(
         self, trigger: str | None = None, params: Mapping[str, Any] | None = None
-    ) -> None:
+    ) -> float | None:
         """Renew the store claim (if a repository lent this flow); raises if it was lost.
 
         Drivers call it before every wait; ``begin`` calls it before every request
@@ -288,7 +288,24 @@ class Flow:
         outlived its lease sends nothing and one that dies leaves word of what it sent.
         """
         if self._keeper is not None:
-            self._keeper(trigger, params or {})
+            return self._keeper(trigger, params or {})
+        return None
+
+    def wait_slices(self, delay: float) -> list[float]:
+        """``delay`` cut into waits that each fit well inside the lease, renewing before each.
+
+        No wait may outlast the claim: a driver sleeps these slices in turn, and each
+        call here renews the lease first (raising if the claim was lost meanwhile).
+        """
+        if delay <= 0:
+            return []
+        lease = self.keep_claim()
+        if lease is None:
+            return [delay]
+        step = lease / 3
+        slices = [step] * int(delay // step)
+        rest = delay - step * len(slices)
+        return [*slices, rest] if rest > 1e-9 else slices
 
     def _check_open(self) -> None:
         if self._closed:

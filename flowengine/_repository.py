@@ -271,8 +271,8 @@ class FlowRepository:
         token: str,
         trigger: str | None,
         params: Mapping[str, Any],
-    ) -> None:
-        """Extend our claim by a lease; FlowBusyError/StaleSnapshotError if it was lost.
+    ) -> float:
+        """Extend our claim by a lease (returned); FlowBusyError/StaleSnapshotError if lost.
 
         With ``trigger``, the claim also records the intent journal entry: the
         trigger about to be sent and where a code would go (sealed: never clear text
@@ -289,6 +289,7 @@ class FlowRepository:
                 json.dumps(entry, separators=(",", ":")).encode(), _intent_aad(flow_id, seq)
             )
         self.store.claim(flow_id, seq, token, now=self._clock(), lease=self._lease, intent=intent)
+        return self._lease
 
     def _note_takeover(self, flow: Flow, seq: int, intent: str) -> None:
         """We took over a dead or stalled worker's claim that named a request: mark the doubt."""

@@ -168,10 +168,10 @@ class FlowClient(FlowSteps[StepResult]):
         flow.require_legal("poll_push")  # refuse before waiting, not after
         if wait:
             due = float(flow.context.next_poll_at or 0.0)
-            delay = due - self._clock()
-            if delay > 0:
-                flow.keep_claim()  # the wait (at most the poll interval) starts a fresh lease
-                self._sleep(delay)
+            # Each slice of the wait fits inside the lease and is preceded by a renewal.
+            for pause in flow.wait_slices(due - self._clock()):
+                self._sleep(pause)
+                flow.keep_claim()
         return self.run_step(flow, "poll_push", {})
 
     def wait_for_push(self, flow: Flow, *, timeout: float = 300.0) -> StepResult:

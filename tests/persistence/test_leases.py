@@ -21,22 +21,24 @@ DOMAIN = "tenant.example.auth0.com"
 LEASE = 120.0
 
 
-def _push_wait(*, renew: bool, monkeypatch: pytest.MonkeyPatch) -> tuple[list[str], Flow, str]:
-    """Wait 250 s for a push under a 120 s lease while a second worker tries the flow at 200 s."""
+def _push_wait(
+    *, renew: bool, monkeypatch: pytest.MonkeyPatch, lease: float = LEASE, intrude_at: float = 200
+) -> tuple[list[str], Flow, str]:
+    """Wait 250 s for a push under a lease while a second worker tries the flow meanwhile."""
     clock = FakeClock()
     emu = Auth0Emulator(domain=DOMAIN, seed=31, clock=clock)
     emu.add_client("app-id", client_secret="app-secret")
     emu.push_script = PushScript(pending=50, outcome="approve")
     store = MemoryStore(clock=clock)
     keys = Keyring.generate()
-    repo = FlowRepository(store, keys, clock=clock, lease=LEASE)
-    intruder = FlowRepository(store, keys, clock=clock, lease=LEASE)
+    repo = FlowRepository(store, keys, clock=clock, lease=lease)
+    intruder = FlowRepository(store, keys, clock=clock, lease=lease)
     seen: list[str] = []
     state = {"handle": "", "start": 0.0}
 
     def sleep(seconds: float) -> None:
         clock.sleep(seconds)
-        if not seen and clock() - state["start"] > 200:
+        if not seen and clock() - state["start"] > intrude_at:
             try:
                 with intruder.step(state["handle"]) as other:
                     other.cancel(clock())  # a second tab abandons the login
@@ -102,3 +104,12 @@ def test_a_worker_that_outlived_its_lease_sends_nothing() -> None:
                 client.resend_code(stalled)  # the stalled worker wakes up and tries to send
         assert len(emu.requests) == sent, "the stalled worker sent nothing"
         assert other.state == "code_sent"
+
+
+def test_a_lease_shorter_than_the_poll_interval_is_renewed_within_each_wait(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Under a 3 s lease, the 5 s waits between polls are sliced and renewed: no takeover."""
+    seen, flow, _ = _push_wait(renew=True, monkeypatch=monkeypatch, lease=3.0, intrude_at=12.5)
+    assert seen == ["busy"]
+    assert flow.state == "authenticated"
