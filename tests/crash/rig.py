@@ -136,9 +136,16 @@ class Tally:
             f"{f['repeats_without_uncertain']} (must be 0); results lost by a surviving "
             f"worker: {f['results_lost']} (must be 0); flows left unreadable: "
             f"{f['flows_unreadable']} (must be 0)",
-            f"  known library bugs (strict xfail tests): repeats without an uncertain record "
-            f"{f['known_bug_repeats_without_uncertain']}, results lost "
-            f"{f['known_bug_results_lost']}, flows unreadable {f['known_bug_flows_unreadable']}",
+            *(
+                [
+                    f"  known library bugs (strict xfail tests): repeats without an uncertain "
+                    f"record {f['known_bug_repeats_without_uncertain']}, results lost "
+                    f"{f['known_bug_results_lost']}, flows unreadable "
+                    f"{f['known_bug_flows_unreadable']}"
+                ]
+                if any(f[k] for k in f if k.startswith("known_bug_"))
+                else []
+            ),
             f"  killed requests that reached Auth0 {f['reached_by_killed']}; takeovers marked "
             f"uncertain {f['takeovers']}; repeats after an uncertain record "
             f"{f['repeats_after_uncertain']}; refused by a guard {f['guarded']} ({guards}); "
