@@ -260,7 +260,7 @@ def promela_model(
         "       if",
         f"       :: {takeover} ->",
         "          noted = 1;",
-        f'          printf("@@ev worker %d took over a lapsed claim with an intent: uncertain\\n", me);',
+        '          printf("@@ev worker %d took over a lapsed claim and its intent\\n", me);',
         "          if",
     ]
     for t in triggers:
