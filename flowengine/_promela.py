@@ -260,7 +260,7 @@ def promela_model(
         "       if",
         f"       :: {takeover} ->",
         "          noted = 1;",
-        '          printf("@@ev worker %d took over a lapsed claim and its intent\\n", me);',
+        '          printf("@@ev worker %d took over an intent: uncertain\\n", me);',
         "          if",
     ]
     for t in triggers:
