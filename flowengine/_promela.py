@@ -346,9 +346,9 @@ def promela_model(
             body = "; ".join(_outcome_stmts(e.trigger, outcome, dest))
             lines += [
                 "     :: atomic { owner == me && !lapsed ->",
+                f'          printf("@@step {e.source} {e.trigger} {outcome} {dest}\\n");',
                 f"          {body};",
-                "          owner = 0; intent = 0; unrecorded = 0; noted = 0;",
-                f'          printf("@@step {e.source} {e.trigger} {outcome} {dest}\\n") }}',
+                "          owner = 0; intent = 0; unrecorded = 0; noted = 0 }",
             ]
         lines += [
             '     :: atomic { owner != me || lapsed -> printf("@@ev the save was refused: '
@@ -418,6 +418,16 @@ def _translate(trail: str, model: str) -> tuple[str | None, tuple[str, ...]]:
             path.append(f"--{trigger}/{outcome}--> {dest}")
         elif text.startswith("@@ev "):
             path.append(f"[{text[5:]}]")
+    # a send answered and saved at once reads as its step: drop the "sent" event
+    path = [
+        p
+        for i, p in enumerate(path)
+        if not (
+            re.fullmatch(r"\[worker \d sent \w+\]", p)
+            and i + 1 < len(path)
+            and path[i + 1].startswith(f"--{p.split()[-1][:-1]}/")
+        )
+    ]
     violation = None
     match = re.search(r":(\d+), Error: (.*)", trail)
     if match:
@@ -427,8 +437,9 @@ def _translate(trail: str, model: str) -> tuple[str | None, tuple[str, ...]]:
         violation = tag.group(1) if tag else error
         for previous in reversed(model.splitlines()[:number]):
             row = _ROW_TAG.search(previous)
-            if row:  # the error is inside a row: say which one was offered
-                path.append(f"[then {row.group(1)}]")
+            if row:  # the error is inside a row: say which one was offered or sent
+                if not violation.startswith("P1"):  # (P1 fails in a step, which says it)
+                    path.append(f"[then {row.group(1)}]")
                 break
             if previous.startswith("pick:"):
                 break
