@@ -52,6 +52,7 @@ from flowengine import _machine as m
 from flowengine._context import SECRET_KEPT, Context
 from flowengine._flow import Flow
 from flowengine._handle import Handle
+from flowengine._promela import SpinReport
 from flowengine._repository import FlowRepository
 from flowengine._snapshot import SECRET_FIELDS, Keyring
 from flowengine._table import (
@@ -78,6 +79,7 @@ __all__ = [
     "VERIFIED_OUTCOMES",
     "repository_trials",
     "review_report",
+    "spin_markdown",
 ]
 
 #: Outcome kinds meaning Auth0 accepted the credential the trigger presented.
@@ -1279,3 +1281,55 @@ def _md_irreversible() -> list[str]:
         "",
         *(f"- `{n}`: {m.TRIGGERS[n].remote_effect}" for n in not_undoable),
     ]
+
+
+# ------------------------------------------------------------ model check (SPIN)
+
+
+def spin_markdown(report: SpinReport) -> str:
+    """The "Model check (SPIN)" section: what SPIN checked on the generated model, its figures.
+
+    It is printed by ``flowengine review --spin`` and kept out of the committed
+    ``review.md``: that file is checked for drift on machines without SPIN, and
+    its figures depend on SPIN's version.
+    """
+    verdict = (
+        "**All SPIN checks hold.**"
+        if report.ok
+        else f"**FAILED: {report.violation or 'rows never taken'}**"
+    )
+    out = [
+        "## Model check (SPIN)",
+        "",
+        "A Promela model generated from the table (`flowengine._promela`): the states, "
+        "the triggers, each guard as a tracked condition (code attempts bounded by 3, "
+        "mfa_token held, send_unconfirmed, recovery code in doubt; the pending factor's "
+        "kind and the poll clock abstracted to true), Auth0's answer as a nondeterministic "
+        "choice among the row's outcomes or no answer; two workers sharing the flow through "
+        "claim, intent, send, save and lease expiry, either of which may crash at any step. "
+        "A claim lapses at any moment when no request of its holder is in flight (the one "
+        "timing assumption: the HTTP timeout and each push-wait slice are shorter than the "
+        "lease). SPIN explored every interleaving (safety mode, exhaustive) for:",
+        "",
+        "- P1 `authenticated` is entered only after a verified first factor, and after a "
+        "verified second factor whenever MFA was asked;",
+        "- P2 no Auth0 request (nor any row) out of a final state, nor without the claim;",
+        "- P3 a remote effect is never repeated without an uncertain record;",
+        "- P4 at most one request per flow is in flight;",
+        "- P5 every live state has a way on, and every row is taken in some run.",
+        "",
+        "| SPIN | States stored | Depth | Errors |",
+        "|---|---|---|---|",
+        f"| {report.version} | {report.states_stored} | {report.depth} | {report.errors} |",
+        "",
+        verdict,
+    ]
+    if report.counterexample:
+        out += ["", "Counterexample: `" + " ".join(report.counterexample) + "`"]
+    if report.unreached_rows:
+        out += [
+            "",
+            "Rows never taken in any run (unreachable source or guards that never hold): "
+            + ", ".join(f"`{r}`" for r in report.unreached_rows),
+        ]
+    return "\n".join(out) + "\n"

@@ -20,6 +20,7 @@ from typing import Any, cast
 
 from flowengine import _machine as m
 from flowengine._errors import DiagramError
+from flowengine._promela import SpinUnavailableError, spin_check
 from flowengine._render import (
     FORMATS,
     Format,
@@ -28,7 +29,7 @@ from flowengine._render import (
     history_steps,
     write_committed,
 )
-from flowengine._review import review_report
+from flowengine._review import review_report, spin_markdown
 from flowengine._table import REGENERATE_COMMAND
 from flowengine.cli._output import error_object, exit_code_for
 from flowengine.cli._parser import Formatter
@@ -42,6 +43,7 @@ __all__ = [
     "review_command",
     "run_diagram",
     "run_review",
+    "spin_command",
 ]
 
 #: The name ``python -m flowengine.diagram`` reports itself under.
@@ -67,9 +69,16 @@ first factor and, when MFA is asked, a second; lists unreachable and dead
 states, every transition, the illegal (state, trigger) pairs and the secrets.
 Exit 1 when a property fails.
 
+With --spin, an independent check instead: a Promela model generated from the
+table and the store protocol (two workers, claims, leases, crashes) is
+verified exhaustively by SPIN (needs `spin` and `gcc`: apt-get install spin
+gcc); prints SPIN's version, states stored, depth and errors, and on an error
+the counterexample as a path of the machine (exit 1; exit 2 without SPIN).
+
 examples:
   flowengine review
-  flowengine review --output review.md"""
+  flowengine review --output review.md
+  flowengine review --spin"""
 
 
 def _add_diagram_options(p: argparse.ArgumentParser, *, module: bool) -> None:
@@ -109,6 +118,7 @@ def add_parsers(subparsers: Any) -> None:
         formatter_class=Formatter,
     )
     p.add_argument("--output", metavar="FILE", help="write here instead of stdout")
+    p.add_argument("--spin", action="store_true", help="model-check the table with SPIN instead")
 
 
 def _emit(data: bytes, output: Path | str | None) -> None:
@@ -193,8 +203,24 @@ def run_diagram(args: argparse.Namespace) -> int:
     return diagram_command(args.fmt, args.output, path=flow.path(), current=flow.state, steps=steps)
 
 
+def spin_command(output: Path | str | None = None, edges: Sequence[m.Edge] = m.EDGES) -> int:
+    """Model-check ``edges`` with SPIN: 1 on any error (counterexample on stderr), 2 without it."""
+    try:
+        report = spin_check(edges)
+    except SpinUnavailableError as exc:
+        print(f"flowengine review --spin: {exc}", file=sys.stderr)
+        return 2
+    _emit(spin_markdown(report).encode(), output)
+    if not report.ok:
+        print(f"flowengine review --spin: FAILED\n{report.summary()}", file=sys.stderr)
+        return 1
+    return 0
+
+
 def run_review(args: argparse.Namespace) -> int:
-    """Write the review report."""
+    """Write the review report (or, with ``--spin``, SPIN's)."""
+    if getattr(args, "spin", False):
+        return spin_command(args.output)
     return review_command(args.output)
 
 
