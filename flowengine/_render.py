@@ -39,7 +39,8 @@ import attrs
 from flowengine import _machine as m
 from flowengine._errors import DiagramError
 from flowengine._graphviz import render, svg_content
-from flowengine._review import review_report
+from flowengine._promela import spin_check
+from flowengine._review import review_report, spin_markdown
 from flowengine._table import REGENERATE_COMMAND, DrawnEdge, call_text, drawn_edges, table_rows
 
 __all__ = [
@@ -487,7 +488,10 @@ def _committed_contents(edges: Sequence[m.Edge] = m.EDGES, *, svg: bool = True) 
     if svg:
         contents["flow.svg"] = render("svg", dot_text)
     contents["doubt.mmd"] = to_doubt_mermaid(edges).encode()
-    contents["review.md"] = review_report(edges).to_markdown().encode()
+    # The committed review also carries SPIN's independent verdict on the same table
+    # (SPIN and gcc are needed to write or check it: scripts/test and .ci/run install them).
+    spin = spin_markdown(spin_check(edges))
+    contents["review.md"] = (review_report(edges).to_markdown() + "\n" + spin).encode()
     return contents
 
 

@@ -1289,9 +1289,9 @@ def _md_irreversible() -> list[str]:
 def spin_markdown(report: SpinReport) -> str:
     """The "Model check (SPIN)" section: what SPIN checked on the generated model, its figures.
 
-    It is printed by ``flowengine review --spin`` and kept out of the committed
-    ``review.md``: that file is checked for drift on machines without SPIN, and
-    its figures depend on SPIN's version.
+    It is printed by ``flowengine review --spin`` and appended to the committed
+    ``review.md`` (writing or checking that file needs SPIN and gcc; its figures
+    depend on SPIN's version, Debian's 6.5.2 here).
     """
     verdict = (
         "**All SPIN checks hold.**"
