@@ -100,11 +100,16 @@ Store URLs accepted by :func:`open_store`
     ``max_connections``, ``health_check_interval``, ``protocol``, ``timeout``,
     ``client_name``, ``username``, ``password`` and the ``ssl_*`` ones).
     The connection is made on first use.
+``postgresql://[user[:password]@]host[:port]/dbname[?param=value]``, ``postgres://...``
+    A :class:`~flowengine.stores.postgres.PostgresStore` (the ``flowengine[postgres]``
+    extra, psycopg 3); the query parameters are libpq's.  It connects and
+    creates or migrates its schema when opened.
 
 SQLite paths are percent-decoded and take no query string.  Any other URL
 raises :class:`ConfigurationError`; its message never repeats the URL's
 userinfo (a password); for ``redis``/``rediss`` URLs it repeats none of the
-URL except, for an unknown option, the option's name.
+URL except, for an unknown option, the option's name; for ``postgresql`` URLs,
+none of it.
 """
 
 from __future__ import annotations
@@ -429,7 +434,7 @@ def sort_key(record: StoredFlow) -> tuple[float, str]:
 _SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]{0,31}")
 _EXPECTED = (
     "expected memory:, sqlite:///abs/path.db, sqlite:relative/path.db, sqlite:///:memory:, "
-    "redis://host:port/db or rediss://host:port/db"
+    "redis://host:port/db, rediss://host:port/db or postgresql://user@host:port/db"
 )
 _HIDDEN = "(the URL is not shown because it may contain a password)"
 _OPTION_NAME = re.compile(r"[A-Za-z_]{1,40}")
@@ -550,4 +555,8 @@ def open_store(url: str) -> FlowStore:
         from flowengine.stores.redis import RedisStore
 
         return RedisStore(url)
+    if kind in ("postgresql", "postgres"):
+        from flowengine.stores.postgres import PostgresStore
+
+        return PostgresStore(url)
     raise ConfigurationError(f"unsupported store URL scheme {scheme!r}; {_EXPECTED}")
