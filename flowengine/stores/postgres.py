@@ -225,6 +225,10 @@ class PostgresStore(StoreBase):
         """Show the URL without its password."""
         return f"<PostgresStore {self._shown!r}{' closed' if self._closed else ''}>"
 
+    def connection(self) -> contextlib.AbstractContextManager[psycopg.Connection[Any]]:
+        """Borrow a pooled autocommit connection (for tests and diagnostics)."""
+        return self._connection()
+
     def _scrub(self, text: str) -> str:
         for secret in self._secrets:
             text = text.replace(secret, "***")
