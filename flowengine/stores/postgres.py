@@ -199,6 +199,8 @@ class PostgresStore(StoreBase):
         if not isinstance(url, str):
             raise ConfigurationError("PostgresStore needs a postgresql:// URL")
         self._shown = check_postgres_url(url)
+        # libpq knows only the lower-case schemes; the scheme is case-insensitive for us.
+        url = "postgresql" + url[url.index(":") :]
         password = urlsplit(url).password
         self._secrets = tuple(s for s in (password,) if s)
         try:
