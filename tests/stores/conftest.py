@@ -27,6 +27,7 @@ import glob
 import json
 import os
 import pwd
+import shlex
 import shutil
 import socket
 import subprocess
@@ -197,24 +198,17 @@ def _as_server_user() -> tuple[list[str], int | None, int | None]:
         )
         entry = pwd.getpwnam("postgres")
     runuser = shutil.which("runuser")
-    prefix = [runuser, "-u", "postgres", "--"] if runuser else ["su", "postgres", "-s", "/bin/sh", "-c"]
+    prefix = (
+        [runuser, "-u", "postgres", "--"] if runuser else ["su", "postgres", "-s", "/bin/sh", "-c"]
+    )
     return prefix, entry.pw_uid, entry.pw_gid
 
 
 def _run_as(prefix: list[str], argv: list[str], log: Path) -> subprocess.CompletedProcess[bytes]:
-    if prefix and prefix[0] == "su":
-        argv = [*prefix, " ".join(shlex_quote(a) for a in argv)]
-    else:
-        argv = [*prefix, *argv]
+    # `su -c` takes one shell command; runuser (or no prefix) takes the argv itself.
+    argv = [*prefix, shlex.join(argv)] if prefix[:1] == ["su"] else [*prefix, *argv]
     with log.open("ab") as out:
         return subprocess.run(argv, stdout=out, stderr=subprocess.STDOUT, timeout=120, check=False)
-
-
-def shlex_quote(arg: str) -> str:
-    """Quote one argument for ``su -c``."""
-    import shlex
-
-    return shlex.quote(arg)
 
 
 def _pg_fail(what: str, log: Path) -> None:

@@ -133,7 +133,10 @@ def test_stores_opened_at_once_create_the_schema_once(postgres_url: str) -> None
     ("sql", "index"),
     [
         ("SELECT data FROM flowengine_flows WHERE flow_id = 'x'", "flowengine_flows_pkey"),
-        ("SELECT flow_id FROM flowengine_flows WHERE expires_at <= 5", "flowengine_flows_by_expiry"),
+        (
+            "SELECT flow_id FROM flowengine_flows WHERE expires_at <= 5",
+            "flowengine_flows_by_expiry",
+        ),
         (
             "SELECT flow_id FROM flowengine_flows WHERE state = 's' "
             "ORDER BY updated_at DESC, flow_id DESC LIMIT 10",

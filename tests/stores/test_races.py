@@ -114,9 +114,7 @@ def test_postgres_process_races(postgres_url: str, race_log: Callable[[RaceTally
 
 
 @pytest.mark.postgres
-def test_postgres_save_only_races(
-    postgres_url: str, race_log: Callable[[RaceTally], None]
-) -> None:
+def test_postgres_save_only_races(postgres_url: str, race_log: Callable[[RaceTally], None]) -> None:
     """Four threads that skip the claim race on save's compare-and-swap alone; one wins each."""
     with PostgresStore(postgres_url) as store:
         ids = make_flows(store, "cas", CAS_RACES)
