@@ -47,6 +47,9 @@ in tests, a replayed request).  So:
   for the processes of **one host** (one clock).  Several hosts sharing the
   file over a network file system would each judge claims by their own
   clock, and are not supported (nor is SQLite's locking over most of them).
+* :class:`~flowengine.stores.postgres.PostgresStore` computes the time in
+  SQL on the server (``statement_timestamp()``): every host sharing one
+  PostgreSQL server shares its clock.
 * :class:`~flowengine.stores.memory.MemoryStore` uses its own ``clock``
   (``time.time`` unless a test passes another).
 
@@ -64,7 +67,11 @@ write-ahead log too (see the :mod:`~flowengine.stores.sqlite` docstring:
 ``secure_delete=ON`` and a truncating checkpoint after every write that
 replaces or deletes a snapshot); Redis frees the memory (an RDB or AOF file
 on disk keeps what it holds until it is rewritten: configure persistence
-accordingly).
+accordingly).  PostgreSQL deletes with plain ``DELETE``/``UPDATE`` statements
+and runs no ``VACUUM``: the old row versions stay in the table's pages as dead
+tuples until (auto)vacuum reclaims them, and in the write-ahead log, its
+archive and backups for as long as those are kept (see the
+:mod:`~flowengine.stores.postgres` docstring).
 
 Automatic sweeping
 ------------------

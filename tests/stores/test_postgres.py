@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import threading
@@ -300,3 +301,26 @@ def test_a_missing_psycopg_names_the_extra(monkeypatch: pytest.MonkeyPatch) -> N
     with pytest.raises(ConfigurationError, match=r"flowengine\[postgres\]") as info:
         open_store(f"postgresql://u:{SECRET}@127.0.0.1:5432/db")
     assert SECRET not in str(info.value)
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="fork() is POSIX-only")
+def test_a_forked_child_leaves_the_parents_connections_alone(pstore: PostgresStore) -> None:
+    """A child after fork() opens its own connections and closing its store does not end the
+    parent's sessions on the shared sockets."""
+    pstore.create(rec("f1"))
+    assert pstore.load("f1").seq == 0  # a pooled connection the child inherits
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover  (the child)
+        code = 1
+        try:
+            pstore.claim("f1", 0, "child", now=time.time())
+            pstore.release("f1", "child")
+            pstore.close()
+            code = 0
+        finally:
+            os._exit(code)
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
+    for _ in range(3):  # every pooled connection of the parent still works
+        assert pstore.load("f1").seq == 0
+    pstore.claim("f1", 0, "parent", now=time.time())
