@@ -61,7 +61,7 @@ import os
 import threading
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import parse_qs, urlsplit, urlunsplit
 
 from flowengine._errors import (
     ConfigurationError,
@@ -142,7 +142,7 @@ def _row_to_flow(row: tuple[Any, ...]) -> StoredFlow:
 
 
 def check_postgres_url(url: str) -> str:
-    """Return ``url`` without its password if it is a postgresql:// or postgres:// URL.
+    """Return ``url`` without its password and query if it is a postgresql:// or postgres:// URL.
 
     Raises :class:`ConfigurationError` otherwise; no message repeats any part of the URL.
     """
@@ -201,8 +201,9 @@ class PostgresStore(StoreBase):
         self._shown = check_postgres_url(url)
         # libpq knows only the lower-case schemes; the scheme is case-insensitive for us.
         url = "postgresql" + url[url.index(":") :]
-        password = urlsplit(url).password
-        self._secrets = tuple(s for s in (password,) if s)
+        parts = urlsplit(url)
+        passwords = [parts.password, *parse_qs(parts.query).get("password", [])]
+        self._secrets = tuple(p for p in passwords if p)
         try:
             psycopg.conninfo.conninfo_to_dict(url)
         except psycopg.Error:

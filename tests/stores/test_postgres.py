@@ -242,6 +242,9 @@ def test_the_password_is_not_in_the_repr(postgres_url: str) -> None:
         assert SECRET not in shown and "postgresql://" in shown
         store.create(rec("f1"))
     assert SECRET not in repr(store) and "closed" in repr(store)
+    joiner = "&" if "?" in postgres_url else "?"
+    with open_store(f"{postgres_url}{joiner}password={SECRET}&connect_timeout=5") as store:
+        assert SECRET not in repr(store) and "connect_timeout" not in repr(store)
 
 
 def test_the_password_is_not_in_connection_errors(postgres_url: str) -> None:
@@ -251,7 +254,8 @@ def test_the_password_is_not_in_connection_errors(postgres_url: str) -> None:
     bad_db = urlunsplit((parts.scheme, parts.netloc, f"/{SECRET}", "", ""))
     host = parts.netloc.rpartition("@")[2].rpartition(":")[0]
     no_server = f"postgresql://u:{SECRET}@{host}:1/db?connect_timeout=2"
-    for url in (bad_db, no_server):
+    in_query = f"postgresql://{host}:1/db?password={SECRET}"
+    for url in (bad_db, no_server, in_query):
         with pytest.raises(StoreError) as info:
             PostgresStore(url)
         assert SECRET not in str(info.value)
