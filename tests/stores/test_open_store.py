@@ -147,6 +147,7 @@ def test_package_exports() -> None:
     assert stores.__all__ == [
         "FlowStore",
         "MemoryStore",
+        "PostgresStore",
         "RedisStore",
         "SQLiteStore",
         "StoreStats",
