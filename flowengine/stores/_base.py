@@ -47,6 +47,9 @@ in tests, a replayed request).  So:
   for the processes of **one host** (one clock).  Several hosts sharing the
   file over a network file system would each judge claims by their own
   clock, and are not supported (nor is SQLite's locking over most of them).
+* :class:`~flowengine.stores.postgres.PostgresStore` computes the time in
+  SQL on the server (``statement_timestamp()``): every host sharing one
+  PostgreSQL server shares its clock.
 * :class:`~flowengine.stores.memory.MemoryStore` uses its own ``clock``
   (``time.time`` unless a test passes another).
 
@@ -64,7 +67,11 @@ write-ahead log too (see the :mod:`~flowengine.stores.sqlite` docstring:
 ``secure_delete=ON`` and a truncating checkpoint after every write that
 replaces or deletes a snapshot); Redis frees the memory (an RDB or AOF file
 on disk keeps what it holds until it is rewritten: configure persistence
-accordingly).
+accordingly).  PostgreSQL deletes with plain ``DELETE``/``UPDATE`` statements
+and runs no ``VACUUM``: the old row versions stay in the table's pages as dead
+tuples until (auto)vacuum reclaims them, and in the write-ahead log, its
+archive and backups for as long as those are kept (see the
+:mod:`~flowengine.stores.postgres` docstring).
 
 Automatic sweeping
 ------------------
@@ -100,11 +107,16 @@ Store URLs accepted by :func:`open_store`
     ``max_connections``, ``health_check_interval``, ``protocol``, ``timeout``,
     ``client_name``, ``username``, ``password`` and the ``ssl_*`` ones).
     The connection is made on first use.
+``postgresql://[user[:password]@]host[:port]/dbname[?param=value]``, ``postgres://...``
+    A :class:`~flowengine.stores.postgres.PostgresStore` (the ``flowengine[postgres]``
+    extra, psycopg 3); the query parameters are libpq's.  It connects and
+    creates or migrates its schema when opened.
 
 SQLite paths are percent-decoded and take no query string.  Any other URL
 raises :class:`ConfigurationError`; its message never repeats the URL's
 userinfo (a password); for ``redis``/``rediss`` URLs it repeats none of the
-URL except, for an unknown option, the option's name.
+URL except, for an unknown option, the option's name; for ``postgresql`` URLs,
+none of it.
 """
 
 from __future__ import annotations
@@ -429,7 +441,7 @@ def sort_key(record: StoredFlow) -> tuple[float, str]:
 _SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]{0,31}")
 _EXPECTED = (
     "expected memory:, sqlite:///abs/path.db, sqlite:relative/path.db, sqlite:///:memory:, "
-    "redis://host:port/db or rediss://host:port/db"
+    "redis://host:port/db, rediss://host:port/db or postgresql://user@host:port/db"
 )
 _HIDDEN = "(the URL is not shown because it may contain a password)"
 _OPTION_NAME = re.compile(r"[A-Za-z_]{1,40}")
@@ -550,4 +562,8 @@ def open_store(url: str) -> FlowStore:
         from flowengine.stores.redis import RedisStore
 
         return RedisStore(url)
+    if kind in ("postgresql", "postgres"):
+        from flowengine.stores.postgres import PostgresStore
+
+        return PostgresStore(url)
     raise ConfigurationError(f"unsupported store URL scheme {scheme!r}; {_EXPECTED}")

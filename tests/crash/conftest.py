@@ -20,7 +20,14 @@ import pytest
 
 from flowengine.testing import Auth0Emulator, PushScript
 from tests.crash.rig import TALLY, Rig, Tenant
-from tests.stores.conftest import _free_port, _ping, redis_server, redis_url  # noqa: F401
+from tests.stores.conftest import (  # noqa: F401
+    _free_port,
+    _ping,
+    postgres_server,
+    postgres_url,
+    redis_server,
+    redis_url,
+)
 
 
 @pytest.fixture(scope="session")
@@ -35,11 +42,20 @@ def tenant() -> Iterator[Tenant]:
         yield Tenant(emu, server)
 
 
-@pytest.fixture(params=["sqlite", pytest.param("redis", marks=pytest.mark.redis)])
+@pytest.fixture(
+    params=[
+        "sqlite",
+        pytest.param("redis", marks=pytest.mark.redis),
+        pytest.param("postgres", marks=pytest.mark.postgres),
+    ]
+)
 def rig(request: pytest.FixtureRequest, tenant: Tenant, tmp_path: Path) -> Iterator[Rig]:
-    """A store of each backend (a fresh SQLite file; the flushed Redis test database)."""
+    """A store of each backend (a fresh SQLite file; the flushed Redis test database; the
+    PostgreSQL test database without the store's tables)."""
     if request.param == "sqlite":
         spec = f"sqlite:{tmp_path / 'flows.db'}"
+    elif request.param == "postgres":
+        spec = request.getfixturevalue("postgres_url")
     else:
         spec = request.getfixturevalue("redis_url")
     made = Rig(tenant, request.param, spec)

@@ -50,7 +50,7 @@ import httpx
 
 from flowengine import Auth0Config, Flow, FlowClient, FlowRepository, Keyring
 from flowengine._machine import PUSH_POLL_INTERVAL
-from flowengine.stores import RedisStore, SQLiteStore
+from flowengine.stores import PostgresStore, RedisStore, SQLiteStore
 from flowengine.testing import Auth0Emulator, EmulatorServer
 from flowengine.testing._models import RequestRecord
 
@@ -79,7 +79,12 @@ TRIGGERS = (
 )
 #: Kill points per backend. Redis saves with one atomic script: "during the save" (e)
 #: cannot be told from "before the save" (d) there, so it is not run twice.
-POINTS = {"sqlite": ("a", "b", "c", "d", "e", "f"), "redis": ("a", "b", "c", "d", "f")}
+#: PostgreSQL's save is a transaction that a worker can die inside (e), like SQLite's.
+POINTS = {
+    "sqlite": ("a", "b", "c", "d", "e", "f"),
+    "redis": ("a", "b", "c", "d", "f"),
+    "postgres": ("a", "b", "c", "d", "e", "f"),
+}
 #: Points where the first worker's request has reached Auth0.
 REACHED = frozenset("cdef")
 
@@ -405,10 +410,12 @@ class Rig:
         self.repo = FlowRepository(self.store, self.keys, lease=LEASE)
         self.workers: list[Worker] = []
 
-    def open_store(self) -> SQLiteStore | RedisStore:
+    def open_store(self) -> SQLiteStore | RedisStore | PostgresStore:
         """A store object of this process on the rig's store."""
         if self.spec.startswith("sqlite:"):
             return SQLiteStore(self.spec.removeprefix("sqlite:"))
+        if self.spec.startswith("postgresql:"):
+            return PostgresStore(self.spec)
         import redis
 
         return RedisStore(redis.Redis.from_url(self.spec, socket_timeout=5.0))

@@ -67,7 +67,7 @@ from flowengine import (
     RemoteError,
     StepResult,
 )
-from flowengine.stores import FlowStore, RedisStore, SQLiteStore
+from flowengine.stores import FlowStore, PostgresStore, RedisStore, SQLiteStore
 
 POINTS = ("none", "a", "b", "c", "d", "e", "f")
 
@@ -109,9 +109,12 @@ class KillingTransport(httpx.HTTPTransport):
 
 
 def open_worker_store(spec: str, busy_timeout: float) -> FlowStore:
-    """``sqlite:/abs/path.db`` or a ``redis://`` URL (short socket timeouts: a test waits)."""
+    """``sqlite:/abs/path.db``, a ``redis://`` URL (short socket timeouts: a test waits) or a
+    ``postgresql://`` URL."""
     if spec.startswith("sqlite:"):
         return SQLiteStore(spec.removeprefix("sqlite:"), busy_timeout=busy_timeout)
+    if spec.startswith("postgresql:"):
+        return PostgresStore(spec, connect_timeout=2.0)
     import redis
 
     client = redis.Redis.from_url(spec, socket_timeout=2.0, socket_connect_timeout=1.0)
@@ -133,7 +136,7 @@ def arm(store: FlowStore, point: str, pause: bool, pause_release: bool = False) 
         if pause:
             say({"event": "paused"})
             _STDIN.readline()  # the test made the store unreachable meanwhile
-        if point == "d" or (point == "e" and not isinstance(store, SQLiteStore)):
+        if point == "d" or (point == "e" and not isinstance(store, SQLiteStore | PostgresStore)):
             die()
         saving["now"] = True
         try:
@@ -154,7 +157,7 @@ def arm(store: FlowStore, point: str, pause: bool, pause_release: bool = False) 
     store.claim = claim_then  # type: ignore[method-assign]
     store.save = save_then  # type: ignore[method-assign]
     store.release = release_then  # type: ignore[method-assign]
-    if point == "e" and isinstance(store, SQLiteStore):
+    if point == "e" and isinstance(store, SQLiteStore | PostgresStore):
         transaction: Callable[[], contextlib.AbstractContextManager[Any]] = store._transaction
 
         @contextlib.contextmanager

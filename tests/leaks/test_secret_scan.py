@@ -41,7 +41,12 @@ from tests.property.harness import (
     PHONE2,
     Rig,
 )
-from tests.stores.conftest import redis_server, redis_url  # noqa: F401  (fixtures)
+from tests.stores.conftest import (  # noqa: F401  (fixtures)
+    postgres_server,
+    postgres_url,
+    redis_server,
+    redis_url,
+)
 from tests.summary import record
 
 DIAGRAMS = Path(__file__).resolve().parents[2] / "diagrams"
@@ -281,7 +286,14 @@ SCENARIOS: dict[str, Callable[[Login], None]] = {
 }
 
 
-@pytest.fixture(params=["memory", "sqlite", pytest.param("redis", marks=pytest.mark.redis)])
+@pytest.fixture(
+    params=[
+        "memory",
+        "sqlite",
+        pytest.param("redis", marks=pytest.mark.redis),
+        pytest.param("postgres", marks=pytest.mark.postgres),
+    ]
+)
 def backend(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[str, FlowStore]]:
     """A fresh store of each kind."""
     kind = str(request.param)
@@ -290,6 +302,8 @@ def backend(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[st
         store = MemoryStore()
     elif kind == "sqlite":
         store = SQLiteStore(tmp_path / "flows.db")
+    elif kind == "postgres":
+        store = open_store(request.getfixturevalue("postgres_url"))
     else:
         store = open_store(request.getfixturevalue("redis_url"))
     yield kind, store
@@ -309,6 +323,10 @@ def raw_store(kind: str, store: FlowStore, ids: list[str], scanner: Scanner, tmp
                 scanner.add("redis hash", repr(client.hgetall(key)))
             elif kind_of == b"zset":
                 scanner.add("redis zset", repr(client.zrange(key, 0, -1, withscores=True)))
+    elif kind == "postgres":
+        with store.connection() as conn:  # type: ignore[attr-defined]
+            for row in conn.execute("SELECT * FROM flowengine_flows"):
+                scanner.add("postgres row", repr(row))
     for record_ in store.list(limit=1000):
         scanner.add("stored record", repr(record_) + record_.data)
     scanner.add_repr(store)

@@ -22,7 +22,14 @@ from flowengine import (
     StepResult,
     StoreError,
 )
-from flowengine.stores import FlowStore, MemoryStore, RedisStore, SQLiteStore, StoredFlow
+from flowengine.stores import (
+    FlowStore,
+    MemoryStore,
+    PostgresStore,
+    RedisStore,
+    SQLiteStore,
+    StoredFlow,
+)
 from flowengine.testing import Auth0Emulator
 
 PHONE = "+15550100"
@@ -65,6 +72,13 @@ def _write_back(store: FlowStore, row: StoredFlow) -> None:
             db.execute(
                 "UPDATE flows SET seq=?, state=?, expires_at=?, updated_at=?, data=?, "
                 "claim_token=NULL, claim_expires=NULL WHERE flow_id=?",
+                (row.seq, row.state, row.expires_at, row.updated_at, row.data, row.flow_id),
+            )
+    elif isinstance(store, PostgresStore):
+        with store.connection() as db:
+            db.execute(
+                "UPDATE flowengine_flows SET seq=%s, state=%s, expires_at=%s, updated_at=%s, "
+                "data=%s, claim_token=NULL, claim_expires=NULL WHERE flow_id=%s",
                 (row.seq, row.state, row.expires_at, row.updated_at, row.data, row.flow_id),
             )
     else:

@@ -14,7 +14,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from flowengine._errors import FlowBusyError, StaleSnapshotError
-from flowengine.stores import FlowStore, RedisStore, SQLiteStore, StoredFlow
+from flowengine.stores import FlowStore, PostgresStore, RedisStore, SQLiteStore, StoredFlow
 
 WIN, STALE, BUSY = "win", "stale", "busy"
 
@@ -97,6 +97,8 @@ def _open(spec: tuple[str, str]) -> FlowStore:
     kind, where = spec
     if kind == "sqlite":
         return SQLiteStore(where)
+    if kind == "postgres":
+        return PostgresStore(where)
     return RedisStore(where)
 
 

@@ -10,13 +10,20 @@ from typing import Any
 import pytest
 
 from flowengine._errors import FlowNotFoundError, StoreError
-from flowengine.stores import MemoryStore, RedisStore, SQLiteStore, StoredFlow
+from flowengine.stores import MemoryStore, PostgresStore, RedisStore, SQLiteStore, StoredFlow
 from flowengine.stores._base import StoreBase
 
 Backend = Any
 
 
-@pytest.fixture(params=["memory", "sqlite", pytest.param("redis", marks=pytest.mark.redis)])
+@pytest.fixture(
+    params=[
+        "memory",
+        "sqlite",
+        pytest.param("redis", marks=pytest.mark.redis),
+        pytest.param("postgres", marks=pytest.mark.postgres),
+    ]
+)
 def build(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Backend]:
     """A factory of stores of one backend taking auto_sweep settings (all closed at the end)."""
     made: list[StoreBase] = []
@@ -27,6 +34,8 @@ def build(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Backend]:
             store = MemoryStore(**options)
         elif request.param == "sqlite":
             store = SQLiteStore(tmp_path / "flows.db", **options)
+        elif request.param == "postgres":
+            store = PostgresStore(request.getfixturevalue("postgres_url"), **options)
         else:
             store = RedisStore(request.getfixturevalue("redis_url"), **options)
         made.append(store)

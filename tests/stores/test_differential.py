@@ -1,4 +1,5 @@
-"""Random operation sequences give identical results on the memory, SQLite and Redis stores."""
+"""Random operation sequences give identical results on the memory, SQLite, Redis and PostgreSQL
+stores."""
 
 from __future__ import annotations
 
@@ -10,7 +11,14 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from flowengine._errors import StoreError
-from flowengine.stores import FlowStore, MemoryStore, RedisStore, SQLiteStore, StoredFlow
+from flowengine.stores import (
+    FlowStore,
+    MemoryStore,
+    PostgresStore,
+    RedisStore,
+    SQLiteStore,
+    StoredFlow,
+)
 
 BASE = time.time() + 10**6  # far enough ahead that Redis TTLs never fire during a run
 
@@ -90,6 +98,32 @@ def test_stores_agree_on_random_programs(redis_url: str, program: list[tuple[Any
             assert results[2] == results[0], f"redis differs at step {step}: {op}"
         final = [apply(s, ("list", None, 10)) for s in stores]
         assert final[0] == final[1] == final[2]
+    finally:
+        for s in stores:
+            s.close()
+
+
+@pytest.mark.postgres
+@settings(
+    max_examples=60,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(program=st.lists(ops, min_size=1, max_size=30))
+def test_postgres_agrees_with_memory_on_random_programs(
+    postgres_url: str, program: list[tuple[Any, ...]]
+) -> None:
+    """Every operation of a random program returns or raises the same on PostgreSQL as in memory."""
+    pg_store = PostgresStore(postgres_url)
+    with pg_store.connection() as conn:
+        conn.execute("DELETE FROM flowengine_flows")
+    stores: list[FlowStore] = [MemoryStore(), pg_store]
+    try:
+        for step, op in enumerate(program):
+            results = [apply(s, op) for s in stores]
+            assert results[1] == results[0], f"postgres differs at step {step}: {op}"
+        final = [apply(s, ("list", None, 10)) for s in stores]
+        assert final[0] == final[1]
     finally:
         for s in stores:
             s.close()

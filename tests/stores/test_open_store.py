@@ -89,7 +89,8 @@ BAD_URLS = [
     "sqlite:///tmp/flows.db?mode=ro",
     "sqlite:///tmp/flows.db#frag",
     "sqlite:///tmp/nul%00.db",
-    f"postgres://user:{SECRET}@db/flows",
+    f"postgres://user:{SECRET}@db:99999/flows",
+    f"postgresql://user:{SECRET}@db/flows#{SECRET}",
     f"http://user:{SECRET}@host/",
     f"{SECRET}@host:6379",
     f"redis:{SECRET}@host:6379",
@@ -146,6 +147,7 @@ def test_package_exports() -> None:
     assert stores.__all__ == [
         "FlowStore",
         "MemoryStore",
+        "PostgresStore",
         "RedisStore",
         "SQLiteStore",
         "StoreStats",

@@ -9,7 +9,14 @@ from pathlib import Path
 import pytest
 
 from flowengine._errors import StaleSnapshotError
-from flowengine.stores import FlowStore, MemoryStore, RedisStore, SQLiteStore, StoredFlow
+from flowengine.stores import (
+    FlowStore,
+    MemoryStore,
+    PostgresStore,
+    RedisStore,
+    SQLiteStore,
+    StoredFlow,
+)
 
 from ._races import judge, make_flows, run_process_races, run_thread_races
 from .conftest import RaceTally
@@ -84,6 +91,35 @@ def test_redis_save_only_races(redis_url: str, race_log: Callable[[RaceTally], N
         ids = make_flows(store, "cas", CAS_RACES)
         results = run_thread_races(store, ids, COMPETITORS, claim=False)
         tally = _tally("redis", "save-only", store, ids, results)
+        assert tally.busy == 0
+        race_log(tally)
+
+
+@pytest.mark.postgres
+def test_postgres_thread_races(postgres_url: str, race_log: Callable[[RaceTally], None]) -> None:
+    """Four threads sharing a PostgreSQL store race 1,000 times; each race has one winner."""
+    with PostgresStore(postgres_url) as store:
+        ids = make_flows(store, "thread", THREAD_RACES)
+        results = run_thread_races(store, ids, COMPETITORS)
+        race_log(_tally("postgres", "threads", store, ids, results))
+
+
+@pytest.mark.postgres
+def test_postgres_process_races(postgres_url: str, race_log: Callable[[RaceTally], None]) -> None:
+    """Four processes, each with its own connections, race with exactly one winner per race."""
+    with PostgresStore(postgres_url) as store:
+        ids = make_flows(store, "proc", PROCESS_RACES)
+        results = run_process_races(("postgres", postgres_url), ids, COMPETITORS)
+        race_log(_tally("postgres", "processes", store, ids, results))
+
+
+@pytest.mark.postgres
+def test_postgres_save_only_races(postgres_url: str, race_log: Callable[[RaceTally], None]) -> None:
+    """Four threads that skip the claim race on save's compare-and-swap alone; one wins each."""
+    with PostgresStore(postgres_url) as store:
+        ids = make_flows(store, "cas", CAS_RACES)
+        results = run_thread_races(store, ids, COMPETITORS, claim=False)
+        tally = _tally("postgres", "save-only", store, ids, results)
         assert tally.busy == 0
         race_log(tally)
 

@@ -12,7 +12,7 @@ import pytest
 
 from flowengine.cli import main
 from flowengine.cli._settings import sqlite_url
-from flowengine.stores import MemoryStore, RedisStore, SQLiteStore, StoredFlow
+from flowengine.stores import MemoryStore, PostgresStore, RedisStore, SQLiteStore, StoredFlow
 from flowengine.stores._base import StoreBase
 
 
@@ -22,7 +22,13 @@ def rec(fid: str, state: str, expires: float | None, updated: float) -> StoredFl
 
 
 @pytest.mark.parametrize(
-    "backend", ["memory", "sqlite", pytest.param("redis", marks=pytest.mark.redis)]
+    "backend",
+    [
+        "memory",
+        "sqlite",
+        pytest.param("redis", marks=pytest.mark.redis),
+        pytest.param("postgres", marks=pytest.mark.postgres),
+    ],
 )
 def test_stats_counts_states_claims_and_finds_the_oldest_live_flow(
     backend: str, request: pytest.FixtureRequest, tmp_path: Path
@@ -33,6 +39,8 @@ def test_stats_counts_states_claims_and_finds_the_oldest_live_flow(
         store = MemoryStore(auto_sweep=None)
     elif backend == "sqlite":
         store = SQLiteStore(tmp_path / "flows.db", auto_sweep=None)
+    elif backend == "postgres":
+        store = PostgresStore(request.getfixturevalue("postgres_url"), auto_sweep=None)
     else:
         store = RedisStore(request.getfixturevalue("redis_url"), auto_sweep=None)
     now = time.time()
@@ -59,7 +67,7 @@ def test_stats_counts_states_claims_and_finds_the_oldest_live_flow(
         "expires_at": now + 3600,
     }
     assert (stats.claims_held, stats.claims_expired) == (1, 1)
-    assert stats.schema_version == {"memory": None, "sqlite": 2, "redis": 1}[backend]
+    assert stats.schema_version == {"memory": None, "sqlite": 2, "redis": 1, "postgres": 1}[backend]
     assert abs(stats.now - time.time()) < 5
     text = json.dumps(stats.to_json())
     assert "sealed-" not in text  # never a snapshot

@@ -17,7 +17,7 @@ from flowengine import ConfigurationError, open_store
 from flowengine.testing import Auth0Emulator
 
 ROOT = Path(__file__).resolve().parents[2]
-OPTIONAL = ("redis", "segno", "pyotp", "platformdirs")
+OPTIONAL = ("redis", "psycopg", "segno", "pyotp", "platformdirs")
 PYPROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text())
 
 
@@ -109,7 +109,7 @@ def test_python_m_flowengine_runs_the_command_line() -> None:
 
 
 def test_optional_dependencies_are_extras_with_bounds() -> None:
-    """The core requires none of the optional packages; [test] pulls in both extras."""
+    """The core requires none of the optional packages; [test] pulls in the store extras."""
     project = PYPROJECT["project"]
     core = " ".join(project["dependencies"])
     assert not any(name in core for name in OPTIONAL)
@@ -117,8 +117,9 @@ def test_optional_dependencies_are_extras_with_bounds() -> None:
     assert "transitions>=0.9.2,<0.10" in project["dependencies"]
     extras = project["optional-dependencies"]
     assert [d.split(">")[0] for d in extras["redis"]] == ["redis"]
+    assert extras["postgres"] == ["psycopg[binary]>=3.2"]
     assert sorted(d.split(">")[0] for d in extras["cli"]) == ["platformdirs", "pyotp", "segno"]
-    assert "flowengine[redis,cli]" in extras["test"]
+    assert "flowengine[redis,cli,postgres]" in extras["test"]
 
 
 def test_the_licence_is_mit_and_declared() -> None:
