@@ -99,12 +99,14 @@ class AsyncFlowClient(FlowSteps[Coroutine[Any, Any, StepResult]]):
 
     async def _run_async(self, flow: Flow, trigger: str, params: Mapping[str, Any]) -> StepResult:
         try:
-            step = flow.begin(trigger, params, self.config, self._clock())
+            step = flow.begin(trigger, params, self.config, self._clock(), renew=False)
         except FlowExpiredError as exc:
             if isinstance(exc.result, StepResult):
                 log_transition(exc.result)
             raise
         assert step.request is not None
+        if flow.lent:  # the claim renewal (with the step's intent) is store I/O: off the loop
+            await asyncio.to_thread(flow.keep_claim, step.trigger, params)
         started = now_monotonic()
         try:
             response = await self._send(flow.flow_id, trigger, step.request)
@@ -175,9 +177,13 @@ class AsyncFlowClient(FlowSteps[Coroutine[Any, Any, StepResult]]):
         if wait:
             due = float(flow.context.next_poll_at or 0.0)
             # Each slice of the wait fits inside the lease and is preceded by a renewal.
-            for pause in flow.wait_slices(due - self._clock()):
-                await self._sleep(pause)
-                flow.keep_claim()
+            delay = due - self._clock()
+            if delay > 0:
+                lease = await asyncio.to_thread(flow.keep_claim) if flow.lent else None
+                for pause in flow.wait_slices(delay, lease):
+                    await self._sleep(pause)
+                    if flow.lent:
+                        await asyncio.to_thread(flow.keep_claim)
         return await self._run_async(flow, "poll_push", {})
 
     async def wait_for_push(self, flow: Flow, *, timeout: float = 300.0) -> StepResult:

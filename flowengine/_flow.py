@@ -278,6 +278,11 @@ class Flow:
         self._keeper = keeper
         self.results = []
 
+    @property
+    def lent(self) -> bool:
+        """True while a repository's ``step`` block holds this flow's claim."""
+        return self._keeper is not None
+
     def keep_claim(
         self, trigger: str | None = None, params: Mapping[str, Any] | None = None
     ) -> float | None:
@@ -291,15 +296,15 @@ class Flow:
             return self._keeper(trigger, params or {})
         return None
 
-    def wait_slices(self, delay: float) -> list[float]:
-        """``delay`` cut into waits that each fit well inside the lease, renewing before each.
+    @staticmethod
+    def wait_slices(delay: float, lease: float | None) -> list[float]:
+        """``delay`` cut into waits of at most a third of ``lease`` (one wait without a lease).
 
-        No wait may outlast the claim: a driver sleeps these slices in turn, and each
-        call here renews the lease first (raising if the claim was lost meanwhile).
+        No wait may outlast the claim: a driver renews the claim (``keep_claim``, which
+        returns the lease) before each slice it sleeps.
         """
         if delay <= 0:
             return []
-        lease = self.keep_claim()
         if lease is None:
             return [delay]
         step = lease / 3
@@ -374,17 +379,27 @@ class Flow:
         return edge
 
     def begin(
-        self, trigger: str, params: Mapping[str, Any], config: Auth0Config, now: float
+        self,
+        trigger: str,
+        params: Mapping[str, Any],
+        config: Auth0Config,
+        now: float,
+        *,
+        renew: bool = True,
     ) -> PreparedStep:
         """Check ``trigger`` (legal, in time, guards) and build its request.
 
         Past a deadline the flow is moved to ``expired`` and ``FlowExpiredError``
         (carrying that step's ``StepResult``) is raised; otherwise nothing changes.
+        With ``renew`` (the default) a flow lent by a repository renews its claim with
+        the step's intent before returning; an asyncio driver passes ``renew=False``
+        and calls ``keep_claim(step.trigger, params)`` in a worker thread instead, so
+        the store's I/O never blocks the event loop.
         """
         self.require_legal(trigger)  # an illegal step changes nothing, even past a deadline
         self.ensure_fresh(now)
         step = self.prepare(trigger, params, config, now)
-        if step.request is not None:
+        if renew and step.request is not None:
             # The claim is still ours, for another lease, and says what we are sending.
             self.keep_claim(step.trigger, params)
         return step

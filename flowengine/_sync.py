@@ -169,9 +169,11 @@ class FlowClient(FlowSteps[StepResult]):
         if wait:
             due = float(flow.context.next_poll_at or 0.0)
             # Each slice of the wait fits inside the lease and is preceded by a renewal.
-            for pause in flow.wait_slices(due - self._clock()):
-                self._sleep(pause)
-                flow.keep_claim()
+            delay = due - self._clock()
+            if delay > 0:
+                for pause in flow.wait_slices(delay, flow.keep_claim()):
+                    self._sleep(pause)
+                    flow.keep_claim()
         return self.run_step(flow, "poll_push", {})
 
     def wait_for_push(self, flow: Flow, *, timeout: float = 300.0) -> StepResult:

@@ -113,3 +113,40 @@ def test_a_lease_shorter_than_the_poll_interval_is_renewed_within_each_wait(
     seen, flow, _ = _push_wait(renew=True, monkeypatch=monkeypatch, lease=3.0, intrude_at=12.5)
     assert seen == ["busy"]
     assert flow.state == "authenticated"
+
+
+def test_the_async_client_renews_its_claim_off_the_event_loop() -> None:
+    """Under AsyncFlowRepository, every claim renewal runs in a worker thread, never the loop's."""
+    import asyncio
+    import threading
+
+    from flowengine import AsyncFlowClient, AsyncFlowRepository
+
+    emu = Auth0Emulator(domain=DOMAIN, seed=33)
+    emu.add_client("app-id", client_secret="app-secret")
+    store = MemoryStore()
+    claims: list[int] = []
+    original = store.claim
+
+    def claim(*args: object, **kwargs: object) -> str | None:
+        claims.append(threading.get_ident())
+        return original(*args, **kwargs)  # type: ignore[arg-type]
+
+    store.claim = claim  # type: ignore[method-assign]
+    repo = AsyncFlowRepository(FlowRepository(store, Keyring.generate()))
+    config = Auth0Config(DOMAIN, "app-id", client_secret="app-secret")
+
+    async def login() -> int:
+        loop_thread = threading.get_ident()
+        async with AsyncFlowClient(config, transport=emu.async_transport()) as client:
+            handle = await repo.add(client.new_flow())
+            async with repo.step(handle) as f:
+                await client.start_passwordless(f, connection="sms", phone_number=PHONE)
+            async with repo.step(f.handle) as f:
+                await client.verify_otp(f, emu.last_code(PHONE))
+            assert f.state == "mfa_required"
+        return loop_thread
+
+    loop_thread = asyncio.run(login())
+    assert len(claims) == 4  # a claim and a renewal with intent per step
+    assert loop_thread not in claims
