@@ -615,7 +615,7 @@ _OVERVIEW_FONT: Final = 15
 
 
 def _arrow_taken(a: _views.OverviewArrow, hl: _Highlight) -> bool:
-    return a.source != "live" and any(
+    return any(
         (r.source, r.trigger, r.dest) in hl.taken or (r.source, r.dest) in hl.taken_pairs
         for r in a.rows
     )
