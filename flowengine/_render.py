@@ -516,8 +516,13 @@ def to_dot(
     node_kinds = [k for s in shown for k in _node_kinds(s, hl)]
     notes = [chosen.note] if chosen.note else []
     title = _title(chosen, digest)
+    # A factor view has fewer states than the full one: more room between them keeps
+    # its stacked self-loop labels clear of the arrows passing by.
+    spacing = {} if chosen.name == "full" else {"nodesep": 0.9}
     out = [
-        *_dot_preamble(digest, _legend(title, node_kinds, edge_kinds, [*notes, _LABEL_NOTE])),
+        *_dot_preamble(
+            digest, _legend(title, node_kinds, edge_kinds, [*notes, _LABEL_NOTE]), **spacing
+        ),
         *(_dot_node(s, hl) for s in shown),
     ]
     for r in sorted({ranks[s] for s in shown}):
