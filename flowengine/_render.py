@@ -336,7 +336,7 @@ _NODE_STYLES: Final[Mapping[str, _Style]] = {
     "current": _Style({"fillcolor": "#ffe58a", "penwidth": 5.0}, "where this flow is now"),
 }
 #: The attributes every state starts from (the ``node`` defaults of the DOT text).
-_NODE_DEFAULTS: Final = {"fillcolor": "#f1f4f8", "color": "#44546a", "penwidth": 1.5}
+_NODE_DEFAULTS: Final[Mapping[str, str | float]] = {"fillcolor": "#f1f4f8", "color": "#44546a", "penwidth": 1.5}
 
 _EDGE_STYLES: Final[Mapping[str, _Style]] = {
     "step": _Style({"color": "#3b4452"}, "a step: Auth0 answered and the flow moved on"),
@@ -710,9 +710,7 @@ def diagram_bytes(
         return to_mermaid(
             edges, highlight_path=highlight_path, current=current, steps=steps
         ).encode()
-    dot_text = to_dot(
-        edges, highlight_path=highlight_path, current=current, steps=steps, view=view
-    )
+    dot_text = to_dot(edges, highlight_path=highlight_path, current=current, steps=steps, view=view)
     if fmt == "dot":
         return dot_text.encode()
     if fmt in ("svg", "png"):
@@ -763,7 +761,8 @@ def _committed_contents(edges: Sequence[m.Edge] = m.EDGES, *, svg: bool = True) 
         + "\n"
         + spin_markdown(spin)
     ).encode()
-    for name, view in zip(COMMITTED_VIEWS, (v for v in _views.VIEW_NAMES if v != "full")):
+    views = [v for v in _views.VIEW_NAMES if v != "full"]
+    for name, view in zip(COMMITTED_VIEWS, views, strict=True):
         text = to_dot(edges, view=view)
         contents[f"{name}.dot"] = text.encode()
         if svg:

@@ -35,6 +35,7 @@ from collections.abc import AsyncIterator, Callable, Collection, Iterator, Mappi
 from contextlib import asynccontextmanager, contextmanager
 from typing import Any
 
+from flowengine._audit import AuditTrail
 from flowengine._errors import (
     ConfigurationError,
     FlowClosedError,
@@ -48,7 +49,6 @@ from flowengine._errors import (
     StaleHandleError,
     StaleSnapshotError,
 )
-from flowengine._audit import AuditTrail
 from flowengine._flow import Flow
 from flowengine._handle import Handle, binding_hash, new_secret
 from flowengine._log import log_lost_update, log_takeover

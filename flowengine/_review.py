@@ -53,7 +53,6 @@ from flowengine._context import SECRET_KEPT, Context
 from flowengine._flow import Flow
 from flowengine._handle import Handle
 from flowengine._promela import SpinReport
-from flowengine._views import FACTORS
 from flowengine._repository import FlowRepository
 from flowengine._snapshot import SECRET_FIELDS, Keyring
 from flowengine._table import (
@@ -66,6 +65,7 @@ from flowengine._table import (
     machine_transitions,
     table_rows,
 )
+from flowengine._views import FACTORS
 from flowengine.stores import MemoryStore, StoredFlow
 
 __all__ = [

@@ -180,9 +180,7 @@ class View:
         for a in self.arrows:
             rows.update(a.rows)
         for e in self.edges:
-            rows.update(
-                Row(e.source, e.trigger, kind, e.dest, e.guards) for kind in e.outcomes
-            )
+            rows.update(Row(e.source, e.trigger, kind, e.dest, e.guards) for kind in e.outcomes)
         return frozenset(rows)
 
 
@@ -244,8 +242,10 @@ def overview(edges: Sequence[m.Edge] = m.EDGES) -> View:
         arrows.append(OverviewArrow(source, dest, kind, lines, tuple(rows)))
     for dest in (s for s in m.STATES if s in failing):
         rows = failing[dest]
-        kinds = sorted({r.outcome for r in rows}, key=lambda k: _REASON_ORDER.get(k, len(_REASON_ORDER)))
-        why = [FAILURE_REASONS.get(k, k) for k in kinds]
+        reasons = sorted(
+            {r.outcome for r in rows}, key=lambda k: _REASON_ORDER.get(k, len(_REASON_ORDER))
+        )
+        why = [FAILURE_REASONS.get(k, k) for k in reasons]
         head = f"{_from_text({r.source for r in rows})} → {dest}:"
         lines = (*head.split("\n"), why[0], *(f"or {x}" for x in why[1:]))
         arrows.append(OverviewArrow("live", dest, "collapsed", lines, tuple(rows)))
@@ -260,7 +260,7 @@ def overview(edges: Sequence[m.Edge] = m.EDGES) -> View:
 
 
 def factor_view(name: str, edges: Sequence[m.Edge] = m.EDGES) -> View:
-    """The rows of one factor's triggers, and the cancel/expire rows out of the states they leave."""
+    """One factor's rows, and the cancel/expire rows out of the states they leave."""
     factor = _FACTOR_INDEX[name]
     drawn = drawn_edges(edges)
     own = [e for e in drawn if e.trigger in factor.triggers]

@@ -96,9 +96,9 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
 
 import attrs
-from urllib.parse import urlsplit
 
 from flowengine.testing._emu_control import TenantControl
 from flowengine.testing._emu_grants import TokenEndpoint

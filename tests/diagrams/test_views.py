@@ -133,7 +133,7 @@ def test_svg_size_is_in_px(view: str) -> None:
     need_dot()
     svg = diagram.diagram_bytes("svg", view=view).decode()
     head = re.search(r'<svg width="([0-9]+)px" height="([0-9]+)px"', svg)
-    assert head is not None and "pt\"" not in svg[: svg.index("viewBox")]
+    assert head is not None and 'pt"' not in svg[: svg.index("viewBox")]
     if view == "overview":
         assert int(head.group(1)) <= 1600
 

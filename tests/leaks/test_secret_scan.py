@@ -345,9 +345,7 @@ def diagrams(flows: list[Flow], scanner: Scanner) -> None:
         scanner.add("audit repr", repr(flow.audit) + repr(list(flow.audit)))
         scanner.add(
             "audit overview",
-            flow_diagram(
-                flow.path(), flow.state, "dot", steps=flow.audit.steps(), view="overview"
-            ),
+            flow_diagram(flow.path(), flow.state, "dot", steps=flow.audit.steps(), view="overview"),
         )
     if DIAGRAMS.is_dir():
         for path in sorted(DIAGRAMS.rglob("*")):

@@ -6,6 +6,7 @@ import hashlib
 import sys
 import tracemalloc
 from pathlib import Path
+
 import pytest
 
 from flowengine import Auth0Config, FlowClient, FlowRepository, Keyring
@@ -50,7 +51,14 @@ def test_every_transition_is_recorded_through_the_store(emu: Auth0Emulator) -> N
     trail = FlowRepository(repo.store, KEYS).audit(handle)  # another repository: "process B"
     rows = [(e.trigger, e.outcome, e.source, e.dest, e.status, e.endpoint) for e in trail]
     assert rows == [
-        ("start_passwordless", "code_sent", "started", "code_sent", 200, "POST /passwordless/start"),
+        (
+            "start_passwordless",
+            "code_sent",
+            "started",
+            "code_sent",
+            200,
+            "POST /passwordless/start",
+        ),
         ("verify_otp", "wrong_code", "code_sent", "code_sent", 403, "POST /oauth/token"),
         ("verify_otp", "mfa_required", "code_sent", "mfa_required", 403, "POST /oauth/token"),
     ]
@@ -77,7 +85,11 @@ def test_the_trail_survives_rollback_and_resume(emu: Auth0Emulator) -> None:
     trail = repo.audit(flow.handle)
     assert [e.event for e in trail] == ["step", "rollback", "step"]
     back = trail[1]
-    assert (back.source, back.dest, back.undone) == ("code_sent", "started", ("start_passwordless",))
+    assert (back.source, back.dest, back.undone) == (
+        "code_sent",
+        "started",
+        ("start_passwordless",),
+    )
     assert back["not_undone"][0]["effect"] == "a one-time code was sent to the user"
     assert back.endpoint is None and back.status is None
 
@@ -224,5 +236,3 @@ def test_entries_are_compact() -> None:
     finally:
         tracemalloc.stop()
     assert per_entry < 200, per_entry
-
-
