@@ -336,7 +336,11 @@ _NODE_STYLES: Final[Mapping[str, _Style]] = {
     "current": _Style({"fillcolor": "#ffe58a", "penwidth": 5.0}, "where this flow is now"),
 }
 #: The attributes every state starts from (the ``node`` defaults of the DOT text).
-_NODE_DEFAULTS: Final[Mapping[str, str | float]] = {"fillcolor": "#f1f4f8", "color": "#44546a", "penwidth": 1.5}
+_NODE_DEFAULTS: Final[Mapping[str, str | float]] = {
+    "fillcolor": "#f1f4f8",
+    "color": "#44546a",
+    "penwidth": 1.5,
+}
 
 _EDGE_STYLES: Final[Mapping[str, _Style]] = {
     "step": _Style({"color": "#3b4452"}, "a step: Auth0 answered and the flow moved on"),
