@@ -497,8 +497,8 @@ def to_dot(
     try:
         chosen = _views.view(view, edges)
     except KeyError:
-        raise DiagramError(
-            f"unknown view {view!r}; use one of {', '.join(_views.VIEW_NAMES)}"
+        raise DiagramError(  # the refused value is not quoted (see _check_states)
+            f"unknown view (not shown); use one of {', '.join(_views.VIEW_NAMES)}"
         ) from None
     hl = _highlight(highlight_path, current, steps)
     if chosen.name == "overview":

@@ -181,3 +181,6 @@ def test_view_command_line(capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit):
         _diagram_cmd.main(["--view", "nope"])
     assert _diagram_cmd.diagram_command("mermaid", "-", view="overview") == 2
+    with pytest.raises(diagram.DiagramError, match="not shown") as refused:
+        diagram.to_dot(view="+15550100")
+    assert "15550100" not in str(refused.value)
