@@ -60,6 +60,7 @@ AUDIT_LIMIT: Final = 64
 #: The response header carrying Auth0's request id (lower-case, as HttpResponse keeps it).
 REQUEST_ID_HEADER: Final = "x-auth0-requestid"
 _REQUEST_ID: Final = re.compile(r"[A-Za-z0-9._:-]{1,64}")
+_HEX: Final = re.compile(r"(?:[0-9a-f]{2})+")
 #: Names an entry may hold, interned: a loaded trail shares them with the table.
 _NAMES: Final[dict[str, str]] = {
     n: n
@@ -108,11 +109,33 @@ def _iso(at: float) -> str:
     return datetime.fromtimestamp(at, UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
-class AuditEntry:
-    """One event of a flow: a step, a request in doubt or a rollback. No secret, ever."""
+#: Shared (event, trigger, outcome, source, dest, undone) tuples: an entry holds one of
+#: these, so the names cost each flow one pointer. Bounded: past the bound (never reached
+#: by the table's few hundred combinations) a tuple is simply not shared.
+_WHATS: dict[tuple[Any, ...], tuple[Any, ...]] = {}
+_WHATS_BOUND: Final = 4096
+#: HTTP statuses as shared int objects (CPython shares only -5..256 by itself).
+_STATUSES: Final = {s: s for s in range(100, 600)}
 
-    __slots__ = ("at", "dest", "event", "outcome", "request_id", "source", "status", "trigger",
-                 "undone")  # fmt: skip
+
+def _shared(what: tuple[Any, ...]) -> tuple[Any, ...]:
+    found = _WHATS.get(what)
+    if found is not None:
+        return found
+    if len(_WHATS) < _WHATS_BOUND:
+        _WHATS[what] = what
+    return what
+
+
+class AuditEntry:
+    """One event of a flow: a step, a request in doubt or a rollback. No secret, ever.
+
+    Four slots: the time, the HTTP status, the request id, and one tuple of names
+    (event, trigger, outcome, source, destination, what a rollback could not undo)
+    shared by every entry that names the same things.
+    """
+
+    __slots__ = ("_rid", "_what", "at", "status")
 
     def __init__(
         self,
@@ -127,15 +150,50 @@ class AuditEntry:
         undone: tuple[str, ...] = (),
     ) -> None:
         self.at = at
-        self.event = event
-        self.trigger = trigger
-        self.outcome = outcome
-        self.source = source
-        self.dest = dest
-        self.status = status
-        self.request_id = request_id
-        #: For a rollback: the triggers whose effect at Auth0 it could not undo.
-        self.undone = undone
+        self._what = _shared((event, trigger, outcome, source, dest, undone))
+        self.status = _STATUSES.get(status, status) if status is not None else None
+        # Auth0's ids are lower-case hex: kept as bytes they take half the room.
+        self._rid: str | bytes | None = (
+            bytes.fromhex(request_id)
+            if request_id is not None and _HEX.fullmatch(request_id)
+            else request_id
+        )
+
+    @property
+    def request_id(self) -> str | None:
+        """The ``X-Auth0-RequestId`` Auth0 sent with its answer, if it sent one."""
+        rid = self._rid
+        return rid.hex() if isinstance(rid, bytes) else rid
+
+    @property
+    def event(self) -> str:
+        """``step``, ``uncertain`` (a request in doubt), ``rollback``, or an older event."""
+        return str(self._what[0])
+
+    @property
+    def trigger(self) -> str | None:
+        """The trigger (``rollback`` for a rollback)."""
+        return self._what[1]  # type: ignore[no-any-return]
+
+    @property
+    def outcome(self) -> str | None:
+        """The outcome kind (``uncertain``/``taken_over`` for a doubt, ``rolled_back``)."""
+        return self._what[2]  # type: ignore[no-any-return]
+
+    @property
+    def source(self) -> str | None:
+        """The state before."""
+        return self._what[3]  # type: ignore[no-any-return]
+
+    @property
+    def dest(self) -> str | None:
+        """The state after."""
+        return self._what[4]  # type: ignore[no-any-return]
+
+    @property
+    def undone(self) -> tuple[str, ...]:
+        """For a rollback: the triggers whose effect at Auth0 it could not undo."""
+        return self._what[5]  # type: ignore[no-any-return]
 
     @classmethod
     def step(
@@ -230,7 +288,7 @@ class AuditEntry:
         return hash(self._key())
 
     def _key(self) -> tuple[Any, ...]:
-        return tuple(getattr(self, name) for name in self.__slots__)
+        return (self.at, self._what, self.status, self._rid)
 
     def __repr__(self) -> str:
         return (
@@ -411,18 +469,26 @@ class AuditTrail(Sequence[AuditEntry]):
     def __init__(
         self, entries: Iterable[AuditEntry] = (), summary: AuditSummary | None = None
     ) -> None:
-        self._entries: list[AuditEntry] = []
+        # A tuple, replaced on each add: smaller than a list (no spare room), and a flow
+        # takes a step at most every few seconds.
+        kept = tuple(entries)
+        self._entries: tuple[AuditEntry, ...] = kept[-AUDIT_LIMIT:]
         self._summary = summary
-        for entry in entries:
-            self.add(entry)
+        if len(kept) > AUDIT_LIMIT:
+            self._summary = summary or AuditSummary()
+            for old in kept[:-AUDIT_LIMIT]:
+                self._summary.fold(old)
 
     def add(self, entry: AuditEntry) -> None:
         """Append ``entry``; past the limit the oldest entry is folded into the summary."""
-        self._entries.append(entry)
-        while len(self._entries) > AUDIT_LIMIT:
+        entries = (*self._entries, entry)
+        if len(entries) > AUDIT_LIMIT:
             if self._summary is None:
                 self._summary = AuditSummary()
-            self._summary.fold(self._entries.pop(0))
+            for old in entries[:-AUDIT_LIMIT]:
+                self._summary.fold(old)
+            entries = entries[-AUDIT_LIMIT:]
+        self._entries = entries
 
     @property
     def summary(self) -> AuditSummary | None:
@@ -478,13 +544,13 @@ class AuditTrail(Sequence[AuditEntry]):
     @classmethod
     def from_stored(cls, items: Sequence[Mapping[str, Any]]) -> AuditTrail:
         """The trail from the envelope's ``audit`` array (older releases' events included)."""
-        trail = cls()
+        summary = None
+        entries = []
         for item in items:
-            summary = AuditSummary.from_stored(item) if "summary" in item else None
-            if summary is not None:
-                trail._summary = summary
+            if "summary" in item:
+                summary = AuditSummary.from_stored(item) or summary
                 continue
             entry = AuditEntry.from_stored(item)
             if entry is not None:
-                trail.add(entry)
-        return trail
+                entries.append(entry)
+        return cls(entries, summary)
