@@ -10,6 +10,13 @@ for secrets going in (codes the user types) or out (tokens). Both are plain
 text and need nothing installed; :func:`diagram_bytes` hands DOT text to
 ``flowengine._graphviz.render`` for SVG or PNG.
 
+``to_dot(view=...)`` draws one of the views ``flowengine._views`` selects from
+the table: the overview (laid out for a screen 1,600 px wide: the live states in
+one box, forward rows merged per pair of states, one arrow per failure state),
+one view per factor, or the full table. Every state and arrow is drawn in the
+style of its *kind* (``_NODE_STYLES``, ``_EDGE_STYLES``), and the legend in the
+picture's title is drawn from the same styles, listing only the kinds drawn.
+
 A flow's own diagram (:func:`flow_diagram`) lights up the path it took. It is
 given state and trigger *names* only (``Flow.path()``, and :func:`history_steps`,
 which reads the names out of a history and never its ``context``); each name is
@@ -17,9 +24,12 @@ checked against ``STATES`` and ``TRIGGERS`` before anything is drawn, so no
 context value can reach a diagram.
 
 :func:`write_committed` writes ``diagrams/``: ``flow.mmd``, ``flow.dot``,
-``flow.svg`` and the security review ``review.md``
-(``flowengine._review``); :func:`check_committed` says which of them drifted
-from the table (the drift check CI runs).
+``flow.svg``, ``doubt.mmd``, the views (``overview.dot``/``.svg`` and
+``view-<factor>.dot``/``.svg``) and the security review ``review.md``
+(``flowengine._review``, opening with its sign-off summary);
+:func:`check_committed` says which of them drifted from the table (the drift
+check CI runs). After the machine changes, ``python -m flowengine.diagram
+--write diagrams/`` regenerates them all.
 
 Every function takes the table as an optional ``edges`` argument (default: the
 real one), so tests can hand in a modified copy.
@@ -623,7 +633,7 @@ _LIVE_CLUSTER = "cluster_live"
 _OVERVIEW_FONT: Final = 15
 
 
-def _arrow_taken(a: _views.OverviewArrow, hl: _Highlight) -> bool:
+def _arrow_taken(a: _views.MergedArrow, hl: _Highlight) -> bool:
     return any(
         (r.source, r.trigger, r.dest) in hl.taken or (r.source, r.dest) in hl.taken_pairs
         for r in a.rows
@@ -631,7 +641,7 @@ def _arrow_taken(a: _views.OverviewArrow, hl: _Highlight) -> bool:
 
 
 def _arrow_line(
-    a: _views.OverviewArrow, kind: str, source: str, size: float, *, ltail: bool = False
+    a: _views.MergedArrow, kind: str, source: str, size: float, *, ltail: bool = False
 ) -> str:
     """A merged arrow: its lines as the label, the style of its kind."""
     text = "<BR/>".join(_html(x) for x in a.lines)

@@ -17,7 +17,9 @@ from the table and nowhere else, that ``flowengine._render`` draws:
 * **one view per factor** (:data:`FACTORS`, :func:`factor_view`): the rows of the
   triggers a first factor (SMS, email, password) or a second factor (SMS/voice,
   email, TOTP, push, recovery code) uses, every outcome included, plus the
-  call-less rows (cancel, expire) out of the states those rows leave. SMS and
+  call-less rows (cancel, expire) out of the states those rows leave; each row
+  is drawn in full detail, except that the rows into one failure state from one
+  state are merged into one arrow naming each trigger and outcome. SMS and
   email use the same triggers (they differ in the connection and where the code
   goes), and so do the SMS/voice and email second factors.
 * **the full view** (:func:`full_view`): every row.
@@ -43,7 +45,7 @@ __all__ = [
     "FAILURE_REASONS",
     "VIEW_NAMES",
     "Factor",
-    "OverviewArrow",
+    "MergedArrow",
     "View",
     "factor_view",
     "full_view",
@@ -150,8 +152,8 @@ _REASON_ORDER: Final = {k: i for i, k in enumerate(FAILURE_REASONS)}
 
 
 @attrs.frozen
-class OverviewArrow:
-    """One arrow of the overview: the rows it stands for and the lines of its label."""
+class MergedArrow:
+    """Rows drawn as one arrow (overview, factor views' failures): its label's lines, its rows."""
 
     source: str  # a state, or "live" for a failure arrow drawn from the box of live states
     dest: str
@@ -170,7 +172,7 @@ class View:
     #: The full-detail arrows (factor and full views); empty for the overview.
     edges: tuple[DrawnEdge, ...] = ()
     #: Merged arrows: all of the overview's, a factor view's arrows into failure states.
-    arrows: tuple[OverviewArrow, ...] = ()
+    arrows: tuple[MergedArrow, ...] = ()
     note: str = ""
 
     @property
@@ -225,7 +227,7 @@ def overview(edges: Sequence[m.Edge] = m.EDGES) -> View:
             failing.setdefault(r.dest, []).append(r)
         elif r.source != r.dest:
             forward.setdefault((r.source, r.dest), []).append(r)
-    arrows: list[OverviewArrow] = []
+    arrows: list[MergedArrow] = []
     for (source, dest), rows in forward.items():
         triggers = list(dict.fromkeys(r.trigger for r in rows))
         kinds = {r.outcome for r in rows}
@@ -239,7 +241,7 @@ def overview(edges: Sequence[m.Edge] = m.EDGES) -> View:
         else:
             lines = tuple(f"{t}{_factor_note(t)}" for t in triggers)
         kind = "tokens" if any(r.outcome == "tokens" for r in rows) else "step"
-        arrows.append(OverviewArrow(source, dest, kind, lines, tuple(rows)))
+        arrows.append(MergedArrow(source, dest, kind, lines, tuple(rows)))
     for dest in (s for s in m.STATES if s in failing):
         rows = failing[dest]
         reasons = sorted(
@@ -248,7 +250,7 @@ def overview(edges: Sequence[m.Edge] = m.EDGES) -> View:
         why = [FAILURE_REASONS.get(k, k) for k in reasons]
         head = f"{_from_text({r.source for r in rows})} → {dest}:"
         lines = (*head.split("\n"), why[0], *(f"or {x}" for x in why[1:]))
-        arrows.append(OverviewArrow("live", dest, "collapsed", lines, tuple(rows)))
+        arrows.append(MergedArrow("live", dest, "collapsed", lines, tuple(rows)))
     return View(
         "overview",
         "Overview: the happy path of every factor; each failure state is one arrow",
@@ -279,7 +281,7 @@ def factor_view(name: str, edges: Sequence[m.Edge] = m.EDGES) -> View:
     )
 
 
-def _endings(edges: Iterable[DrawnEdge]) -> tuple[OverviewArrow, ...]:
+def _endings(edges: Iterable[DrawnEdge]) -> tuple[MergedArrow, ...]:
     """Arrows into failure states merged per (source, destination): one line per trigger."""
     merged: dict[tuple[str, str], list[DrawnEdge]] = {}
     for e in edges:
@@ -294,7 +296,7 @@ def _endings(edges: Iterable[DrawnEdge]) -> tuple[OverviewArrow, ...]:
         rows = tuple(
             Row(e.source, e.trigger, k, e.dest, e.guards) for e in group for k in e.outcomes
         )
-        out.append(OverviewArrow(source, dest, kind, lines, rows))
+        out.append(MergedArrow(source, dest, kind, lines, rows))
     return tuple(out)
 
 
