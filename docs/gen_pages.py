@@ -228,7 +228,12 @@ COPIED = {
     "diagrams/flow.svg": "diagrams/flow.svg",
     "diagrams/flow.dot": "diagrams/flow.dot",
     "diagrams/flow.mmd": "diagrams/flow.mmd",
+    "diagrams/overview.svg": "diagrams/overview.svg",
 }
+# The factor views review.md links to (``flowengine._views.FACTORS``), copied alike.
+COPIED.update(
+    {f"diagrams/{p.name}": f"diagrams/{p.name}" for p in sorted(ROOT.glob("diagrams/view-*.svg"))}
+)
 
 
 def main() -> None:

@@ -5,6 +5,7 @@ modules and may change without notice.
 """
 
 from flowengine._async import AsyncFlowClient
+from flowengine._audit import AuditEntry, AuditSummary, AuditTrail
 from flowengine._config import Auth0Config
 from flowengine._context import Context, Uncertain
 from flowengine._errors import DEPRECATED_NAMES as _DEPRECATED_NAMES
@@ -69,6 +70,9 @@ __version__ = "0.1.0"
 __all__ = [
     "AsyncFlowClient",
     "AsyncFlowRepository",
+    "AuditEntry",
+    "AuditSummary",
+    "AuditTrail",
     "Auth0Config",
     "Auth0Error",
     "ConfigurationError",

@@ -43,6 +43,7 @@ from typing import Any
 import attrs
 
 from flowengine import _machine as m
+from flowengine._audit import AUDIT_LIMIT, AuditEntry, AuditTrail, request_id_of
 from flowengine._config import Auth0Config
 from flowengine._context import EMPTY, Context, Uncertain
 from flowengine._errors import (
@@ -92,7 +93,6 @@ __all__ = [
 ]
 
 HISTORY_LIMIT = 16
-AUDIT_LIMIT = 64
 #: Statuses of an answer to a call that acts after which Auth0 may still have acted.
 MAY_HAVE_ACTED_STATUSES = frozenset({500, 502, 504})
 
@@ -208,7 +208,8 @@ class Flow:
     seq: int = 0
     context: Context = attrs.field(default=EMPTY, repr=False)
     history: list[dict[str, Any]] = attrs.field(factory=list, repr=False)
-    audit: list[dict[str, Any]] = attrs.field(factory=list, repr=False)
+    #: Every transition, request in doubt and rollback (``flowengine._audit``; no secret).
+    audit: AuditTrail = attrs.field(factory=AuditTrail, repr=False)
     created_at: float = 0.0
     updated_at: float = 0.0
     expires_at: float | None = None
@@ -458,10 +459,15 @@ class Flow:
         except RemoteError as exc:
             exc.trigger, exc.state = step.trigger, self.state
             raise
-        return self.apply_outcome(step, answer, now)
+        return self.apply_outcome(step, answer, now, request_id=request_id_of(response.headers))
 
-    def apply_outcome(self, step: PreparedStep, answer: Answer, now: float) -> StepResult:
-        """Fire ``step.trigger`` with ``answer``; the machine's row decides the new state."""
+    def apply_outcome(
+        self, step: PreparedStep, answer: Answer, now: float, *, request_id: str | None = None
+    ) -> StepResult:
+        """Fire ``step.trigger`` with ``answer``; the machine's row decides the new state.
+
+        ``request_id`` is Auth0's id for the answer, written to the audit trail.
+        """
         self._check_current(step)
         model = m.GuardModel(self.state, self.context, step.now, answer.kind)
         if not m.fire(step.trigger, model):
@@ -502,6 +508,11 @@ class Flow:
         self._moved()
         self.updated_at = now
         self.expires_at = m.DEADLINES[dest](context, now, self.created_at)
+        self.audit.add(
+            AuditEntry.step(
+                now, step.trigger, answer.kind, source, dest, answer.status_code, request_id
+            )
+        )
         result = StepResult(
             self.flow_id,
             step.trigger,
@@ -647,8 +658,7 @@ class Flow:
         return result
 
     def _audit(self, now: float, event: str, **fields: Any) -> None:
-        self.audit.append({"at": now, "event": event, "seq": self.seq + 1, **fields})
-        del self.audit[:-AUDIT_LIMIT]
+        self.audit.add(AuditEntry.event_of(now, event, str(self.state), fields))
 
     # ----------------------------------------------------------- envelope
 
@@ -663,7 +673,7 @@ class Flow:
             "state": str(self.state),
             "context": self.context.to_json(),
             "history": [_history_json(h) for h in self.history],
-            "audit": list(self.audit),
+            "audit": self.audit.to_stored(),
             "created_at": self.created_at,
             "updated_at": self.updated_at,
             "expires_at": self.expires_at,
@@ -707,7 +717,7 @@ class Flow:
             seq=env["seq"],
             context=Context.from_json(env["context"]),
             history=[_history_entry(h) for h in env["history"]],
-            audit=list(env.get("audit", [])),
+            audit=AuditTrail.from_stored(env.get("audit", [])),
             created_at=env["created_at"],
             updated_at=env["updated_at"],
             expires_at=env["expires_at"],

@@ -10,6 +10,13 @@ for secrets going in (codes the user types) or out (tokens). Both are plain
 text and need nothing installed; :func:`diagram_bytes` hands DOT text to
 ``flowengine._graphviz.render`` for SVG or PNG.
 
+``to_dot(view=...)`` draws one of the views ``flowengine._views`` selects from
+the table: the overview (laid out for a screen 1,600 px wide: the live states in
+one box, forward rows merged per pair of states, one arrow per failure state),
+one view per factor, or the full table. Every state and arrow is drawn in the
+style of its *kind* (``_NODE_STYLES``, ``_EDGE_STYLES``), and the legend in the
+picture's title is drawn from the same styles, listing only the kinds drawn.
+
 A flow's own diagram (:func:`flow_diagram`) lights up the path it took. It is
 given state and trigger *names* only (``Flow.path()``, and :func:`history_steps`,
 which reads the names out of a history and never its ``context``); each name is
@@ -17,9 +24,12 @@ checked against ``STATES`` and ``TRIGGERS`` before anything is drawn, so no
 context value can reach a diagram.
 
 :func:`write_committed` writes ``diagrams/``: ``flow.mmd``, ``flow.dot``,
-``flow.svg`` and the security review ``review.md``
-(``flowengine._review``); :func:`check_committed` says which of them drifted
-from the table (the drift check CI runs).
+``flow.svg``, ``doubt.mmd``, the views (``overview.dot``/``.svg`` and
+``view-<factor>.dot``/``.svg``) and the security review ``review.md``
+(``flowengine._review``, opening with its sign-off summary);
+:func:`check_committed` says which of them drifted from the table (the drift
+check CI runs). After the machine changes, ``python -m flowengine.diagram
+--write diagrams/`` regenerates them all.
 
 Every function takes the table as an optional ``edges`` argument (default: the
 real one), so tests can hand in a modified copy.
@@ -37,10 +47,11 @@ from typing import Any, Final, Literal
 import attrs
 
 from flowengine import _machine as m
+from flowengine import _views
 from flowengine._errors import DiagramError
 from flowengine._graphviz import render, svg_content
 from flowengine._promela import spin_check
-from flowengine._review import review_report, spin_markdown
+from flowengine._review import review_report, signoff_markdown, spin_markdown
 from flowengine._table import REGENERATE_COMMAND, DrawnEdge, call_text, drawn_edges, table_rows
 
 __all__ = [
@@ -57,8 +68,19 @@ __all__ = [
     "write_committed",
 ]
 
+#: The views committed besides the full diagram (``flow.*``), as ``<name>.dot``/``.svg``.
+COMMITTED_VIEWS: Final = tuple(
+    ("overview" if v == "overview" else f"view-{v}") for v in _views.VIEW_NAMES if v != "full"
+)
 #: The files :func:`write_committed` writes, in this order.
-COMMITTED_FILES: Final = ("flow.mmd", "flow.dot", "flow.svg", "doubt.mmd", "review.md")
+COMMITTED_FILES: Final = (
+    "flow.mmd",
+    "flow.dot",
+    "flow.svg",
+    "doubt.mmd",
+    "review.md",
+    *(f"{name}.{ext}" for name in COMMITTED_VIEWS for ext in ("dot", "svg")),
+)
 
 Format = Literal["mermaid", "dot", "svg", "png"]
 FORMATS: Final[tuple[str, ...]] = ("mermaid", "dot", "svg", "png")
@@ -281,15 +303,163 @@ def _dot_label(e: DrawnEdge, taken: bool) -> _Raw:
     return _Raw("<" + "<BR/>".join(lines) + ">")
 
 
-_LEGEND = (
-    "Green double circle: authenticated, the one success. Red double circles: failures. "
-    "A final state has no way out.",
+# ------------------------------------------------------------- styles and legend
+#
+# Every state and every arrow is drawn in the style of its *kind*; the legend is drawn
+# from the same table, and lists exactly the kinds a picture uses, so it cannot
+# describe something that is not drawn (tests/diagrams/test_views.py checks it).
+
+
+@attrs.frozen
+class _Style:
+    """How one kind of state or arrow is drawn, and what the legend says about it."""
+
+    attributes: Mapping[str, str | float]
+    meaning: str
+
+
+_NODE_STYLES: Final[Mapping[str, _Style]] = {
+    "live": _Style({}, "a live state: the login goes on from here"),
+    "success": _Style(
+        {
+            "shape": "doublecircle",
+            "margin": "0.05",
+            "fillcolor": "#b9f0c0",
+            "color": "#1e7b34",
+            "penwidth": 3.0,
+            "fontcolor": "#0b3d17",
+            "fontname": "DejaVu Sans Bold",
+        },
+        "authenticated, the one success (final: no way out)",
+    ),
+    "failure": _Style(
+        {
+            "shape": "doublecircle",
+            "margin": "0.05",
+            "fillcolor": "#f8d7da",
+            "color": "#a61b29",
+            "fontcolor": "#5c0a12",
+        },
+        "a failure (final: no way out)",
+    ),
+    "visited": _Style({"color": "#1f5fd6", "penwidth": 4.0}, "a state this flow went through"),
+    "current": _Style({"fillcolor": "#ffe58a", "penwidth": 5.0}, "where this flow is now"),
+}
+#: The attributes every state starts from (the ``node`` defaults of the DOT text).
+_NODE_DEFAULTS: Final[Mapping[str, str | float]] = {
+    "fillcolor": "#f1f4f8",
+    "color": "#44546a",
+    "penwidth": 1.5,
+}
+
+_EDGE_STYLES: Final[Mapping[str, _Style]] = {
+    "step": _Style({"color": "#3b4452"}, "a step: Auth0 answered and the flow moved on"),
+    "tokens": _Style(
+        {"style": "bold", "color": "#1e7b34", "fontcolor": "#14532d", "penwidth": 3.0},
+        "Auth0 hands out tokens [secret out: tokens]",
+    ),
+    "failure": _Style(
+        {"color": "#c0504d", "fontcolor": "#8a1c2b", "penwidth": 0.9},
+        "Auth0's answer ends the flow",
+    ),
+    "collapsed": _Style(
+        {"color": "#c0504d", "fontcolor": "#8a1c2b", "penwidth": 2.0},
+        "every row into this failure state, from the states named (the box: live states)",
+    ),
+    "ends": _Style(
+        {"color": "#c0504d", "fontcolor": "#8a1c2b", "penwidth": 1.4},
+        "the triggers named end the flow here (each with its outcomes)",
+    ),
+    "no_call": _Style(
+        {"style": "dashed", "color": "#9aa0a6", "fontcolor": "#5f6670"},
+        "no Auth0 call (cancel, expire)",
+    ),
+    "loop": _Style({"color": "#8fa9cf", "penwidth": 0.9}, "the flow stays in its state"),
+    "taken": _Style(
+        {"color": "#1f5fd6", "fontcolor": "#1f5fd6", "penwidth": 4.0, "style": "bold"},
+        "a step this flow took (▶)",
+    ),
+}
+
+
+def _edge_kind(e: DrawnEdge) -> str:
+    """The kind an arrow of the full or a factor view is drawn as."""
+    if e.source == e.dest:
+        return "loop"
+    if e.no_call:
+        return "no_call"
+    if e.releases_tokens:
+        return "tokens"
+    if e.dest in m.FAILURE_STATES:
+        return "failure"
+    return "step"
+
+
+def _node_kinds(s: str, hl: _Highlight) -> list[str]:
+    """The kinds a state is drawn as, in the order their styles apply."""
+    kinds = ["success" if s == m.AUTHENTICATED else "failure" if s in m.FAILURE_STATES else "live"]
+    if s in hl.visited:
+        kinds.append("visited")
+    if s == hl.current:
+        kinds.append("current")
+    return kinds
+
+
+def _swatch(style: _Style, edge: bool) -> str:
+    """The legend's picture of a kind: a line in its colour and dash, or a filled cell."""
+    a = {**(_NODE_DEFAULTS if not edge else {"color": "#3b4452"}), **style.attributes}
+    if edge:
+        glyph = {"bold": "━━━━▶", "dashed": "╌╌╌╌▶"}.get(str(a.get("style", "")), "────▶")
+        return f'<TD {_CELL}><FONT POINT-SIZE="12" COLOR="{a["color"]}">{glyph}</FONT></TD>'
+    shape = "◎" if a.get("shape") == "doublecircle" else "▢"
+    return (
+        f'<TD {_CELL} BGCOLOR="{a["fillcolor"]}" COLOR="{a["color"]}" BORDER="1">'
+        f'<FONT POINT-SIZE="12" COLOR="{a.get("fontcolor", "#1f2630")}">{shape}</FONT></TD>'
+    )
+
+
+#: The legend's picture cell: a fixed size, so that every swatch is drawn alike.
+_CELL = 'FIXEDSIZE="TRUE" WIDTH="72" HEIGHT="22"'
+
+
+def _legend(
+    title: Sequence[str],
+    node_kinds: Iterable[str],
+    edge_kinds: Iterable[str],
+    notes: Sequence[str] = (),
+) -> _Raw:
+    """The graph's label: the title, the legend of the kinds drawn, then notes.
+
+    One table of two columns, the pictures and the words: a cell spanning both
+    would share its extra width between them and push the pictures off their line.
+    """
+    used_nodes = set(node_kinds)
+    used_edges = set(edge_kinds)
+    rows = [f"<TR><TD></TD>{_text_cell(t, bold=True)}</TR>" for t in title]
+    rows += [
+        f"<TR>{_swatch(st, False)}{_text_cell(st.meaning)}</TR>"
+        for kind, st in _NODE_STYLES.items()
+        if kind in used_nodes
+    ]
+    rows += [
+        f"<TR>{_swatch(st, True)}{_text_cell(st.meaning)}</TR>"
+        for kind, st in _EDGE_STYLES.items()
+        if kind in used_edges
+    ]
+    rows += [f"<TR><TD></TD>{_text_cell(n)}</TR>" for n in notes]
+    table = '<TABLE BORDER="0" CELLBORDER="0" CELLSPACING="2" CELLPADDING="1">'
+    return _Raw("<" + table + "".join(rows) + "</TABLE>>")
+
+
+def _text_cell(text: str, *, bold: bool = False) -> str:
+    body = f"<B>{_html(text)}</B>" if bold else _html(text)
+    return f'<TD ALIGN="LEFT">{body}</TD>'
+
+
+#: What every full-detail arrow's label holds, for the legend's notes.
+_LABEL_NOTE = (
     "Each arrow: trigger [guards] / the Auth0 call (grant type) / source → destination "
-    "(outcome kinds).",
-    "Bold green arrow: Auth0 hands out tokens [secret out: tokens]. [secret in: ...]: "
-    "the user's code or password is sent.",
-    "Thin red arrow: Auth0 ends the flow. Dashed grey arrow: no Auth0 call (cancel, "
-    "expire). Light blue loop: the flow stays in its state.",
+    "(outcome kinds); [secret in: ...]: the user's code or password is sent."
 )
 
 
@@ -323,35 +493,71 @@ def to_dot(
     highlight_path: Sequence[str] | None = None,
     current: str | None = None,
     steps: Sequence[tuple[str, str, str]] | None = None,
+    view: str = "full",
 ) -> str:
-    """The machine as Graphviz DOT text (no Graphviz needed to produce it).
+    """The machine (or one of its views, ``flowengine._views``) as Graphviz DOT text.
 
     States are laid out in columns (``started`` left, final states right).
     Final states are double circles, ``authenticated`` is filled green and
     failures red; arrows releasing tokens are bold green, arrows of call-less
-    triggers dashed grey, self-loops light blue. With ``highlight_path`` the
-    visited states get a blue border, taken arrows are blue and start with "▶", and
-    ``current`` is filled yellow.
+    triggers dashed grey, self-loops light blue; the legend in the title lists
+    the kinds drawn. With ``highlight_path`` the visited states get a blue border,
+    taken arrows are blue and start with "▶", and ``current`` is filled yellow.
     """
+    try:
+        chosen = _views.view(view, edges)
+    except KeyError:
+        raise DiagramError(  # the refused value is not quoted (see _check_states)
+            f"unknown view (not shown); use one of {', '.join(_views.VIEW_NAMES)}"
+        ) from None
     hl = _highlight(highlight_path, current, steps)
+    if chosen.name == "overview":
+        return _overview_dot(chosen, edges, hl)
     digest = m.definition_hash(tuple(edges))
     ranks = _ranks(edges)
-    out = [*_dot_preamble(digest), *(_dot_node(s, hl) for s in m.STATES)]
-    for r in sorted(set(ranks.values())):
-        same = [s for s in m.STATES if ranks[s] == r]
+    shown = [s for s in m.STATES if s in chosen.states]
+    edge_lines = []
+    edge_kinds = []
+    for e in chosen.edges:
+        kind = "taken" if hl.edge_taken(e) else _edge_kind(e)
+        edge_kinds.append(_edge_kind(e))
+        edge_kinds.append(kind)
+        edge_lines.append(_dot_edge(e, kind, ranks))
+    for a in chosen.arrows:
+        kind = "taken" if _arrow_taken(a, hl) else a.kind
+        edge_kinds += [a.kind, kind]
+        edge_lines.append(_arrow_line(a, kind, a.source, 12))
+    node_kinds = [k for s in shown for k in _node_kinds(s, hl)]
+    notes = [chosen.note] if chosen.note else []
+    title = _title(chosen, digest)
+    # A factor view has fewer states than the full one: more room between them keeps
+    # its stacked self-loop labels clear of the arrows passing by.
+    spacing = {} if chosen.name == "full" else {"nodesep": 0.9}
+    out = [
+        *_dot_preamble(
+            digest, _legend(title, node_kinds, edge_kinds, [*notes, _LABEL_NOTE]), **spacing
+        ),
+        *(_dot_node(s, hl) for s in shown),
+    ]
+    for r in sorted({ranks[s] for s in shown}):
+        same = [s for s in shown if ranks[s] == r]
         out.append("    { rank=same; " + " ".join(f"{_dot_str(s)};" for s in same) + " }")
-    out.append(f"    {_INITIAL_NODE} -> {_dot_str(m.STARTED)} {_attrs(penwidth=1.5)};")
-    out.extend(_dot_edge(e, hl.edge_taken(e), ranks) for e in drawn_edges(edges))
+    first = shown[0]
+    out.append(f"    {_INITIAL_NODE} -> {_dot_str(first)} {_attrs(penwidth=1.5)};")
+    out.extend(edge_lines)
     out.append("}")
     return "\n".join(out) + "\n"
 
 
-def _dot_preamble(digest: str) -> list[str]:
-    """The header comments, the graph's title and legend, the defaults, the initial dot."""
-    title = (
-        f"flowengine: Auth0 passwordless + MFA login ({m.MACHINE_NAME}, "
-        f"definition sha256 {digest[:16]})"
+def _title(v: _views.View, digest: str) -> tuple[str, str]:
+    return (
+        f"flowengine, Auth0 passwordless + MFA login. {v.title}",
+        f"Machine {m.MACHINE_NAME}, definition sha256 {digest[:16]}",
     )
+
+
+def _dot_preamble(digest: str, label: _Raw, **graph: str | float) -> list[str]:
+    """The header comments, the graph's title and legend, the defaults, the initial dot."""
     return [
         "// Generated from flowengine/_machine.py; do not edit.",
         f"// Regenerate with {REGENERATE_COMMAND}",
@@ -359,15 +565,18 @@ def _dot_preamble(digest: str) -> list[str]:
         "digraph flowengine {",
         "    graph "
         + _attrs(
-            rankdir="LR",
-            fontname="DejaVu Sans",
-            fontsize=18,
-            label=_Raw(_dot_str("\n".join((title, *_LEGEND)) + "\n").replace("\\n", "\\l")),
-            labelloc="t",
-            labeljust="l",
-            nodesep=0.3,
-            ranksep=1.1,
-            pad=0.4,
+            **{
+                "rankdir": "LR",
+                "fontname": "DejaVu Sans",
+                "fontsize": 18,
+                "label": label,
+                "labelloc": "t",
+                "labeljust": "l",
+                "nodesep": 0.3,
+                "ranksep": 1.1,
+                "pad": 0.4,
+                **graph,
+            }
         )
         + ";",
         "    node "
@@ -376,10 +585,8 @@ def _dot_preamble(digest: str) -> list[str]:
             fontsize=18,
             shape="box",
             style="rounded,filled",
-            fillcolor="#f1f4f8",
-            color="#44546a",
-            penwidth=1.5,
             margin="0.25,0.12",
+            **_NODE_DEFAULTS,
         )
         + ";",
         "    edge "
@@ -396,45 +603,102 @@ def _dot_preamble(digest: str) -> list[str]:
 
 
 def _dot_node(s: str, hl: _Highlight) -> str:
-    """One state: its shape and colours by kind, then the highlight on top."""
+    """One state: the styles of its kinds, one over the other (highlight last)."""
     node: dict[str, str | float] = {}
-    label = s
-    if s in m.FINAL_STATES:
-        node.update(shape="doublecircle", margin="0.05")
-    if s == m.AUTHENTICATED:
-        node.update(fillcolor="#b9f0c0", color="#1e7b34", penwidth=3.0, fontcolor="#0b3d17")
-        node.update(fontname="DejaVu Sans Bold")
-    elif s in m.FAILURE_STATES:
-        node.update(fillcolor="#f8d7da", color="#a61b29", fontcolor="#5c0a12")
-    if s in hl.visited:
-        node.update(color="#1f5fd6", penwidth=4.0)
-    if s == hl.current:
-        node.update(fillcolor="#ffe58a", penwidth=5.0)
-        label += "\n(current)"
-    node["label"] = label
+    for kind in _node_kinds(s, hl):
+        node.update(_NODE_STYLES[kind].attributes)
+    node["label"] = s + ("\n(current)" if s == hl.current else "")
     return f"    {_dot_str(s)} {_attrs(**node)};"
 
 
-def _dot_edge(e: DrawnEdge, taken: bool, ranks: Mapping[str, int]) -> str:
-    """One arrow: its ports by column, its style by kind, then the highlight on top."""
-    edge: dict[str, str | float] = {"label": _dot_label(e, taken)}
+def _dot_edge(e: DrawnEdge, kind: str, ranks: Mapping[str, int]) -> str:
+    """One arrow: its ports by column, the style of its kind."""
+    edge: dict[str, str | float] = {"label": _dot_label(e, kind == "taken")}
     # Arrows leave a state on its right and enter on its left (back edges the other
     # way round), so the self-loops drawn above a state are never crossed by them.
     if ranks[e.dest] > ranks[e.source]:
         edge.update(tailport="e", headport="w")
     elif ranks[e.dest] < ranks[e.source]:
         edge.update(tailport="w", headport="e")
-    if e.source == e.dest:
-        edge.update(color="#8fa9cf", penwidth=0.9)
-    elif e.no_call:
-        edge.update(style="dashed", color="#9aa0a6", fontcolor="#5f6670")
-    elif e.releases_tokens:
-        edge.update(style="bold", color="#1e7b34", fontcolor="#14532d", penwidth=3.0)
-    elif e.dest in m.FAILURE_STATES:
-        edge.update(color="#c0504d", fontcolor="#8a1c2b", penwidth=0.9)
-    if taken:
-        edge.update(color="#1f5fd6", fontcolor="#1f5fd6", penwidth=4.0, style="bold")
+    edge.update(_EDGE_STYLES[kind].attributes)
     return f"    {_dot_str(e.source)} -> {_dot_str(e.dest)} {_attrs(**edge)};"
+
+
+# ---------------------------------------------------------------- the overview
+
+#: The overview is laid out for a screen 1,600 px wide (16.67 in at 96 dpi).
+OVERVIEW_WIDTH_PX: Final = 1600
+_LIVE_CLUSTER = "cluster_live"
+#: The overview's label size (pt): about 15 px once the picture is scaled to 1,600 px.
+_OVERVIEW_FONT: Final = 15
+
+
+def _arrow_taken(a: _views.MergedArrow, hl: _Highlight) -> bool:
+    return any(
+        (r.source, r.trigger, r.dest) in hl.taken or (r.source, r.dest) in hl.taken_pairs
+        for r in a.rows
+    )
+
+
+def _arrow_line(
+    a: _views.MergedArrow, kind: str, source: str, size: float, *, ltail: bool = False
+) -> str:
+    """A merged arrow: its lines as the label, the style of its kind."""
+    text = "<BR/>".join(_html(x) for x in a.lines)
+    edge: dict[str, str | float] = {
+        "label": _Raw(f"<{'▶ ' if kind == 'taken' else ''}{text}>"),
+        "fontsize": size,
+    }
+    edge.update(_EDGE_STYLES[kind].attributes)
+    if ltail:
+        edge["ltail"] = _LIVE_CLUSTER
+    return f"    {_dot_str(source)} -> {_dot_str(a.dest)} {_attrs(**edge)};"
+
+
+def _overview_dot(v: _views.View, edges: Sequence[m.Edge], hl: _Highlight) -> str:
+    """The overview: live states in one box, merged arrows, one arrow per failure state."""
+    digest = m.definition_hash(tuple(edges))
+    ranks = _ranks(edges)
+    live = [s for s in m.STATES if s in m.LIVE_STATES]
+    # The failure arrows leave the box of live states: drawn from its last column.
+    anchor = max(live, key=lambda s: (ranks[s], live.index(s)))
+    lines = []
+    kinds = []
+    for a in v.arrows:
+        kind = "taken" if _arrow_taken(a, hl) else a.kind
+        kinds += [a.kind, kind]
+        source = anchor if a.source == "live" else a.source
+        line = _arrow_line(a, kind, source, _OVERVIEW_FONT, ltail=a.source == "live")
+        if a.source != "live" and ranks[a.dest] < ranks[a.source]:
+            line = line.replace("];", ", constraint=false];")
+        lines.append(line)
+    node_kinds = [k for s in m.STATES for k in _node_kinds(s, hl)]
+    label = _legend(_title(v, digest), node_kinds, kinds, [v.note])
+    out = _dot_preamble(
+        digest,
+        label,
+        compound="true",
+        newrank="true",
+        size=f"{OVERVIEW_WIDTH_PX / 96:.4f},20",
+        ranksep=0.5,
+        nodesep=0.25,
+    )
+    out.append(
+        f"    subgraph {_LIVE_CLUSTER} "
+        + "{ "
+        + 'label="live states"; labeljust="l"; style="rounded,dashed"; color="#8a94a6"; '
+        + "fontsize=14; "
+        + " ".join(f"{_dot_str(s)};" for s in live)
+        + " }"
+    )
+    out += [_dot_node(s, hl) for s in m.STATES]
+    for r in sorted(set(ranks.values())):
+        same = [s for s in m.STATES if ranks[s] == r]
+        out.append("    { rank=same; " + " ".join(f"{_dot_str(s)};" for s in same) + " }")
+    out.append(f"    {_INITIAL_NODE} -> {_dot_str(m.STARTED)} {_attrs(penwidth=1.5)};")
+    out += lines
+    out.append("}")
+    return "\n".join(out) + "\n"
 
 
 # ------------------------------------------------------------------- formats
@@ -447,17 +711,25 @@ def diagram_bytes(
     highlight_path: Sequence[str] | None = None,
     current: str | None = None,
     steps: Sequence[tuple[str, str, str]] | None = None,
+    view: str = "full",
 ) -> bytes:
-    """The diagram in ``fmt``: UTF-8 text for mermaid and dot, image bytes for svg and png."""
+    """The diagram in ``fmt``: UTF-8 text for mermaid and dot, image bytes for svg and png.
+
+    ``view`` is one of ``flowengine._views.VIEW_NAMES``; Mermaid draws the full view
+    only. The overview's PNG is 1,600 px wide.
+    """
     if fmt == "mermaid":
+        if view != "full":
+            raise DiagramError("mermaid draws the full view only; use dot, svg or png")
         return to_mermaid(
             edges, highlight_path=highlight_path, current=current, steps=steps
         ).encode()
-    dot_text = to_dot(edges, highlight_path=highlight_path, current=current, steps=steps)
+    dot_text = to_dot(edges, highlight_path=highlight_path, current=current, steps=steps, view=view)
     if fmt == "dot":
         return dot_text.encode()
     if fmt in ("svg", "png"):
-        return render(fmt, dot_text)
+        width = OVERVIEW_WIDTH_PX if fmt == "png" and view == "overview" else None
+        return render(fmt, dot_text, width_px=width)
     raise DiagramError(f"unknown format {fmt!r}; use one of {', '.join(FORMATS)}")
 
 
@@ -468,6 +740,7 @@ def flow_diagram(
     *,
     steps: Sequence[tuple[str, str, str]] | None = None,
     edges: Sequence[m.Edge] = m.EDGES,
+    view: str = "full",
 ) -> bytes:
     """One flow's diagram: ``flow_path`` (``Flow.path()``) highlighted, ``current`` marked.
 
@@ -475,28 +748,44 @@ def flow_diagram(
     without it every arrow between consecutive states of the path is lit.
     Only state and trigger names are accepted, never a context.
     """
-    return diagram_bytes(fmt, edges, highlight_path=flow_path, current=current, steps=steps)
+    return diagram_bytes(
+        fmt, edges, highlight_path=flow_path, current=current, steps=steps, view=view
+    )
 
 
 # ------------------------------------------------------------ committed files
 
 
 def _committed_contents(edges: Sequence[m.Edge] = m.EDGES, *, svg: bool = True) -> dict[str, bytes]:
-    """The committed files' fresh contents (``flow.svg`` only with ``svg``, which needs dot)."""
+    """The committed files' fresh contents (the ``.svg`` files only with ``svg``: needs dot)."""
     dot_text = to_dot(edges)
     contents = {"flow.mmd": to_mermaid(edges).encode(), "flow.dot": dot_text.encode()}
     if svg:
         contents["flow.svg"] = render("svg", dot_text)
     contents["doubt.mmd"] = to_doubt_mermaid(edges).encode()
     # The committed review also carries SPIN's independent verdict on the same table
-    # (SPIN and gcc are needed to write or check it: scripts/test and .ci/run install them).
-    spin = spin_markdown(spin_check(edges))
-    contents["review.md"] = (review_report(edges).to_markdown() + "\n" + spin).encode()
-    return contents
+    # (SPIN and gcc are needed to write or check it: scripts/test and .ci/run install them),
+    # and opens with the summary a reviewer signs.
+    report = review_report(edges)
+    spin = spin_check(edges)
+    contents["review.md"] = (
+        signoff_markdown(report, spin)
+        + "\n"
+        + report.to_markdown(heading=False)
+        + "\n"
+        + spin_markdown(spin)
+    ).encode()
+    views = [v for v in _views.VIEW_NAMES if v != "full"]
+    for name, view in zip(COMMITTED_VIEWS, views, strict=True):
+        text = to_dot(edges, view=view)
+        contents[f"{name}.dot"] = text.encode()
+        if svg:
+            contents[f"{name}.svg"] = render("svg", text)
+    return {name: contents[name] for name in COMMITTED_FILES if name in contents}
 
 
 def write_committed(directory: Path) -> list[Path]:
-    """Write ``flow.mmd``, ``flow.dot``, ``flow.svg``, ``doubt.mmd`` and ``review.md``."""
+    """Write every file of :data:`COMMITTED_FILES` (the diagrams, the views, the review)."""
     directory.mkdir(parents=True, exist_ok=True)
     written = []
     for name, data in _committed_contents().items():
@@ -509,12 +798,16 @@ def write_committed(directory: Path) -> list[Path]:
 def check_committed(directory: Path, *, svg: bool = True) -> list[str]:
     """The committed files that differ from a fresh rendering (empty when none drifted).
 
-    Text files are compared byte for byte. ``flow.svg`` must carry the digest of
-    the fresh DOT text, and hold exactly the states and labels a fresh rendering
-    holds (the layout may differ between Graphviz versions). ``svg=False`` skips
-    ``flow.svg`` (no ``dot`` needed).
+    Text files are compared byte for byte. Each ``.svg`` must carry the digest of
+    the fresh DOT text of its ``.dot``, and hold exactly the states and labels a
+    fresh rendering holds (the layout may differ between Graphviz versions).
+    ``svg=False`` skips the ``.svg`` files (no ``dot`` needed).
     """
-    fresh = _committed_contents(svg=svg)
+    return _drifted(directory, _committed_contents(svg=svg))
+
+
+def _drifted(directory: Path, fresh: Mapping[str, bytes]) -> list[str]:
+    """The files of ``directory`` that differ from ``fresh`` (see :func:`check_committed`)."""
     problems = []
     for name, data in fresh.items():
         path = directory / name
@@ -522,13 +815,14 @@ def check_committed(directory: Path, *, svg: bool = True) -> list[str]:
             problems.append(f"{name} is missing")
             continue
         committed = path.read_bytes()
-        if name != "flow.svg":
+        if not name.endswith(".svg"):
             if committed != data:
                 problems.append(f"{name} differs from the machine")
             continue
-        digest = hashlib.sha256(fresh["flow.dot"]).hexdigest()
+        dot_name = name.removesuffix(".svg") + ".dot"
+        digest = hashlib.sha256(fresh[dot_name]).hexdigest()
         if f"sha256={digest}".encode() not in committed:
-            problems.append("flow.svg was not rendered from the current flow.dot")
+            problems.append(f"{name} was not rendered from the current {dot_name}")
         elif svg_content(committed) != svg_content(data):
-            problems.append("flow.svg does not show the current states and labels")
+            problems.append(f"{name} does not show the current states and labels")
     return problems

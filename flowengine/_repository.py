@@ -35,6 +35,7 @@ from collections.abc import AsyncIterator, Callable, Collection, Iterator, Mappi
 from contextlib import asynccontextmanager, contextmanager
 from typing import Any
 
+from flowengine._audit import AuditTrail
 from flowengine._errors import (
     ConfigurationError,
     FlowClosedError,
@@ -171,6 +172,14 @@ class FlowRepository:
             raise SnapshotReplayError("the stored flow is older than the handle: a replayed row")
         flow.bind(flow.context.binding, h.secret)
         return flow
+
+    def audit(self, handle: str, *, binding: str | None = None) -> AuditTrail:
+        """The audit trail of the flow ``handle`` names (as ``view`` reads it; nothing is sent).
+
+        Every transition with its time, trigger, outcome, states, Auth0 endpoint, status
+        and request id; ``.lines()`` gives JSON Lines. No secret is ever in it.
+        """
+        return self.view(handle, binding=binding).audit
 
     @staticmethod
     def _check_binding(h: Handle, flow: Flow, binding: str | None) -> None:
@@ -362,6 +371,10 @@ class AsyncFlowRepository:
     async def view(self, handle: str, *, binding: str | None = None) -> Flow:
         """Read the flow ``handle`` names without claiming it."""
         return await asyncio.to_thread(self.sync.view, handle, binding=binding)
+
+    async def audit(self, handle: str, *, binding: str | None = None) -> AuditTrail:
+        """The audit trail of the flow ``handle`` names."""
+        return await asyncio.to_thread(self.sync.audit, handle, binding=binding)
 
     async def get(self, flow_id: str) -> Flow:
         """Read a flow without claiming it."""

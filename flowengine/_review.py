@@ -65,9 +65,11 @@ from flowengine._table import (
     machine_transitions,
     table_rows,
 )
+from flowengine._views import FACTORS
 from flowengine.stores import MemoryStore, StoredFlow
 
 __all__ = [
+    "AUTH0_ASSUMPTIONS",
     "MFA_ASKED_OUTCOMES",
     "PATH_LIMIT",
     "PathFigures",
@@ -79,6 +81,7 @@ __all__ = [
     "VERIFIED_OUTCOMES",
     "repository_trials",
     "review_report",
+    "signoff_markdown",
     "spin_markdown",
 ]
 
@@ -995,9 +998,13 @@ class ReviewReport:
         """The properties that do not hold."""
         return tuple(p for p in self.properties if not p.ok)
 
-    def to_markdown(self) -> str:
-        """The review as Markdown (committed as ``diagrams/review.md``)."""
-        return _markdown(self)
+    def to_markdown(self, *, heading: bool = True) -> str:
+        """The review as Markdown (``diagrams/review.md``, after the sign-off summary).
+
+        ``heading=False`` leaves out the title and the generated-file note (the
+        committed file has them above the sign-off summary instead).
+        """
+        return _markdown(self, heading=heading)
 
 
 def _build(table: tuple[m.Edge, ...]) -> tuple[Machine, str | None]:
@@ -1046,10 +1053,11 @@ def _cell(text: str) -> str:
     return text.replace("|", "\\|").replace("\n", " ")
 
 
-def _markdown(rep: ReviewReport) -> str:
+def _markdown(rep: ReviewReport, *, heading: bool = True) -> str:
     rows = table_rows(rep.edges)
+    head = _md_head(rep, rows)
     sections = (
-        _md_head(rep, rows),
+        head if heading else ["## Details", "", *head[4:]],
         _md_properties(rep),
         _md_path_search(rep.paths),
         _md_trials(rep.trials),
@@ -1086,6 +1094,8 @@ def _md_head(rep: ReviewReport, rows: Sequence[Row]) -> list[str]:
         f"{len(drawn_edges(rep.edges))}",
         "- Diagram: [flow.svg](flow.svg) (Graphviz), [flow.dot](flow.dot), "
         "[flow.mmd](flow.mmd) (Mermaid)",
+        "- Views: [overview.svg](overview.svg); one per factor: "
+        + ", ".join(f"[{v}](view-{v}.svg)" for v in FACTOR_VIEWS),
     ]
 
 
@@ -1281,6 +1291,79 @@ def _md_irreversible() -> list[str]:
         "",
         *(f"- `{n}`: {m.TRIGGERS[n].remote_effect}" for n in not_undoable),
     ]
+
+
+# ------------------------------------------------------------------ sign-off
+
+#: The factor views committed beside the review (``view-<name>.svg``).
+FACTOR_VIEWS: Final = tuple(f.name for f in FACTORS)
+
+#: What the review takes for granted about Auth0 (printed in the sign-off summary).
+AUTH0_ASSUMPTIONS: Final = (
+    "Auth0 answers a request with one of the outcomes the wire parser maps its answers "
+    "to, or not at all (a lost answer is a request in doubt); it hands out tokens only "
+    "for a credential it verified; it enforces its own code, mfa_token and rate limits; "
+    "and an answer that reaches the flow is Auth0's (TLS, the configured tenant)"
+)
+
+
+def signoff_markdown(rep: ReviewReport, spin: SpinReport) -> str:
+    """The head of ``review.md``: the summary a reviewer signs, then the sign-off table."""
+    import flowengine  # the package is loaded by now; a module-level import would be a cycle
+
+    rows = table_rows(rep.edges)
+    holds = sum(p.ok for p in rep.properties)
+    spin_verdict = "hold" if spin.ok else "FAIL"
+    verdict = "hold" if rep.ok else "FAIL"
+    summary = (
+        f"**What is proven.** On every run of the login machine, `authenticated` is entered "
+        "only after Auth0 verified a first factor, and only after a second factor whenever "
+        "Auth0 asked for MFA, only on tokens, never by cancel or expire; final states have "
+        "no way out and every other (state, trigger) pair is refused; a request in doubt "
+        "never advances a flow; a flow resumes only with its current handle and stored "
+        "rows cannot be replayed; every secret a flow keeps is encrypted in snapshots. "
+        f"**By which engines.** This project's exhaustive path search ({holds} of "
+        f"{len(rep.properties)} properties {verdict}) and, independently, the SPIN model "
+        f"checker (version {spin.version}: {spin.errors} errors, {spin.states_stored} "
+        f"states stored; its five checks {spin_verdict}). **Over which model.** The table "
+        f"the code runs (`flowengine/_machine.py`, definition sha256 `{rep.machine_hash}`: "
+        f"{len(m.STATES)} states, {len(m.TRIGGERS)} triggers, {len(rows)} rows), which "
+        "property 2 checks is exactly the running `transitions` machine; for SPIN, a "
+        "Promela model generated from the same table plus the store protocol (two workers, "
+        "claims, leases, crashes). **What is assumed about Auth0.** "
+        f"{AUTH0_ASSUMPTIONS}."
+    )
+    return "\n".join(
+        [
+            f"# Security review: {m.MACHINE_NAME}",
+            "",
+            "<!-- Generated from flowengine/_machine.py; do not edit. "
+            f"Regenerate with `{REGENERATE_COMMAND}`. -->",
+            "",
+            "## Sign-off",
+            "",
+            summary,
+            "",
+            "| Item | Value |",
+            "|---|---|",
+            f"| Machine | `{m.MACHINE_NAME}`, definition sha256 `{rep.machine_hash}` |",
+            f"| Path search (flowengine {flowengine.__version__}) | {holds} of "
+            f"{len(rep.properties)} properties {verdict} |",
+            f"| SPIN {spin.version} | errors {spin.errors}, states stored "
+            f"{spin.states_stored}, depth {spin.depth}: P1-P5 {spin_verdict} |",
+            f"| Regenerate and check | `{REGENERATE_COMMAND}`, then "
+            "`python -m flowengine.diagram --check diagrams/` |",
+            "",
+            "Reviewed by: ____________________ Date: ____________ "
+            "Verdict (accept / reject): ____________",
+            "",
+            "![Overview of the login machine](overview.svg)",
+            "",
+            "The overview (above), one view per factor (`view-<factor>.svg`) and every "
+            "transition ([flow.svg](flow.svg)) are drawn from the same table.",
+            "",
+        ]
+    )
 
 
 # ------------------------------------------------------------ model check (SPIN)

@@ -15,7 +15,7 @@ The flow layer hands :func:`encode` a plain dict and gets the same dict back fro
      "history": [{"seq": 1, "state": "started", "trigger": "start_passwordless",
                   "at": 1.8e9, "context": {...}}, ...],
      "created_at": 1.8e9, "updated_at": 1.8e9, "expires_at": 1.8e9 | None,
-     "audit": [{...}, ...]}                  # JSON objects, no secrets
+     "audit": [{...}, ...]}                  # JSON objects, no secrets (flowengine._audit)
 
 Every top-level key of ``context`` and of each ``history[i]["context"]`` that is in
 :data:`SECRET_FIELDS` (tokens, codes, and personal data such as phone numbers and email

@@ -13,6 +13,9 @@ hand, and every function takes the table as an optional ``edges`` argument
   and its drift check).
 * ``flowengine._graphviz``: :func:`render`, DOT text to SVG or PNG with
   Graphviz's ``dot``.
+* ``flowengine._views``: the views (:data:`VIEW_NAMES`): the overview for one
+  screen, one per factor (:data:`FACTORS`) and the full table; ``to_dot(view=...)``
+  draws them.
 * ``flowengine._review``: :func:`review_report`, the exhaustive path search
   and the properties a security reviewer cares about; :attr:`ReviewReport.ok`
   is false when any property fails.
@@ -58,13 +61,16 @@ from flowengine._table import (
     machine_transitions,
     table_rows,
 )
+from flowengine._views import FACTORS, VIEW_NAMES, Factor, View, view
 
 __all__ = [
     "CODE_SECRETS",
     "COMMITTED_FILES",
     "DiagramError",
     "DrawnEdge",
+    "FACTORS",
     "FORMATS",
+    "Factor",
     "Format",
     "PathFigures",
     "PropertyResult",
@@ -73,6 +79,8 @@ __all__ = [
     "Row",
     "SECRET_HOMES",
     "SecretEntry",
+    "VIEW_NAMES",
+    "View",
     "check_committed",
     "diagram_bytes",
     "drawn_edges",
@@ -85,6 +93,7 @@ __all__ = [
     "table_rows",
     "to_dot",
     "to_mermaid",
+    "view",
     "write_committed",
 ]
 

@@ -31,6 +31,7 @@ from flowengine._render import (
 )
 from flowengine._review import review_report, spin_markdown
 from flowengine._table import REGENERATE_COMMAND
+from flowengine._views import FACTORS, VIEW_NAMES
 from flowengine.cli._output import error_object, exit_code_for
 from flowengine.cli._parser import Formatter
 from flowengine.cli._settings import CONFIG_HELP, add_config_options, repository
@@ -57,6 +58,8 @@ examples:
   flowengine diagram                                  # Mermaid on stdout
   flowengine diagram --format dot --output flow.dot
   flowengine diagram --format svg --output flow.svg
+  flowengine diagram --view overview --format png --output overview.png  # 1,600 px wide
+  flowengine diagram --view push --format svg         # one factor's transitions
   flowengine diagram --flow fl_0123... --output path.mmd   # one stored flow's path lit
   flowengine diagram --check diagrams/                # exit 1 if the committed files drifted
 
@@ -92,6 +95,15 @@ def _add_diagram_options(p: argparse.ArgumentParser, *, module: bool) -> None:
         )
     p.add_argument(
         "--format", choices=FORMATS, default="mermaid", dest="fmt", help="diagram format"
+    )
+    p.add_argument(
+        "--view",
+        choices=VIEW_NAMES,
+        default="full",
+        metavar="VIEW",
+        help="overview (one screen), a factor ("
+        + ", ".join(f.name for f in FACTORS)
+        + ") or full (every transition; the default)",
     )
     p.add_argument("--output", metavar="FILE", help="write here instead of stdout")
     if not module:
@@ -135,6 +147,7 @@ def diagram_command(
     path: Sequence[str] | None = None,
     current: str | None = None,
     steps: Sequence[tuple[str, str, str]] | None = None,
+    view: str = "full",
 ) -> int:
     """Write the diagram (or one flow's) to ``output`` or stdout.
 
@@ -149,6 +162,7 @@ def diagram_command(
             highlight_path=path,
             current=current,
             steps=steps,
+            view=view,
         )
     except DiagramError as exc:
         print(f"flowengine diagram: {exc}", file=sys.stderr)
@@ -191,7 +205,7 @@ def run_diagram(args: argparse.Namespace) -> int:
     if args.write is not None or args.check is not None:
         return _write_or_check(args)
     if getattr(args, "flow", None) is None:
-        return diagram_command(args.fmt, args.output)
+        return diagram_command(args.fmt, args.output, view=args.view)
     try:
         with repository(args) as repo:
             flow = repo.get(args.flow)
@@ -200,7 +214,9 @@ def run_diagram(args: argparse.Namespace) -> int:
         err = error_object(exc)
         print(f"flowengine diagram: {err['type']}: {err['message']}", file=sys.stderr)
         return exit_code_for(exc)
-    return diagram_command(args.fmt, args.output, path=flow.path(), current=flow.state, steps=steps)
+    return diagram_command(
+        args.fmt, args.output, path=flow.path(), current=flow.state, steps=steps, view=args.view
+    )
 
 
 def spin_command(output: Path | str | None = None, edges: Sequence[m.Edge] = m.EDGES) -> int:

@@ -32,6 +32,7 @@ from flowengine._context import SHOWN_FIELDS
 from flowengine._errors import FlowClosedError, FlowEngineError, InvalidInputError
 from flowengine._flow import Flow, StepResult
 from flowengine._handle import Handle
+from flowengine._render import flow_diagram
 from flowengine._repository import FlowRepository
 from flowengine._sync import FlowClient
 from flowengine.cli import _output as out
@@ -122,6 +123,15 @@ example:
   flowengine flow show "$h\"""",
     "cancel": "Abandons the flow (state cancelled); no Auth0 call.\n"
     'example:\n  flowengine flow cancel "$h"',
+    "audit": """\
+Prints the flow's audit trail as JSON Lines, one object per transition (time,
+trigger, outcome, from, to, the Auth0 endpoint, HTTP status and Auth0's request
+id), a summary line first when older entries were folded; never a secret. With
+--format svg (or png, dot), the flow's path drawn on the overview instead.
+The handle is not spent (an older one may look too).
+examples:
+  flowengine flow audit "$h"
+  flowengine flow audit "$h" --format svg --output path.svg""",
 }
 
 #: The positional argument of every step after ``start``.
@@ -241,6 +251,17 @@ def add_flow_parser(subparsers: Any) -> CliParser:
 
     add_config_options(with_id(add("show", "print the stored flow (no secrets)")), tenant=False)
     add_config_options(with_id(add("cancel", "abandon the flow")), tenant=False)
+
+    p = with_id(add("audit", "print the flow's audit trail (JSON Lines; no secrets)"))
+    p.add_argument(
+        "--format",
+        choices=("jsonl", "svg", "png", "dot"),
+        default="jsonl",
+        dest="audit_format",
+        help="jsonl (default), or the flow's path on the overview",
+    )
+    p.add_argument("--output", metavar="FILE", help="write here instead of stdout")
+    add_config_options(p, tenant=False)
     return flow
 
 
@@ -249,6 +270,8 @@ def add_flow_parser(subparsers: Any) -> CliParser:
 
 def run(args: argparse.Namespace) -> int:
     """Run one ``flow`` subcommand; print one JSON object; return the exit code."""
+    if args.flow_command == "audit":
+        return _audit(args)
     state = _Run(getattr(args, "handle", None))
     handler = _HANDLERS[args.flow_command]
     try:
@@ -480,8 +503,32 @@ def show_object(flow: Flow, now: float) -> dict[str, Any]:
         "deadline_passed": flow.deadline_passed(now),
         "context": context,
         "history": [{k: h.get(k) for k in ("seq", "from", "to", "trigger")} for h in flow.history],
-        "audit": flow.audit,
+        "audit": flow.audit.to_json(),
     }
+
+
+def _audit(args: argparse.Namespace) -> int:
+    """``flow audit``: the trail as JSON Lines, or the flow's path on the overview."""
+    try:
+        with repository(args) as repo:
+            flow = repo.view(args.handle)
+        trail = flow.audit
+        if args.audit_format == "jsonl":
+            data = "".join(line + "\n" for line in trail.lines()).encode()
+        else:
+            data = flow_diagram(
+                flow.path(), flow.state, args.audit_format, steps=trail.steps(), view="overview"
+            )
+    except Exception as exc:  # one JSON error object, as every flow command prints
+        out.emit_json({"flow_id": None, "state": None, "error": out.error_object(exc)})
+        return out.exit_code_for(exc)
+    if args.output is None or args.output == "-":
+        sys.stdout.buffer.write(data)
+        sys.stdout.buffer.flush()
+    else:
+        with open(args.output, "wb") as fh:
+            fh.write(data)
+    return out.EXIT_OK
 
 
 _HANDLERS: dict[str, Callable[[argparse.Namespace, _Run], tuple[dict[str, Any], int]]] = {

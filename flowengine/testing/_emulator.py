@@ -93,9 +93,12 @@ request (state changed: an ambiguous failure for the client).
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
+
+import attrs
 
 from flowengine.testing._emu_control import TenantControl
 from flowengine.testing._emu_grants import TokenEndpoint
@@ -204,8 +207,21 @@ class Auth0Emulator(
                 resp = self._dispatch(req)
                 if fault is not None:
                     resp = self._post_fault(fault, resp)
+            resp = self._with_request_id(resp)
             self._record(req, resp)
             return resp
+
+    def _with_request_id(self, resp: EmulatorResponse) -> EmulatorResponse:
+        """Auth0 names each answer with ``X-Auth0-RequestId`` (20 hex digits): so does this.
+
+        The header is not in Auth0's documentation; its name and form are inferred from
+        answers published in public threads. Ids are repeatable: the tenant and a count.
+        """
+        if resp.transport_fault is not None:
+            return resp
+        self._answered = getattr(self, "_answered", 0) + 1
+        rid = hashlib.sha256(f"{self.domain}\0{self._answered}".encode()).hexdigest()[:20]
+        return attrs.evolve(resp, headers={**resp.headers, "x-auth0-requestid": rid})
 
     # ------------------------------------------------------------- routing
 

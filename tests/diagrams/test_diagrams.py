@@ -435,6 +435,8 @@ def test_renderers_take_no_context() -> None:
         "output",
         "path",
         "history",
+        "view",  # a name from VIEW_NAMES, refused otherwise
+        "width_px",
     }
     for fn in (
         diagram.to_mermaid,

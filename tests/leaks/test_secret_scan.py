@@ -334,11 +334,19 @@ def raw_store(kind: str, store: FlowStore, ids: list[str], scanner: Scanner, tmp
 
 
 def diagrams(flows: list[Flow], scanner: Scanner) -> None:
-    """Add each flow's rendered diagrams, and any text file under diagrams/."""
+    """Add each flow's rendered diagrams and audit trail, and any text file under diagrams/."""
     for flow in flows:
         steps = history_steps(flow.history)
         for fmt in ("mermaid", "dot"):
             scanner.add(f"diagram {fmt}", flow_diagram(flow.path(), flow.state, fmt, steps=steps))
+        # The audit trail as `flowengine flow audit` prints it, its entries' reprs, and
+        # the flow's path drawn on the overview.
+        scanner.add("audit jsonl", "\n".join(flow.audit.lines()))
+        scanner.add("audit repr", repr(flow.audit) + repr(list(flow.audit)))
+        scanner.add(
+            "audit overview",
+            flow_diagram(flow.path(), flow.state, "dot", steps=flow.audit.steps(), view="overview"),
+        )
     if DIAGRAMS.is_dir():
         for path in sorted(DIAGRAMS.rglob("*")):
             if path.is_file() and path.suffix in (".md", ".mmd", ".dot", ".svg", ".txt"):
