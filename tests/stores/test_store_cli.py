@@ -14,6 +14,7 @@ from flowengine.cli import main
 from flowengine.cli._settings import sqlite_url
 from flowengine.stores import MemoryStore, PostgresStore, RedisStore, SQLiteStore, StoredFlow
 from flowengine.stores._base import StoreBase
+from flowengine.stores.redis_cluster import RedisClusterStore
 
 
 def rec(fid: str, state: str, expires: float | None, updated: float) -> StoredFlow:
@@ -28,6 +29,7 @@ def rec(fid: str, state: str, expires: float | None, updated: float) -> StoredFl
         "sqlite",
         pytest.param("redis", marks=pytest.mark.redis),
         pytest.param("postgres", marks=pytest.mark.postgres),
+        pytest.param("cluster", marks=pytest.mark.redis),
     ],
 )
 def test_stats_counts_states_claims_and_finds_the_oldest_live_flow(
@@ -41,6 +43,8 @@ def test_stats_counts_states_claims_and_finds_the_oldest_live_flow(
         store = SQLiteStore(tmp_path / "flows.db", auto_sweep=None)
     elif backend == "postgres":
         store = PostgresStore(request.getfixturevalue("postgres_url"), auto_sweep=None)
+    elif backend == "cluster":
+        store = RedisClusterStore(request.getfixturevalue("redis_cluster_url"), auto_sweep=None)
     else:
         store = RedisStore(request.getfixturevalue("redis_url"), auto_sweep=None)
     now = time.time()
@@ -50,13 +54,13 @@ def test_stats_counts_states_claims_and_finds_the_oldest_live_flow(
         store.create(rec("a", "code_sent", now + 3600, now - 50))  # type: ignore[attr-defined]
         store.create(rec("b", "code_sent", None, now - 10))  # type: ignore[attr-defined]
         store.create(rec("c", "mfa_required", now + 3600, now - 30))  # type: ignore[attr-defined]
-        if backend != "redis":  # Redis evicts an expired flow by its TTL at once
+        if backend not in ("redis", "cluster"):  # Redis evicts an expired flow by its TTL at once
             store.create(rec("old", "code_sent", now - 1, now - 99))  # type: ignore[attr-defined]
         store.claim("a", 0, "held", now=now, lease=120)  # type: ignore[attr-defined]
         store.claim("c", 0, "gone", now=now, lease=0.2)  # type: ignore[attr-defined]
         time.sleep(0.3)
         stats = store.stats()
-    expired = 0 if backend == "redis" else 1
+    expired = 0 if backend in ("redis", "cluster") else 1
     assert stats.by_state == {"code_sent": 2 + expired, "mfa_required": 1}
     assert stats.flows == 3 + expired
     assert stats.expired == expired
@@ -67,7 +71,13 @@ def test_stats_counts_states_claims_and_finds_the_oldest_live_flow(
         "expires_at": now + 3600,
     }
     assert (stats.claims_held, stats.claims_expired) == (1, 1)
-    assert stats.schema_version == {"memory": None, "sqlite": 2, "redis": 1, "postgres": 1}[backend]
+    assert stats.schema_version == {
+        "memory": None,
+        "sqlite": 2,
+        "redis": 1,
+        "postgres": 1,
+        "cluster": 1,
+    }[backend]
     assert abs(stats.now - time.time()) < 5
     text = json.dumps(stats.to_json())
     assert "sealed-" not in text  # never a snapshot
