@@ -589,16 +589,18 @@ class RedisClusterStore(StoreBase):
 
     def _sweep_shard(self, shard: int, cutoff: str, batch: int, capped: str, keep: str) -> int:
         """Examine up to ``batch`` ids of one shard expired by ``cutoff``; count deletions."""
-        updated, expiry, states = self.index_keys(shard)
+        _, expiry, states = self.index_keys(shard)
         ids = [
-            _text(i)
-            for i in self._client.zrangebyscore(expiry, "-inf", cutoff, start=0, num=batch)
+            _text(i) for i in self._client.zrangebyscore(expiry, "-inf", cutoff, start=0, num=batch)
         ]
         if not ids:
             return 0
         indexed = self._client.hmget(states, ids)
         return self._drop_many(
-            [(fid, _text(st) if st is not None else "") for fid, st in zip(ids, indexed, strict=True)],
+            [
+                (fid, _text(st) if st is not None else "")
+                for fid, st in zip(ids, indexed, strict=True)
+            ],
             cutoff,
             capped,
             keep,
@@ -689,12 +691,12 @@ class RedisClusterStore(StoreBase):
             for _ in range(_GUESSES):
                 pipe = self._client.pipeline()
                 for shard in range(SHARDS):
-                    key = self.index_keys(shard)[0] if state is None else self.state_key(shard, state)
+                    key = (
+                        self.index_keys(shard)[0] if state is None else self.state_key(shard, state)
+                    )
                     pipe.zrevrange(key, 0, limit - 1, withscores=True)
                 entries = [
-                    (float(score), _text(fid))
-                    for rows in pipe.execute()
-                    for fid, score in rows
+                    (float(score), _text(fid)) for rows in pipe.execute() for fid, score in rows
                 ]
                 entries.sort(reverse=True)
                 chosen = [fid for _, fid in entries[:limit]]

@@ -15,7 +15,6 @@ from pathlib import Path
 import pytest
 
 from tests.crash.conftest import RedisProcess
-from tests.stores._cluster import LocalCluster
 from tests.crash.rig import (
     PAST_LEASE,
     TALLY,
@@ -28,6 +27,7 @@ from tests.crash.rig import (
     newest_view,
     timed,
 )
+from tests.stores._cluster import LocalCluster
 
 # A lost save once released its claim, and the release dropped the intent journal with
 # it: the next worker repeated start_passwordless (a second SMS) with no uncertain record.

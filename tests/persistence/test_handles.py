@@ -22,7 +22,6 @@ from flowengine import (
     StepResult,
     StoreError,
 )
-from flowengine.stores.redis_cluster import RedisClusterStore
 from flowengine.stores import (
     FlowStore,
     MemoryStore,
@@ -31,6 +30,7 @@ from flowengine.stores import (
     SQLiteStore,
     StoredFlow,
 )
+from flowengine.stores.redis_cluster import RedisClusterStore
 from flowengine.testing import Auth0Emulator
 
 PHONE = "+15550100"

@@ -120,7 +120,8 @@ class LocalCluster:
             if all("cluster_state:ok" in self._cli(p, "cluster", "info") for p in self.ports):
                 return
             time.sleep(0.1)
-        raise ClusterStartError(f"the cluster did not reach cluster_state:ok{self._tail(self.ports[0])}")
+        tail = self._tail(self.ports[0])
+        raise ClusterStartError(f"the cluster did not reach cluster_state:ok{tail}")
 
     def start(self) -> None:
         """Start three primaries, join them, wait for ``cluster_state:ok``."""

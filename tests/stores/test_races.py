@@ -126,7 +126,9 @@ def test_postgres_save_only_races(postgres_url: str, race_log: Callable[[RaceTal
 
 
 @pytest.mark.redis
-def test_cluster_thread_races(redis_cluster_url: str, race_log: Callable[[RaceTally], None]) -> None:
+def test_cluster_thread_races(
+    redis_cluster_url: str, race_log: Callable[[RaceTally], None]
+) -> None:
     """Four threads sharing a Redis Cluster store race 1,000 times; one winner each race."""
     with open_store(redis_cluster_url) as store:
         ids = make_flows(store, "thread", THREAD_RACES)

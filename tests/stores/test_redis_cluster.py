@@ -70,15 +70,15 @@ def test_a_broken_script_touching_an_undeclared_key_is_refused_by_the_cluster(
         "return redis.call('GET', ARGV[1] .. 'flow:' .. ARGV[2])"
     )
     other = next(f"x{i}" for i in range(1000) if shard_of(f"x{i}") != shard_of("a"))
-    with pytest.raises(redis.exceptions.RedisError, match="(?i)slot|non local"):
-        script(keys=[cstore.flow_key("a")], args=["flowengine:{s%02d}:" % shard_of(other), other])
+    with pytest.raises(redis.exceptions.RedisError, match=r"(?i)slot|non local"):
+        script(keys=[cstore.flow_key("a")], args=[f"flowengine:{{s{shard_of(other):02d}}}:", other])
 
 
 def test_all_keys_of_a_flow_share_one_slot(cstore: RedisClusterStore) -> None:
     """The flow's hash and every index key a write touches hash to the same slot."""
     cstore.create(rec("f1", expires=time.time() + 1000, state="code_sent"))
     cstore.save(rec("f1", 1, expires=time.time() + 1000, state="mfa"), expected_seq=0, token=None)
-    keys = sorted(k for k in all_keys(cstore) if "{s%02d}" % shard_of("f1") in k)
+    keys = sorted(k for k in all_keys(cstore) if f"{{s{shard_of('f1'):02d}}}" in k)
     assert len(keys) >= 5
     slots = {cstore.client.keyslot(k) for k in keys}
     assert len(slots) == 1
@@ -167,14 +167,16 @@ def test_sweep_in_small_batches_across_shards_counts_all(redis_cluster_url: str)
 
 def test_prefixes_isolate_stores(redis_cluster_url: str) -> None:
     """Two stores with different prefixes on one cluster never see each other's flows."""
-    with RedisClusterStore(redis_cluster_url, prefix="a:") as a:
-        with RedisClusterStore(redis_cluster_url, prefix="b:") as b:
-            a.create(rec("f1", expires=time.time() + 1000))
-            with pytest.raises(FlowNotFoundError):
-                b.load("f1")
-            assert b.list() == []
-            assert b.sweep_expired(time.time() + 10**6) == 0
-            assert a.load("f1").seq == 0
+    with (
+        RedisClusterStore(redis_cluster_url, prefix="a:") as a,
+        RedisClusterStore(redis_cluster_url, prefix="b:") as b,
+    ):
+        a.create(rec("f1", expires=time.time() + 1000))
+        with pytest.raises(FlowNotFoundError):
+            b.load("f1")
+        assert b.list() == []
+        assert b.sweep_expired(time.time() + 10**6) == 0
+        assert a.load("f1").seq == 0
 
 
 def test_migrate_records_the_layout_and_is_idempotent(cstore: RedisClusterStore) -> None:
@@ -221,7 +223,9 @@ def test_the_single_server_layout_is_unchanged(redis_url: str) -> None:
         ("rediss+cluster://h1", [("h1", 6379)], {"ssl": True}),
     ],
 )
-def test_cluster_urls_parse(url: str, nodes: list[tuple[str, int]], options: dict[str, object]) -> None:
+def test_cluster_urls_parse(
+    url: str, nodes: list[tuple[str, int]], options: dict[str, object]
+) -> None:
     """Hosts, ports, credentials, TLS and options come out of a cluster URL."""
     assert check_cluster_url(url) == (nodes, options)
 

@@ -71,13 +71,8 @@ def test_stats_counts_states_claims_and_finds_the_oldest_live_flow(
         "expires_at": now + 3600,
     }
     assert (stats.claims_held, stats.claims_expired) == (1, 1)
-    assert stats.schema_version == {
-        "memory": None,
-        "sqlite": 2,
-        "redis": 1,
-        "postgres": 1,
-        "cluster": 1,
-    }[backend]
+    versions = {"memory": None, "sqlite": 2, "redis": 1, "postgres": 1, "cluster": 1}
+    assert stats.schema_version == versions[backend]
     assert abs(stats.now - time.time()) < 5
     text = json.dumps(stats.to_json())
     assert "sealed-" not in text  # never a snapshot
