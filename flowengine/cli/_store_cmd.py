@@ -50,8 +50,7 @@ def add_parser(subparsers: Any) -> CliParser:
         "store",
         help="sweep expired flows from the store, print its statistics, migrate its schema",
         description=(
-            "Operate on the flow store: sweep expired flows, print statistics, "
-            "migrate the schema."
+            "Operate on the flow store: sweep expired flows, print statistics, migrate the schema."
         ),
         epilog=_EPILOG,
         formatter_class=Formatter,
@@ -148,7 +147,7 @@ def _layout(url: str) -> int | None:
     """The layout version a Redis store recorded (or None for the memory store)."""
     with open_store(url) as store:
         version = getattr(store, "schema_version", None)
-        return version() if callable(version) else None  # type: ignore[no-any-return]
+        return version() if callable(version) else None
 
 
 def _probe(url: str) -> int | None:
@@ -183,11 +182,11 @@ def _probe(url: str) -> int | None:
         try:
             with psycopg.connect(
                 "postgresql" + url[url.index(":") :], autocommit=True, connect_timeout=10
-            ) as conn:
-                row = conn.execute("SELECT to_regclass('flowengine_schema') IS NOT NULL").fetchone()
+            ) as pg:
+                row = pg.execute("SELECT to_regclass('flowengine_schema') IS NOT NULL").fetchone()
                 if row is None or not row[0]:
                     return None
-                got = conn.execute("SELECT version FROM flowengine_schema").fetchone()
+                got = pg.execute("SELECT version FROM flowengine_schema").fetchone()
                 return None if got is None else int(got[0])
         except psycopg.Error as exc:
             # The driver's message may quote the connection string: only its type is shown.

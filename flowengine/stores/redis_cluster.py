@@ -346,7 +346,10 @@ class RedisClusterStore(StoreBase):
             nodes, options = check_cluster_url(url_or_client)
             try:
                 client = RedisCluster(
-                    startup_nodes=[ClusterNode(host, port) for host, port in nodes],
+                    startup_nodes=[
+                        ClusterNode(host, port)  # type: ignore[no-untyped-call]
+                        for host, port in nodes
+                    ],
                     **options,
                 )
             except self._errors as exc:
@@ -416,6 +419,10 @@ class RedisClusterStore(StoreBase):
             raise StoreError(
                 f"Redis Cluster flow store error: {type(exc).__name__}: {exc}"
             ) from exc
+
+    def _pipeline(self) -> Any:
+        """A cluster pipeline (commands grouped per primary: one round trip to each)."""
+        return self._client.pipeline()  # type: ignore[no-untyped-call]
 
     def _remember(self, flow_id: str, state: str | None) -> None:
         if state is None:
@@ -615,7 +622,7 @@ class RedisClusterStore(StoreBase):
         for _ in range(_GUESSES):
             if not todo:
                 break
-            pipe = self._client.pipeline()
+            pipe = self._pipeline()
             for fid, guess in todo:
                 keys = self._drop_keys(fid, guess or "-")
                 pipe.execute_command(
@@ -656,7 +663,7 @@ class RedisClusterStore(StoreBase):
         """One bounded pass over at most ``batch`` ids expired by ``TIME`` and ``cap``."""
         cutoff = _num(cap)
         with self._calling():
-            pipe = self._client.pipeline()
+            pipe = self._pipeline()
             for shard in range(SHARDS):
                 _, expiry, _ = self.index_keys(shard)
                 pipe.zrangebyscore(expiry, "-inf", cutoff, start=0, num=batch, withscores=True)
@@ -668,7 +675,7 @@ class RedisClusterStore(StoreBase):
             )[:batch]
             if not found:
                 return 0
-            pipe = self._client.pipeline()
+            pipe = self._pipeline()
             for _, shard, fid in found:
                 pipe.hget(self.index_keys(shard)[2], fid)
             items = [
@@ -689,7 +696,7 @@ class RedisClusterStore(StoreBase):
         fields = ["seq", "state", "expires_at", "updated_at", "data"]
         with self._calling():
             for _ in range(_GUESSES):
-                pipe = self._client.pipeline()
+                pipe = self._pipeline()
                 for shard in range(SHARDS):
                     key = (
                         self.index_keys(shard)[0] if state is None else self.state_key(shard, state)
@@ -700,7 +707,7 @@ class RedisClusterStore(StoreBase):
                 ]
                 entries.sort(reverse=True)
                 chosen = [fid for _, fid in entries[:limit]]
-                pipe = self._client.pipeline()
+                pipe = self._pipeline()
                 for fid in chosen:
                     pipe.hmget(self.flow_key(fid), fields)
                 flows, orphans = [], []
@@ -721,7 +728,7 @@ class RedisClusterStore(StoreBase):
                     )
                 if not orphans:
                     break
-                pipe = self._client.pipeline()
+                pipe = self._pipeline()
                 for fid in orphans:
                     pipe.hget(self.index_keys(shard_of(fid))[2], fid)
                 indexed = [_text(st) if st is not None else "" for st in pipe.execute()]
@@ -776,7 +783,7 @@ class RedisClusterStore(StoreBase):
                 while True:
                     cursor, chunk = self._client.hscan(states, cursor, count=500)
                     ids = [_text(fid) for fid in chunk]
-                    pipe = self._client.pipeline()
+                    pipe = self._pipeline()
                     for fid in ids:
                         pipe.hmget(self.flow_key(fid), fields)
                     for fid, row in zip(ids, pipe.execute() if ids else [], strict=True):
