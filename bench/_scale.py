@@ -230,13 +230,15 @@ class PostgresBackend(Backend):
 
     def fill(self, count: int, data: str, at: float) -> None:
         """One ``COPY`` of ``count`` rows, then ``VACUUM (ANALYZE)`` and a checkpoint."""
-        with self.conn.cursor() as cur:
-            with cur.copy(
+        with (
+            self.conn.cursor() as cur,
+            cur.copy(
                 "COPY flowengine_flows (flow_id, seq, state, expires_at, updated_at, data) "
                 "FROM STDIN"
-            ) as copy:
-                for _ in range(count):
-                    copy.write_row((new_flow_id(), 2, "mfa_required", at + 86400, at, data))
+            ) as copy,
+        ):
+            for _ in range(count):
+                copy.write_row((new_flow_id(), 2, "mfa_required", at + 86400, at, data))
         # Settle the table before timing: the first VACUUM of freshly copied rows (hint
         # bits, the visibility map) would otherwise land inside some round of either side.
         self.conn.execute("VACUUM (ANALYZE) flowengine_flows")
