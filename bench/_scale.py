@@ -527,7 +527,7 @@ def run(
                     _latency(report, backend, rounds, base)
                 _throughput(report, kind, backend, seconds, flows_per_worker)
                 how = (
-                    "COPY"
+                    "COPY, then VACUUM (ANALYZE) and CHECKPOINT, counted in the time"
                     if kind == "postgres"
                     else "pipelined HSET + PEXPIREAT per flow, batched index writes"
                 )

@@ -716,6 +716,8 @@ class RedisClusterStore(StoreBase):
                     if seq is None or updated is None:
                         orphans.append(fid)
                         continue
+                    if state is not None and _text(st) != state:
+                        continue  # saved into another state since its shard was read
                     flows.append(
                         StoredFlow(
                             flow_id=fid,
