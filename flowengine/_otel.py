@@ -21,7 +21,9 @@ complete logins for every secret the tenant issued.
 No cost when it is not installed: ``import flowengine`` does not import
 ``opentelemetry``.  The first traced call tries the import once; when it fails (or
 :data:`ENV_DISABLE` is set) every later call goes straight to the wrapped method
-after one check of a module global.
+after one check of a module global.  Installed but with no tracer provider
+configured (the API's proxy or no-op provider), a call costs that check and one
+``isinstance`` of the global provider, and builds no span.
 """
 
 from __future__ import annotations
@@ -70,7 +72,13 @@ def _get_tracer() -> Any:
         _trace = trace
         _tracer = trace.get_tracer("flowengine", __version__)
         _state = _ON
-    return _tracer if _state == _ON else None
+    if _state != _ON:
+        return None
+    if isinstance(
+        _trace.get_tracer_provider(), _trace.ProxyTracerProvider | _trace.NoOpTracerProvider
+    ):
+        return None  # no tracer provider configured: a span would record nothing, skip it
+    return _tracer
 
 
 def _reset() -> None:

@@ -196,6 +196,33 @@ def test_steps_run_untraced_without_opentelemetry() -> None:
     assert out.stdout.split() == ["mfa_required", "True", "True"]
 
 
+def test_no_span_is_built_without_a_tracer_provider() -> None:
+    """OpenTelemetry installed but no provider configured: the wrapper builds no span."""
+    code = (
+        "from flowengine import _otel\n"
+        "from tests.property.harness import PHONE, Rig\n"
+        "built = []\n"
+        "real = _otel._step_span\n"
+        "_otel._step_span = lambda *a: built.append(1) or real(*a)\n"
+        "rig = Rig('sync'); rig.seed_users('new')\n"
+        "flow = rig.new_flow('f1')\n"
+        "rig.call('start_passwordless', flow, connection='sms', phone_number=PHONE)\n"
+        "rig.close()\n"
+        "from opentelemetry import trace\n"
+        "from opentelemetry.sdk.trace import TracerProvider\n"
+        "trace.set_tracer_provider(TracerProvider())\n"
+        "rig = Rig('sync'); rig.seed_users('new')\n"
+        "rig.call('start_passwordless', rig.new_flow('f2'), connection='sms', phone_number=PHONE)\n"
+        "rig.close()\n"
+        "print(flow.state, len(built))\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=False
+    )
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.split() == ["code_sent", "1"]  # only the step after the provider was set
+
+
 def test_the_untraced_path_costs_one_check(monkeypatch: pytest.MonkeyPatch) -> None:
     """Tracing off: the wrapper calls straight through, within a microsecond of the bare call."""
     _otel._reset()
