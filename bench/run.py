@@ -22,7 +22,7 @@ import attrs
 from bench import _harness
 from bench._harness import Report
 
-SECTIONS = ("seed", "core", "stores", "loopback", "memory")
+SECTIONS = ("seed", "core", "stores", "loopback", "memory", "scale")
 RESULTS = Path(__file__).resolve().parent / "results" / "latest.md"
 
 
@@ -40,6 +40,10 @@ class Plan:
     loopback_flows: int
     loopback_rounds: int
     idle_flows: int
+    scale_sizes: tuple[int, ...]
+    scale_rounds: int
+    scale_seconds: float
+    scale_flows: int
 
 
 FULL = Plan(
@@ -53,6 +57,10 @@ FULL = Plan(
     loopback_flows=1000,
     loopback_rounds=4,
     idle_flows=10_000,
+    scale_sizes=(1_000, 100_000, 1_000_000),
+    scale_rounds=200,
+    scale_seconds=4.0,
+    scale_flows=1500,
 )
 QUICK = Plan(
     seed_rounds=40,
@@ -65,6 +73,10 @@ QUICK = Plan(
     loopback_flows=100,
     loopback_rounds=2,
     idle_flows=2_000,
+    scale_sizes=(1_000,),
+    scale_rounds=20,
+    scale_seconds=0.5,
+    scale_flows=60,
 )
 
 
@@ -95,7 +107,7 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
 
 
 def _sections(args: argparse.Namespace, plan: Plan) -> list[tuple[str, Callable[[Report], None]]]:
-    from bench import _core, _loopback, _seed, _stores
+    from bench import _core, _loopback, _scale, _seed, _stores
 
     table: dict[str, Callable[[Report], None]] = {
         "seed": lambda r: _seed.run(r, plan.seed_rounds),
@@ -116,6 +128,13 @@ def _sections(args: argparse.Namespace, plan: Plan) -> list[tuple[str, Callable[
             stock_pool=args.stock_pool,
         ),
         "memory": lambda r: _core.run_memory(r, plan.idle_flows),
+        "scale": lambda r: _scale.run(
+            r,
+            sizes=plan.scale_sizes,
+            rounds=plan.scale_rounds,
+            seconds=plan.scale_seconds,
+            flows_per_worker=plan.scale_flows,
+        ),
     }
     chosen = args.only or list(SECTIONS)
     return [(name, table[name]) for name in SECTIONS if name in chosen]

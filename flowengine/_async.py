@@ -22,6 +22,7 @@ from flowengine._errors import (
     TransportError,
 )
 from flowengine._flow import Flow, StepResult
+from flowengine._otel import traced_http, traced_step
 from flowengine._step_methods import (
     NO_RETRY,
     FlowSteps,
@@ -97,6 +98,7 @@ class AsyncFlowClient(FlowSteps[Coroutine[Any, Any, StepResult]]):
     ) -> Coroutine[Any, Any, StepResult]:
         return self._run_async(flow, trigger, params)
 
+    @traced_step
     async def _run_async(self, flow: Flow, trigger: str, params: Mapping[str, Any]) -> StepResult:
         try:
             step = flow.begin(trigger, params, self.config, self._clock(), renew=False)
@@ -131,6 +133,7 @@ class AsyncFlowClient(FlowSteps[Coroutine[Any, Any, StepResult]]):
         log_transition(result, now_monotonic() - started)
         return result
 
+    @traced_http
     async def _send(self, flow_id: str, trigger: str, req: HttpRequest) -> HttpResponse:
         idempotent = req.method == "GET"
         attempt = 0

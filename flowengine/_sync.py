@@ -21,6 +21,7 @@ from flowengine._errors import (
     TransportError,
 )
 from flowengine._flow import Flow, StepResult
+from flowengine._otel import traced_http, traced_step
 from flowengine._step_methods import (
     NO_RETRY,
     FlowSteps,
@@ -91,6 +92,7 @@ class FlowClient(FlowSteps[StepResult]):
 
     # ---------------------------------------------------------------- core
 
+    @traced_step
     def run_step(self, flow: Flow, trigger: str, params: Mapping[str, Any]) -> StepResult:
         try:
             step = flow.begin(trigger, params, self.config, self._clock())
@@ -123,6 +125,7 @@ class FlowClient(FlowSteps[StepResult]):
         log_transition(result, now_monotonic() - started)
         return result
 
+    @traced_http
     def _send(self, flow_id: str, trigger: str, req: HttpRequest) -> HttpResponse:
         idempotent = req.method == "GET"
         attempt = 0

@@ -4,9 +4,11 @@ Every store implements :class:`FlowStore` (create, load, claim, save, release,
 delete, sweep_expired, list, close) and is a context manager.  Pick one with
 :func:`open_store` and a URL (``memory:``, ``sqlite:///abs/path.db``,
 ``sqlite:relative.db``, ``sqlite:///:memory:``, ``redis://host:port/db``,
-``rediss://...``, ``postgresql://user@host:port/db``) or build one directly.
+``rediss://...``, ``postgresql://user@host:port/db``,
+``redis+cluster://host:port,host:port``) or build one directly.
 Importing this package imports neither ``redis`` nor ``psycopg``;
-:class:`RedisStore` and :class:`PostgresStore` do, when they are built.
+:class:`RedisStore`, :class:`RedisClusterStore` and :class:`PostgresStore` do,
+when they are built.
 
 The bundled stores also report :class:`StoreStats` (``store.stats()``, what
 ``flowengine store stats`` prints), judge claims by their own clock, and sweep
@@ -20,12 +22,14 @@ from flowengine.stores._base import FlowStore, StoredFlow, StoreStats, open_stor
 from flowengine.stores.memory import MemoryStore
 from flowengine.stores.postgres import PostgresStore
 from flowengine.stores.redis import RedisStore
+from flowengine.stores.redis_cluster import RedisClusterStore
 from flowengine.stores.sqlite import SQLiteStore
 
 __all__ = [
     "FlowStore",
     "MemoryStore",
     "PostgresStore",
+    "RedisClusterStore",
     "RedisStore",
     "SQLiteStore",
     "StoreStats",

@@ -111,6 +111,11 @@ Store URLs accepted by :func:`open_store`
     A :class:`~flowengine.stores.postgres.PostgresStore` (the ``flowengine[postgres]``
     extra, psycopg 3); the query parameters are libpq's.  It connects and
     creates or migrates its schema when opened.
+``redis+cluster://[[user]:password@]host:port[,host:port...][?option=value]``, ``rediss+cluster://...``
+    A :class:`~flowengine.stores.redis_cluster.RedisClusterStore` on a Redis
+    Cluster reached through any of the listed nodes (options:
+    ``socket_timeout``, ``socket_connect_timeout``, ``max_connections``,
+    ``client_name``, ``username``, ``password`` and the ``ssl_*`` ones).
 
 SQLite paths are percent-decoded and take no query string.  Any other URL
 raises :class:`ConfigurationError`; its message never repeats the URL's
@@ -441,7 +446,8 @@ def sort_key(record: StoredFlow) -> tuple[float, str]:
 _SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]{0,31}")
 _EXPECTED = (
     "expected memory:, sqlite:///abs/path.db, sqlite:relative/path.db, sqlite:///:memory:, "
-    "redis://host:port/db, rediss://host:port/db or postgresql://user@host:port/db"
+    "redis://host:port/db, rediss://host:port/db, postgresql://user@host:port/db"
+    " or redis+cluster://host:port,host:port"
 )
 _HIDDEN = "(the URL is not shown because it may contain a password)"
 _OPTION_NAME = re.compile(r"[A-Za-z_]{1,40}")
@@ -566,4 +572,9 @@ def open_store(url: str) -> FlowStore:
         from flowengine.stores.postgres import PostgresStore
 
         return PostgresStore(url)
+    if kind in ("redis+cluster", "rediss+cluster"):
+        from flowengine.stores.redis_cluster import RedisClusterStore, check_cluster_url
+
+        check_cluster_url(url)
+        return RedisClusterStore(url)
     raise ConfigurationError(f"unsupported store URL scheme {scheme!r}; {_EXPECTED}")

@@ -16,6 +16,10 @@ Keys (``P`` is the prefix, ``flowengine:`` by default)
 ``P states``
     Hash of flow id to state, so the indexes can be cleaned after Redis has
     evicted a flow's hash.
+``P schema``
+    The layout version, once ``flowengine store migrate`` wrote it.  This
+    layout (version 1) is the only one the single-server store ever wrote, so
+    a store without the key is read as version 1 too.
 
 ``create``, ``claim``, ``save``, ``release``, ``delete``, ``sweep_expired``
 and ``list`` each run as one Lua script, so each is atomic against every
@@ -34,7 +38,9 @@ sweep deletes a flow only once the server's clock and the writer's
 ``updated_at`` are both past its ``expires_at``.
 
 The scripts touch keys they compute from the prefix, so the store needs a
-single Redis server (or a primary with replicas), not Redis Cluster.  Use a
+single Redis server (or a primary with replicas), not Redis Cluster: for a
+cluster use :class:`~flowengine.stores.redis_cluster.RedisClusterStore`
+(``redis+cluster://``), whose layout differs (this one is unchanged).  Use a
 ``maxmemory-policy`` of ``noeviction`` or ``volatile-*`` so that the
 indexes, which have no TTL, are never evicted.
 
@@ -488,6 +494,33 @@ class RedisStore(StoreBase):
         with self._calling():
             reply = self._sweep(args=[self._prefix, _num(cap), batch, "1", keep])
         return int(reply[0])
+
+    @property
+    def schema_key(self) -> str:
+        """The key holding the layout version (written by :meth:`migrate`)."""
+        return f"{self._prefix}schema"
+
+    def schema_version(self) -> int | None:
+        """The layout version written by :meth:`migrate`, or ``None`` if it never ran."""
+        with self._calling():
+            raw = self._client.get(self.schema_key)
+        return None if raw is None else int(raw)
+
+    def migrate(self) -> tuple[int | None, int]:
+        """Record the layout version (version 1 is the only one there is: nothing to convert).
+
+        Returns the version before (``None``: never recorded) and after; idempotent.
+        A store marked with a newer version is refused with :class:`StoreError`.
+        """
+        before = self.schema_version()
+        if before is not None and before > SCHEMA_VERSION:
+            raise StoreError(
+                f"the Redis flow store has layout version {before}; "
+                f"this flowengine knows version {SCHEMA_VERSION}"
+            )
+        with self._calling():
+            self._client.set(self.schema_key, SCHEMA_VERSION)
+        return before, SCHEMA_VERSION
 
     def stats(self) -> StoreStats:
         """Counts by state, the oldest live flow, claims (by the server's clock), the layout.

@@ -20,11 +20,14 @@ import pytest
 
 from flowengine.testing import Auth0Emulator, PushScript
 from tests.crash.rig import TALLY, Rig, Tenant
+from tests.stores._cluster import ClusterStartError, LocalCluster
 from tests.stores.conftest import (  # noqa: F401
     _free_port,
     _ping,
     postgres_server,
     postgres_url,
+    redis_cluster_server,
+    redis_cluster_url,
     redis_server,
     redis_url,
 )
@@ -47,6 +50,7 @@ def tenant() -> Iterator[Tenant]:
         "sqlite",
         pytest.param("redis", marks=pytest.mark.redis),
         pytest.param("postgres", marks=pytest.mark.postgres),
+        pytest.param("cluster", marks=pytest.mark.redis),
     ]
 )
 def rig(request: pytest.FixtureRequest, tenant: Tenant, tmp_path: Path) -> Iterator[Rig]:
@@ -56,6 +60,8 @@ def rig(request: pytest.FixtureRequest, tenant: Tenant, tmp_path: Path) -> Itera
         spec = f"sqlite:{tmp_path / 'flows.db'}"
     elif request.param == "postgres":
         spec = request.getfixturevalue("postgres_url")
+    elif request.param == "cluster":
+        spec = request.getfixturevalue("redis_cluster_url")
     else:
         spec = request.getfixturevalue("redis_url")
     made = Rig(tenant, request.param, spec)
@@ -136,6 +142,20 @@ class RedisProcess:
                 self.proc.kill()
                 self.proc.wait(10)
         self.proc = None
+
+
+@pytest.fixture
+def own_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalCluster]:
+    """A three-primary Redis Cluster of its own (appendonly, fsync always) a test may restart."""
+    cluster = LocalCluster(tmp_path_factory.mktemp("crash-cluster"), persistent=True)
+    try:
+        cluster.start()
+    except ClusterStartError as exc:
+        pytest.fail(f"could not start a Redis Cluster: {exc}", pytrace=False)
+    try:
+        yield cluster
+    finally:
+        cluster.stop()
 
 
 @pytest.fixture

@@ -51,6 +51,7 @@ import httpx
 from flowengine import Auth0Config, Flow, FlowClient, FlowRepository, Keyring
 from flowengine._machine import PUSH_POLL_INTERVAL
 from flowengine.stores import PostgresStore, RedisStore, SQLiteStore
+from flowengine.stores.redis_cluster import RedisClusterStore
 from flowengine.testing import Auth0Emulator, EmulatorServer
 from flowengine.testing._models import RequestRecord
 
@@ -84,6 +85,7 @@ POINTS = {
     "sqlite": ("a", "b", "c", "d", "e", "f"),
     "redis": ("a", "b", "c", "d", "f"),
     "postgres": ("a", "b", "c", "d", "e", "f"),
+    "cluster": ("a", "b", "c", "d", "f"),
 }
 #: Points where the first worker's request has reached Auth0.
 REACHED = frozenset("cdef")
@@ -410,10 +412,12 @@ class Rig:
         self.repo = FlowRepository(self.store, self.keys, lease=LEASE)
         self.workers: list[Worker] = []
 
-    def open_store(self) -> SQLiteStore | RedisStore | PostgresStore:
+    def open_store(self) -> SQLiteStore | RedisStore | PostgresStore | RedisClusterStore:
         """A store object of this process on the rig's store."""
         if self.spec.startswith("sqlite:"):
             return SQLiteStore(self.spec.removeprefix("sqlite:"))
+        if self.spec.startswith("redis+cluster:"):
+            return RedisClusterStore(self.spec + "?socket_timeout=5")
         if self.spec.startswith("postgresql:"):
             return PostgresStore(self.spec)
         import redis

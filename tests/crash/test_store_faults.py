@@ -27,6 +27,7 @@ from tests.crash.rig import (
     newest_view,
     timed,
 )
+from tests.stores._cluster import LocalCluster
 
 # A lost save once released its claim, and the release dropped the intent journal with
 # it: the next worker repeated start_passwordless (a second SMS) with no uncertain record.
@@ -94,7 +95,50 @@ def test_redis_restarts_mid_flow_and_the_flow_goes_on(
     assert problems == []
 
 
-def _restarts(rig: Rig, server: RedisProcess) -> list[str]:
+class _FlowsPrimary:
+    """The primary of a cluster that serves the rig's (only) flow: crashed and restarted."""
+
+    def __init__(self, rig: Rig, cluster: LocalCluster) -> None:
+        self.rig, self.cluster = rig, cluster
+        self.port: int | None = None
+
+    def _port(self) -> int:
+        if self.port is None:
+            (flow,) = self.rig.store.list()
+            self.port = self.cluster.primary_of(self.rig.store.flow_key(flow.flow_id))  # type: ignore[union-attr]
+        return self.port
+
+    def restart(self, how: str) -> None:
+        """Stop the primary (``crash`` or ``shutdown``) and start it again on its data."""
+        self.cluster.restart(self._port(), how)
+
+    def crash(self) -> None:
+        """SIGKILL the primary."""
+        self.cluster.kill(self._port(), "crash")
+
+    def start(self) -> None:
+        """Start it again; wait for ``cluster_state:ok``."""
+        self.cluster.revive(self._port())
+
+
+@pytest.mark.redis
+def test_a_cluster_primary_restarts_mid_flow_and_the_flow_goes_on(
+    tenant: Tenant, own_cluster: LocalCluster
+) -> None:
+    """The primary holding the flow crashes, shuts down and dies mid-step; the login goes on."""
+    with timed():
+        rig = Rig(tenant, "cluster", own_cluster.url)
+        try:
+            primary = _FlowsPrimary(rig, own_cluster)
+            problems = _restarts(rig, primary)
+            restarted = primary.port
+        finally:
+            rig.close()
+    assert problems == []
+    assert restarted in own_cluster.ports
+
+
+def _restarts(rig: Rig, server: RedisProcess | _FlowsPrimary) -> list[str]:
     """The seed, one command-line worker per step, with redis-server restarted between them."""
     emu = rig.tenant.emu
     addr = addresses()

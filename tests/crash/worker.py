@@ -115,6 +115,10 @@ def open_worker_store(spec: str, busy_timeout: float) -> FlowStore:
         return SQLiteStore(spec.removeprefix("sqlite:"), busy_timeout=busy_timeout)
     if spec.startswith("postgresql:"):
         return PostgresStore(spec, connect_timeout=2.0)
+    if spec.startswith("redis+cluster:"):
+        from flowengine.stores.redis_cluster import RedisClusterStore
+
+        return RedisClusterStore(spec + "?socket_timeout=2&socket_connect_timeout=1")
     import redis
 
     client = redis.Redis.from_url(spec, socket_timeout=2.0, socket_connect_timeout=1.0)

@@ -11,6 +11,8 @@ from flowengine.stores import FlowStore, SQLiteStore, open_store
 from tests.stores.conftest import (  # noqa: F401  (fixtures)
     postgres_server,
     postgres_url,
+    redis_cluster_server,
+    redis_cluster_url,
     redis_server,
     redis_url,
 )
@@ -21,6 +23,7 @@ from tests.stores.conftest import (  # noqa: F401  (fixtures)
         "sqlite",
         pytest.param("redis", marks=pytest.mark.redis),
         pytest.param("postgres", marks=pytest.mark.postgres),
+        pytest.param("cluster", marks=pytest.mark.redis),
     ]
 )
 def shared_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[FlowStore]:
@@ -29,6 +32,8 @@ def shared_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Flo
         store: FlowStore = SQLiteStore(tmp_path / "flows.db")
     elif request.param == "postgres":
         store = open_store(request.getfixturevalue("postgres_url"))
+    elif request.param == "cluster":
+        store = open_store(request.getfixturevalue("redis_cluster_url"))
     else:
         store = open_store(request.getfixturevalue("redis_url"))
     try:

@@ -30,6 +30,7 @@ from flowengine.stores import (
     SQLiteStore,
     StoredFlow,
 )
+from flowengine.stores.redis_cluster import RedisClusterStore
 from flowengine.testing import Auth0Emulator
 
 PHONE = "+15550100"
@@ -82,7 +83,7 @@ def _write_back(store: FlowStore, row: StoredFlow) -> None:
                 (row.seq, row.state, row.expires_at, row.updated_at, row.data, row.flow_id),
             )
     else:
-        assert isinstance(store, RedisStore)
+        assert isinstance(store, RedisStore | RedisClusterStore)
         store.client.hset(
             store.flow_key(row.flow_id),
             mapping={"seq": row.seq, "state": row.state, "data": row.data},

@@ -14,7 +14,14 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from flowengine._errors import FlowBusyError, StaleSnapshotError
-from flowengine.stores import FlowStore, PostgresStore, RedisStore, SQLiteStore, StoredFlow
+from flowengine.stores import (
+    FlowStore,
+    PostgresStore,
+    RedisStore,
+    SQLiteStore,
+    StoredFlow,
+    open_store,
+)
 
 WIN, STALE, BUSY = "win", "stale", "busy"
 
@@ -99,6 +106,8 @@ def _open(spec: tuple[str, str]) -> FlowStore:
         return SQLiteStore(where)
     if kind == "postgres":
         return PostgresStore(where)
+    if kind == "cluster":
+        return open_store(where)
     return RedisStore(where)
 
 

@@ -302,6 +302,58 @@ def postgres_url(postgres_server: str) -> str:
     return postgres_server
 
 
+# --------------------------------------------------------------- redis cluster
+
+CLUSTER_ENV = "FLOWENGINE_TEST_REDIS_CLUSTER_URL"
+
+
+@pytest.fixture(scope="session")
+def redis_cluster_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The ``redis+cluster://`` URL of a three-primary cluster started for the session.
+
+    ``FLOWENGINE_TEST_REDIS_CLUSTER_URL`` names a running cluster instead (flushed
+    before each test).  Otherwise three ``redis-server --cluster-enabled yes`` on
+    loopback ports are joined with ``redis-cli --cluster create`` and stopped at the
+    end; if that fails, every cluster test FAILS with the server's log.
+    """
+    env = os.environ.get(CLUSTER_ENV)
+    if env:
+        yield env
+        return
+    from tests.stores._cluster import ClusterStartError, LocalCluster
+
+    cluster = LocalCluster(tmp_path_factory.mktemp("redis-cluster"))
+    try:
+        cluster.start()
+    except ClusterStartError as exc:
+        pytest.fail(f"could not start a Redis Cluster: {exc}", pytrace=False)
+    try:
+        yield cluster.url
+    finally:
+        cluster.stop()
+
+
+def flush_cluster(url: str) -> None:
+    """Empty every primary of the cluster at ``url``."""
+    from redis.cluster import RedisCluster
+
+    from flowengine.stores.redis_cluster import check_cluster_url
+
+    nodes, options = check_cluster_url(url)
+    client = RedisCluster(host=nodes[0][0], port=nodes[0][1], **options)
+    try:
+        client.flushall(target_nodes=RedisCluster.PRIMARIES)
+    finally:
+        client.close()
+
+
+@pytest.fixture
+def redis_cluster_url(redis_cluster_server: str) -> str:
+    """The cluster's URL, every primary flushed before the test."""
+    flush_cluster(redis_cluster_server)
+    return redis_cluster_server
+
+
 # ----------------------------------------------------------------------- stores
 
 BACKENDS = [
@@ -309,6 +361,7 @@ BACKENDS = [
     "sqlite",
     pytest.param("redis", marks=pytest.mark.redis),
     pytest.param("postgres", marks=pytest.mark.postgres),
+    pytest.param("cluster", marks=pytest.mark.redis),
 ]
 
 
@@ -320,6 +373,8 @@ def make_store(backend: str, request: pytest.FixtureRequest, tmp_path: Path) -> 
         return SQLiteStore(tmp_path / "flows.db")
     if backend == "postgres":
         return open_store(request.getfixturevalue("postgres_url"))
+    if backend == "cluster":
+        return open_store(request.getfixturevalue("redis_cluster_url"))
     url: str = request.getfixturevalue("redis_url")
     return open_store(url)
 

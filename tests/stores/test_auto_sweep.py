@@ -12,6 +12,7 @@ import pytest
 from flowengine._errors import FlowNotFoundError, StoreError
 from flowengine.stores import MemoryStore, PostgresStore, RedisStore, SQLiteStore, StoredFlow
 from flowengine.stores._base import StoreBase
+from flowengine.stores.redis_cluster import SHARDS, RedisClusterStore, shard_of
 
 Backend = Any
 
@@ -22,6 +23,7 @@ Backend = Any
         "sqlite",
         pytest.param("redis", marks=pytest.mark.redis),
         pytest.param("postgres", marks=pytest.mark.postgres),
+        pytest.param("cluster", marks=pytest.mark.redis),
     ]
 )
 def build(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Backend]:
@@ -36,6 +38,8 @@ def build(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Backend]:
             store = SQLiteStore(tmp_path / "flows.db", **options)
         elif request.param == "postgres":
             store = PostgresStore(request.getfixturevalue("postgres_url"), **options)
+        elif request.param == "cluster":
+            store = RedisClusterStore(request.getfixturevalue("redis_cluster_url"), **options)
         else:
             store = RedisStore(request.getfixturevalue("redis_url"), **options)
         made.append(store)
@@ -62,18 +66,37 @@ def present(store: StoreBase, fid: str) -> bool:
     return True
 
 
+def is_redis(store: StoreBase) -> bool:
+    """Whether ``store`` keeps its flows in Redis (which evicts expired ones by their TTL)."""
+    return isinstance(store, RedisStore | RedisClusterStore)
+
+
+def expiry_size(store: Backend) -> int:
+    """Entries in the Redis expiry index (every shard's, on a cluster)."""
+    if isinstance(store, RedisClusterStore):
+        return sum(store.client.zcard(store.index_keys(n)[1]) for n in range(SHARDS))
+    return int(store.client.zcard(f"{store.prefix}expiry"))
+
+
+def expiry_score(store: Backend, fid: str) -> float | None:
+    """The flow's score in the Redis expiry index, or None."""
+    if isinstance(store, RedisClusterStore):
+        return store.client.zscore(store.index_keys(shard_of(fid))[1], fid)  # type: ignore[no-any-return]
+    return store.client.zscore(f"{store.prefix}expiry", fid)  # type: ignore[no-any-return]
+
+
 def test_a_write_sweeps_expired_flows_but_never_itself(build: Backend) -> None:
     """With auto_sweep=0 every create or save sweeps the expired flows, except the one written."""
     store = build(auto_sweep=0)
     store.create(rec("a", time.time() - 5))
-    if not isinstance(store, RedisStore):  # Redis's TTL evicted it at once
+    if not is_redis(store):  # Redis's TTL evicted it at once
         assert present(store, "a")
     store.create(rec("live", time.time() + 3600))
     assert not present(store, "a")
-    if isinstance(store, RedisStore):
-        assert store.client.zscore(f"{store.prefix}expiry", "a") is None
+    if is_redis(store):
+        assert expiry_score(store, "a") is None
     store.save(rec("live", time.time() - 1, seq=1), expected_seq=0, token=None)
-    if not isinstance(store, RedisStore):
+    if not is_redis(store):
         assert present(store, "live")
 
 
@@ -85,26 +108,25 @@ def test_the_sweep_is_bounded_and_at_most_once_per_interval(build: Backend) -> N
         store.create(rec(fid, time.time() + 0.2))
     time.sleep(0.3)  # expired by every clock now (Redis evicts them by its TTL too)
     store.create(rec("live1", time.time() + 3600))  # within the interval: no sweep
-    assert sum(present(store, fid) for fid in ids) == (0 if isinstance(store, RedisStore) else 5)
-    expiry = f"{store.prefix}expiry" if isinstance(store, RedisStore) else ""
-    if isinstance(store, RedisStore):
-        assert store.client.zcard(expiry) == 6  # five stale index entries and live1
+    assert sum(present(store, fid) for fid in ids) == (0 if is_redis(store) else 5)
+    if is_redis(store):
+        assert expiry_size(store) == 6  # five stale index entries and live1
 
     store._auto_next = 0.0  # the interval has passed
     store.save(rec("live1", time.time() + 3600, seq=1), expected_seq=0, token=None)
-    if isinstance(store, RedisStore):
-        assert store.client.zcard(expiry) == 4  # two stale entries cleaned
+    if is_redis(store):
+        assert expiry_size(store) == 4  # two stale entries cleaned
     else:
         assert sum(present(store, fid) for fid in ids) == 3
     store.create(rec("live2", time.time() + 3600))  # within the interval again: no sweep
-    if isinstance(store, RedisStore):
-        assert store.client.zcard(expiry) == 5
+    if is_redis(store):
+        assert expiry_size(store) == 5
     else:
         assert sum(present(store, fid) for fid in ids) == 3
     store._auto_next = 0.0
     store.create(rec("live3", time.time() + 3600))
-    if isinstance(store, RedisStore):
-        assert store.client.zcard(expiry) == 4
+    if is_redis(store):
+        assert expiry_size(store) == 4
     else:
         assert sum(present(store, fid) for fid in ids) == 1
     assert all(present(store, fid) for fid in ("live1", "live2", "live3"))
@@ -116,7 +138,7 @@ def test_a_flow_is_swept_only_when_both_clocks_say_so(build: Backend) -> None:
     store.create(rec("soon", time.time() + 100))
     store.create(rec("ahead", time.time() + 3600, updated=time.time() + 10**6))
     assert present(store, "soon")
-    if isinstance(store, RedisStore):
+    if is_redis(store):
         return  # Redis's own TTL removes expired hashes: the rest is about the others
     store.create(rec("late", time.time() - 1))
     store.create(rec("behind", time.time() + 3600, updated=1_000.0))
@@ -128,10 +150,10 @@ def test_a_flow_is_swept_only_when_both_clocks_say_so(build: Backend) -> None:
 def test_auto_sweep_none_never_sweeps(build: Backend) -> None:
     """auto_sweep=None turns the automatic sweep off."""
     store = build(auto_sweep=None)
-    if isinstance(store, RedisStore):
+    if is_redis(store):
         store.create(rec("x", time.time() - 1))
         store.create(rec("y", time.time() + 3600))
-        assert store.client.zscore(f"{store.prefix}expiry", "x") is not None
+        assert expiry_score(store, "x") is not None
         return
     store.create(rec("x", time.time() - 1))
     store.create(rec("y", time.time() + 3600))

@@ -19,6 +19,9 @@ from flowengine.stores import (
     SQLiteStore,
     StoredFlow,
 )
+from flowengine.stores.redis_cluster import RedisClusterStore
+
+from .conftest import flush_cluster
 
 BASE = time.time() + 10**6  # far enough ahead that Redis TTLs never fire during a run
 
@@ -126,4 +129,33 @@ def test_postgres_agrees_with_memory_on_random_programs(
         assert final[0] == final[1]
     finally:
         for s in stores:
+            s.close()
+
+
+@pytest.mark.redis
+@settings(
+    max_examples=60,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(program=st.lists(ops, min_size=1, max_size=30))
+def test_redis_cluster_agrees_with_memory_on_random_programs(
+    redis_cluster_url: str, program: list[tuple[Any, ...]]
+) -> None:
+    """Every operation of a random program returns or raises the same on the cluster as in memory.
+
+    Two cluster clients share the cluster and take turns, so each write is sometimes made
+    by a client that never saw the flow (its guess of the flow's old state is wrong).
+    """
+    flush_cluster(redis_cluster_url)
+    one, two = RedisClusterStore(redis_cluster_url), RedisClusterStore(redis_cluster_url)
+    memory = MemoryStore()
+    try:
+        for step, op in enumerate(program):
+            expected = apply(memory, op)
+            got = apply(one if step % 2 else two, op)
+            assert got == expected, f"cluster differs at step {step}: {op}"
+        assert apply(one, ("list", None, 10)) == apply(memory, ("list", None, 10))
+    finally:
+        for s in (memory, one, two):
             s.close()

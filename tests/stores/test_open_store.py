@@ -148,6 +148,7 @@ def test_package_exports() -> None:
         "FlowStore",
         "MemoryStore",
         "PostgresStore",
+        "RedisClusterStore",
         "RedisStore",
         "SQLiteStore",
         "StoreStats",
@@ -164,3 +165,13 @@ def test_importing_stores_does_not_import_redis() -> None:
     )
     root = Path(__file__).resolve().parents[2]
     assert subprocess.run([sys.executable, "-c", code], cwd=root, check=False).returncode == 0
+
+
+def test_a_cluster_store_without_redis_names_the_extra(monkeypatch: pytest.MonkeyPatch) -> None:
+    """``open_store("redis+cluster://...")`` without redis installed is a ConfigurationError."""
+    monkeypatch.setitem(sys.modules, "redis", None)
+    monkeypatch.setitem(sys.modules, "redis.cluster", None)
+    with pytest.raises(ConfigurationError) as info:
+        stores.open_store(f"redis+cluster://:{SECRET}@127.0.0.1:7000")
+    assert "flowengine[redis]" in str(info.value)
+    assert SECRET not in str(info.value)

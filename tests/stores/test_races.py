@@ -16,6 +16,7 @@ from flowengine.stores import (
     RedisStore,
     SQLiteStore,
     StoredFlow,
+    open_store,
 )
 
 from ._races import judge, make_flows, run_process_races, run_thread_races
@@ -120,6 +121,41 @@ def test_postgres_save_only_races(postgres_url: str, race_log: Callable[[RaceTal
         ids = make_flows(store, "cas", CAS_RACES)
         results = run_thread_races(store, ids, COMPETITORS, claim=False)
         tally = _tally("postgres", "save-only", store, ids, results)
+        assert tally.busy == 0
+        race_log(tally)
+
+
+@pytest.mark.redis
+def test_cluster_thread_races(
+    redis_cluster_url: str, race_log: Callable[[RaceTally], None]
+) -> None:
+    """Four threads sharing a Redis Cluster store race 1,000 times; one winner each race."""
+    with open_store(redis_cluster_url) as store:
+        ids = make_flows(store, "thread", THREAD_RACES)
+        results = run_thread_races(store, ids, COMPETITORS)
+        race_log(_tally("cluster", "threads", store, ids, results))
+
+
+@pytest.mark.redis
+def test_cluster_process_races(
+    redis_cluster_url: str, race_log: Callable[[RaceTally], None]
+) -> None:
+    """Four processes, each with its own cluster client, race with exactly one winner per race."""
+    with open_store(redis_cluster_url) as store:
+        ids = make_flows(store, "proc", PROCESS_RACES)
+        results = run_process_races(("cluster", redis_cluster_url), ids, COMPETITORS)
+        race_log(_tally("cluster", "processes", store, ids, results))
+
+
+@pytest.mark.redis
+def test_cluster_save_only_races(
+    redis_cluster_url: str, race_log: Callable[[RaceTally], None]
+) -> None:
+    """Four threads that skip the claim race on the cluster's compare-and-swap; one wins each."""
+    with open_store(redis_cluster_url) as store:
+        ids = make_flows(store, "cas", CAS_RACES)
+        results = run_thread_races(store, ids, COMPETITORS, claim=False)
+        tally = _tally("cluster", "save-only", store, ids, results)
         assert tally.busy == 0
         race_log(tally)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import socket
+import sqlite3
 import time
 from pathlib import Path
 from typing import Any
@@ -14,6 +15,7 @@ from flowengine.cli import main
 from flowengine.cli._settings import sqlite_url
 from flowengine.stores import MemoryStore, PostgresStore, RedisStore, SQLiteStore, StoredFlow
 from flowengine.stores._base import StoreBase
+from flowengine.stores.redis_cluster import RedisClusterStore
 
 
 def rec(fid: str, state: str, expires: float | None, updated: float) -> StoredFlow:
@@ -28,6 +30,7 @@ def rec(fid: str, state: str, expires: float | None, updated: float) -> StoredFl
         "sqlite",
         pytest.param("redis", marks=pytest.mark.redis),
         pytest.param("postgres", marks=pytest.mark.postgres),
+        pytest.param("cluster", marks=pytest.mark.redis),
     ],
 )
 def test_stats_counts_states_claims_and_finds_the_oldest_live_flow(
@@ -41,6 +44,8 @@ def test_stats_counts_states_claims_and_finds_the_oldest_live_flow(
         store = SQLiteStore(tmp_path / "flows.db", auto_sweep=None)
     elif backend == "postgres":
         store = PostgresStore(request.getfixturevalue("postgres_url"), auto_sweep=None)
+    elif backend == "cluster":
+        store = RedisClusterStore(request.getfixturevalue("redis_cluster_url"), auto_sweep=None)
     else:
         store = RedisStore(request.getfixturevalue("redis_url"), auto_sweep=None)
     now = time.time()
@@ -50,13 +55,13 @@ def test_stats_counts_states_claims_and_finds_the_oldest_live_flow(
         store.create(rec("a", "code_sent", now + 3600, now - 50))  # type: ignore[attr-defined]
         store.create(rec("b", "code_sent", None, now - 10))  # type: ignore[attr-defined]
         store.create(rec("c", "mfa_required", now + 3600, now - 30))  # type: ignore[attr-defined]
-        if backend != "redis":  # Redis evicts an expired flow by its TTL at once
+        if backend not in ("redis", "cluster"):  # Redis evicts an expired flow by its TTL at once
             store.create(rec("old", "code_sent", now - 1, now - 99))  # type: ignore[attr-defined]
         store.claim("a", 0, "held", now=now, lease=120)  # type: ignore[attr-defined]
         store.claim("c", 0, "gone", now=now, lease=0.2)  # type: ignore[attr-defined]
         time.sleep(0.3)
         stats = store.stats()
-    expired = 0 if backend == "redis" else 1
+    expired = 0 if backend in ("redis", "cluster") else 1
     assert stats.by_state == {"code_sent": 2 + expired, "mfa_required": 1}
     assert stats.flows == 3 + expired
     assert stats.expired == expired
@@ -67,7 +72,8 @@ def test_stats_counts_states_claims_and_finds_the_oldest_live_flow(
         "expires_at": now + 3600,
     }
     assert (stats.claims_held, stats.claims_expired) == (1, 1)
-    assert stats.schema_version == {"memory": None, "sqlite": 2, "redis": 1, "postgres": 1}[backend]
+    versions = {"memory": None, "sqlite": 2, "redis": 1, "postgres": 1, "cluster": 1}
+    assert stats.schema_version == versions[backend]
     assert abs(stats.now - time.time()) < 5
     text = json.dumps(stats.to_json())
     assert "sealed-" not in text  # never a snapshot
@@ -144,3 +150,109 @@ def test_store_command_errors_are_json_and_hide_the_url(
         main(["store", "vacuum"])
     assert info.value.code == 2
     assert json.loads(capsys.readouterr().out)["error"]["type"] == "UsageError"
+
+
+def _old_sqlite(path: Path) -> None:
+    """An SQLite store as flowengine 0.1 left it: schema version 1, no intent column."""
+    conn = sqlite3.connect(path)
+    conn.execute(
+        "CREATE TABLE flows (flow_id TEXT PRIMARY KEY NOT NULL, seq INTEGER NOT NULL, "
+        "state TEXT NOT NULL, expires_at REAL, updated_at REAL NOT NULL, data TEXT NOT NULL, "
+        "claim_token TEXT, claim_expires REAL)"
+    )
+    conn.execute(
+        "INSERT INTO flows VALUES ('f', 0, 'code_sent', NULL, 1.0, 'sealed-f', NULL, NULL)"
+    )
+    conn.execute("PRAGMA user_version = 1")
+    conn.commit()
+    conn.close()
+
+
+@pytest.mark.parametrize(
+    "backend",
+    [
+        "sqlite",
+        "sqlite-v1",
+        "memory",
+        pytest.param("redis", marks=pytest.mark.redis),
+        pytest.param("postgres", marks=pytest.mark.postgres),
+        pytest.param("postgres-empty", marks=pytest.mark.postgres),
+        pytest.param("cluster", marks=pytest.mark.redis),
+    ],
+)
+def test_store_migrate_prints_versions_before_and_after_and_is_idempotent(
+    backend: str,
+    request: pytest.FixtureRequest,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """`store migrate` reports the version before and after; a second run changes nothing."""
+    if backend.startswith("sqlite"):
+        url = sqlite_url(tmp_path / "flows.db")
+        if backend == "sqlite-v1":
+            _old_sqlite(tmp_path / "flows.db")
+    elif backend == "memory":
+        url = "memory:"
+    elif backend.startswith("postgres"):
+        url = request.getfixturevalue("postgres_url")
+        if backend == "postgres":
+            PostgresStore(url).close()  # created at the current version
+    elif backend == "cluster":
+        url = request.getfixturevalue("redis_cluster_url")
+    else:
+        url = request.getfixturevalue("redis_url")
+    first_before, after, kind = {
+        "sqlite": (None, 2, "sqlite"),
+        "sqlite-v1": (1, 2, "sqlite"),
+        "memory": (None, None, "memory"),
+        "redis": (None, 1, "redis"),
+        "postgres": (1, 1, "postgresql"),
+        "postgres-empty": (None, 1, "postgresql"),
+        "cluster": (None, 1, "redis-cluster"),
+    }[backend]
+    code, first = run_cli(capsys, "store", "migrate", "--store", url)
+    assert code == 0, first
+    assert (first["store"], first["schema_before"], first["schema_after"]) == (
+        kind,
+        first_before,
+        after,
+    )
+    assert first["migrated"] is (first_before != after)
+    code, second = run_cli(capsys, "store", "migrate", "--store", url)
+    assert code == 0
+    assert (second["schema_before"], second["schema_after"], second["migrated"]) == (
+        after,
+        after,
+        False,
+    )
+    if backend == "sqlite-v1":
+        with SQLiteStore(tmp_path / "flows.db") as store:
+            assert store.load("f").data == "sealed-f"  # the flow survived the migration
+
+
+@pytest.mark.redis
+def test_store_migrate_refuses_a_newer_redis_layout(
+    redis_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A layout version from a newer flowengine is an error (exit 3), and nothing is changed."""
+    with RedisStore(redis_url) as store:
+        store.client.set(store.schema_key, 7)
+    code, obj = run_cli(capsys, "store", "migrate", "--store", redis_url)
+    assert code == 3 and obj["error"]["type"] == "StoreError"
+    assert "version 7" in obj["error"]["message"]
+    with RedisStore(redis_url) as store:
+        assert store.schema_version() == 7
+
+
+@pytest.mark.postgres
+def test_store_migrate_errors_hide_the_postgres_password(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """An unreachable PostgreSQL gives exit 3 and an error without the URL's password."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    url = f"postgresql://app:hunter2-secret@127.0.0.1:{port}/db?connect_timeout=1"
+    code, obj = run_cli(capsys, "store", "migrate", "--store", url)
+    assert code == 3 and obj["error"]["type"] == "StoreError"
+    assert "hunter2" not in json.dumps(obj)

@@ -9,6 +9,7 @@ import pytest
 
 from flowengine._errors import FlowNotFoundError
 from flowengine.stores import FlowStore, RedisStore, SQLiteStore, StoredFlow
+from flowengine.stores.redis_cluster import RedisClusterStore
 
 EXPIRED = 100_000
 LATER = 1_000
@@ -48,6 +49,21 @@ def bulk_create(store: FlowStore, records: list[StoredFlow]) -> None:
                 r.data,
             ]
             store._create(keys=[store.flow_key(r.flow_id)], args=[*args, pexpireat], client=pipe)
+            if i % 5000 == 0:
+                pipe.execute()
+        pipe.execute()
+    elif isinstance(store, RedisClusterStore):
+        from flowengine.stores.redis_cluster import _CREATE
+
+        pipe = store.client.pipeline()
+        for i, r in enumerate(records, 1):
+            expires = "" if r.expires_at is None else repr(r.expires_at)
+            pexpireat = "" if r.expires_at is None else str(int(r.expires_at * 1000) + 1)
+            keys = store._write_keys(r.flow_id, r.state, r.state)
+            pipe.execute_command(
+                "EVAL", _CREATE, len(keys), *keys, r.flow_id, r.seq, r.state, expires,
+                repr(r.updated_at), r.data, pexpireat, r.state,
+            )  # fmt: skip
             if i % 5000 == 0:
                 pipe.execute()
         pipe.execute()
