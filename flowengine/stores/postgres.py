@@ -18,11 +18,15 @@ Design
   ``_MIGRATIONS`` in that same transaction, so processes that open a store
   at once migrate it once.  A database whose version is newer than this
   flowengine knows is refused.
-* Every compare-and-swap runs in one transaction: ``SELECT ... FOR UPDATE``
-  locks the flow's row and reads its sequence number and whether its claim
-  is live, then the ``UPDATE`` writes.  The row lock makes the answer exact
-  (a stale sequence number, a busy claim and a missing flow are told apart
-  without a race) and serialises competing workers on that one row only.
+* Every compare-and-swap is one ``UPDATE`` statement in autocommit mode (one
+  round trip): its ``WHERE`` names the expected sequence number and a claim
+  free for the caller, and the row lock the ``UPDATE`` takes makes check and
+  write atomic (under READ COMMITTED a writer that waited re-checks the
+  ``WHERE`` against the row as the other committed it).  A claim reads the
+  claim it replaces through a ``FOR UPDATE`` subquery on the same row, so a
+  takeover learns the expired claim's intent.  Only when nothing was written
+  does a second read say why (no flow, another seq, a live claim); the
+  refusal itself was decided under the lock.
 * Claims are judged by the **server's** clock, computed in the SQL itself
   (``statement_timestamp()``, the server's time when the statement began),
   never by the caller's ``now``: workers on hosts whose clocks disagree, or
@@ -60,7 +64,7 @@ import contextlib
 import os
 import threading
 from collections.abc import Iterator
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NoReturn
 from urllib.parse import parse_qs, urlsplit, urlunsplit
 
 from flowengine._errors import (
@@ -292,12 +296,6 @@ class PostgresStore(StoreBase):
         finally:
             self._give_back(conn)
 
-    @contextlib.contextmanager
-    def _transaction(self) -> Iterator[psycopg.Connection[Any]]:
-        """Run the body in one transaction: committed on success, rolled back on an error."""
-        with self._connection() as conn, conn.transaction():
-            yield conn
-
     def _migrate(self, conn: psycopg.Connection[Any]) -> None:
         """Create the schema, or bring an older one up to :data:`SCHEMA_VERSION`."""
         with conn.transaction():
@@ -385,42 +383,57 @@ class PostgresStore(StoreBase):
         """Reserve the step from ``seq`` for ``token`` until the server's clock + ``lease``."""
         span = check_claim(flow_id, seq, token, now, lease)
         note = check_intent(intent)
-        with self._transaction() as conn:
-            row = self._locked(conn, flow_id, token)
+        with self._connection() as conn:
+            # One statement: the subquery locks the row and hands back its claim as it was
+            # (the intent a takeover must learn); the UPDATE writes only if the seq matches
+            # and the claim is free for ``token``. Same token: renewal keeps the intent
+            # unless a new one is given; another token's (expired) claim: its intent is
+            # returned and replaced.
+            row = conn.execute(
+                "UPDATE flowengine_flows AS f SET claim_token = %(tok)s, "
+                f"claim_expires = {_NOW} + %(span)s, "
+                "claim_intent = COALESCE(%(note)s::text, "
+                "CASE WHEN old.claim_token = %(tok)s THEN old.claim_intent END) "
+                "FROM (SELECT flow_id, claim_token, claim_intent FROM flowengine_flows "
+                "WHERE flow_id = %(id)s FOR UPDATE) AS old "
+                "WHERE f.flow_id = old.flow_id AND f.seq = %(seq)s AND (f.claim_token IS NULL "
+                f"OR f.claim_token = %(tok)s OR f.claim_expires <= {_NOW}) "
+                "RETURNING old.claim_token, old.claim_intent",
+                {"tok": token, "span": span, "note": note, "id": flow_id, "seq": seq},
+            ).fetchone()
             if row is None:
-                raise FlowNotFoundError(flow_id)
-            stored, holder, free, left = row
-            if stored != seq:
-                raise StaleSnapshotError(flow_id, seq, stored)
-            if not free:
-                raise FlowBusyError(flow_id, seq)
-            # Same token: renewal keeps the intent unless a new one is given; another
-            # token's (expired) claim: its intent is returned and replaced.
-            keep = left if holder == token else None
-            conn.execute(
-                f"UPDATE flowengine_flows SET claim_token = %s, claim_expires = {_NOW} + %s, "
-                "claim_intent = %s WHERE flow_id = %s",
-                (token, span, note if note is not None else keep, flow_id),
-            )
+                self._refused(conn, flow_id, seq, token)
+        holder, left = row
         if holder is not None and holder != token and left:
             return str(left)  # took over an expired claim that had an intent
         return None
 
+    def _refused(
+        self, conn: psycopg.Connection[Any], flow_id: str, seq: int, token: str | None
+    ) -> NoReturn:
+        """Say why a compare-and-swap wrote nothing: no flow, another seq, or a live claim.
+
+        Read after the fact, so a race may change the reason (a flow saved a moment later
+        reads as stale rather than busy); the refusal itself was decided under the row lock.
+        """
+        found = self._locked(conn, flow_id, token)
+        if found is None:
+            raise FlowNotFoundError(flow_id)
+        if found[0] != seq:
+            raise StaleSnapshotError(flow_id, seq, found[0])
+        raise FlowBusyError(flow_id, seq)
+
     def save(self, record: StoredFlow, *, expected_seq: int, token: str | None) -> None:
         """Compare-and-swap ``record`` in place of the flow at ``expected_seq``; drop the claim."""
         check_save(record, expected_seq, token)
-        with self._transaction() as conn:
-            row = self._locked(conn, record.flow_id, token)
-            if row is None:
-                raise FlowNotFoundError(record.flow_id)
-            if row[0] != expected_seq:
-                raise StaleSnapshotError(record.flow_id, expected_seq, row[0])
-            if not row[2]:
-                raise FlowBusyError(record.flow_id, expected_seq)
-            conn.execute(
+        with self._connection() as conn:
+            # One statement: the row lock taken by the UPDATE makes the check and the write
+            # atomic; nothing written means the flow is gone, moved on, or claimed by another.
+            cur = conn.execute(
                 "UPDATE flowengine_flows SET seq = %s, state = %s, expires_at = %s, "
                 "updated_at = %s, data = %s, claim_token = NULL, claim_expires = NULL, "
-                "claim_intent = NULL WHERE flow_id = %s",
+                "claim_intent = NULL WHERE flow_id = %s AND seq = %s AND (claim_token IS NULL "
+                f"OR claim_token = %s OR claim_expires <= {_NOW})",
                 (
                     record.seq,
                     record.state,
@@ -428,8 +441,12 @@ class PostgresStore(StoreBase):
                     record.updated_at,
                     record.data,
                     record.flow_id,
+                    expected_seq,
+                    token,
                 ),
             )
+            if cur.rowcount != 1:
+                self._refused(conn, record.flow_id, expected_seq, token)
         self._after_write(record)
 
     def release(self, flow_id: str, token: str) -> None:

@@ -140,7 +140,7 @@ def arm(store: FlowStore, point: str, pause: bool, pause_release: bool = False) 
         if pause:
             say({"event": "paused"})
             _STDIN.readline()  # the test made the store unreachable meanwhile
-        if point == "d" or (point == "e" and not isinstance(store, SQLiteStore | PostgresStore)):
+        if point == "d" or (point == "e" and not isinstance(store, SQLiteStore)):
             die()
         saving["now"] = True
         try:
@@ -161,7 +161,7 @@ def arm(store: FlowStore, point: str, pause: bool, pause_release: bool = False) 
     store.claim = claim_then  # type: ignore[method-assign]
     store.save = save_then  # type: ignore[method-assign]
     store.release = release_then  # type: ignore[method-assign]
-    if point == "e" and isinstance(store, SQLiteStore | PostgresStore):
+    if point == "e" and isinstance(store, SQLiteStore):
         transaction: Callable[[], contextlib.AbstractContextManager[Any]] = store._transaction
 
         @contextlib.contextmanager
