@@ -93,6 +93,7 @@ class TenantBase:
         tenant_name: str | None = None,
         mfa_requirements: bool = False,
         list_type_field: bool = False,
+        revocation_deletes_grant: bool = False,
     ) -> None:
         """Create an empty tenant.
 
@@ -103,6 +104,10 @@ class TenantBase:
         label of ``domain``). ``mfa_requirements`` adds the (early-access)
         ``mfa_requirements`` object to ``mfa_required``; ``list_type_field`` adds the
         newer ``type`` field to ``GET /mfa/authenticators`` items.
+        ``revocation_deletes_grant`` is the tenant setting "Refresh Token Revocation
+        Deletes Grant": on, revoking one refresh token revokes every refresh token of
+        that user, application and audience; off (Auth0's default for tenants created
+        since 13 January 2021), only the token itself.
         """
         if mfa_policy not in ("always", "never"):
             raise ValueError("mfa_policy must be 'always' or 'never'")
@@ -113,6 +118,7 @@ class TenantBase:
         self.tenant_name = tenant_name or domain.split(".", 1)[0]
         self.mfa_requirements = mfa_requirements
         self.list_type_field = list_type_field
+        self.revocation_deletes_grant = revocation_deletes_grant
         self._clock = clock
         self._sleep = sleep
         self._rng: random.Random | None = random.Random(seed) if seed is not None else None
@@ -281,14 +287,12 @@ class TenantBase:
             return EmulatorResponse(200, {}, b"")  # RFC 7009 2.2: an unknown token is no error
         if record.client_id != client.client_id:
             raise invalid_request("The refresh_token was not issued to this client")
-        for other, rec in list(self._refresh.items()):
-            # Auth0: revoking one revokes every refresh token of that user, app and audience.
-            if (rec.username, rec.client_id, rec.audience) == (
-                record.username,
-                record.client_id,
-                record.audience,
-            ):
-                del self._refresh[other]
+        del self._refresh[token]
+        if self.revocation_deletes_grant:
+            grant = (record.username, record.client_id, record.audience)
+            for other, rec in list(self._refresh.items()):
+                if (rec.username, rec.client_id, rec.audience) == grant:
+                    del self._refresh[other]
         return EmulatorResponse(200, {}, b"")
 
     def _dev_id(self) -> str:

@@ -19,9 +19,11 @@ domain>/`` as a single string, ``exp`` required, at most 300 s of lifetime,
 single-use. Every refusal is 401 ``invalid_client``; the descriptions are the
 emulator's own (Auth0's exact texts are not recorded anywhere we found).
 
-``/oauth/revoke`` revokes a refresh token and, as Auth0 documents, every refresh
-token of the same user, application and audience; an unknown token answers 200
-as RFC 7009 section 2.2 says (inferred for Auth0).
+``/oauth/revoke`` (on the emulator) revokes a refresh token, and with the tenant
+setting "Refresh Token Revocation Deletes Grant" (``revocation_deletes_grant``, off
+by default as for tenants created since 13 January 2021) every refresh token of the
+same user, application and audience, as Auth0's "Revoke Refresh Tokens" page says; an
+unknown token answers 200 as RFC 7009 section 2.2 says (inferred for Auth0).
 """
 
 from __future__ import annotations

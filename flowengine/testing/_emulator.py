@@ -35,8 +35,10 @@ disagree). Where the facts are silent the emulator chooses, as listed here:
 * Tokens are RS256 JWTs signed with the tenant's key (``/.well-known/jwks.json``);
   ``iss`` is ``https://<Host>/`` of the request (a custom domain's name), else
   ``https://<domain>/``. ``/.well-known/openid-configuration`` names the same issuer.
-* ``/oauth/revoke`` answers 200 with an empty body, also for an unknown token
-  (RFC 7009); a refresh token of another client → 400 ``invalid_request``.
+* ``/oauth/revoke`` answers 200 with an empty body (recorded: go-auth0), also for an
+  unknown token (RFC 7009; inferred for Auth0); a refresh token of another client →
+  400 ``invalid_request`` (inferred). The JWKS keys carry no ``x5c``/``x5t`` (Auth0's
+  do): the emulator has no certificate.
 * The 4th try of a passwordless code, an expired, spent, superseded or link-only
   code all answer 403 ``invalid_grant`` "Wrong … verification code.".
 * Brute force: the 10th consecutive wrong password of a user answers 429

@@ -56,16 +56,28 @@ def test_revoke_flow_signs_out_an_authenticated_flow(driver: Driver, emu: Auth0E
     assert sum(1 for r in emu.requests if r.path == "/oauth/revoke") == 1
 
 
-def test_revoking_one_token_revokes_the_grant(
-    make_driver: Callable[..., Driver], emu: Auth0Emulator
+@pytest.mark.parametrize("deletes_grant", [False, True])
+def test_the_revocation_deletes_grant_setting(
+    make_driver: Callable[..., Driver], emu: Auth0Emulator, deletes_grant: bool
 ) -> None:
-    """Every refresh token of the same user, app and audience goes; other users keep theirs."""
+    """With the tenant setting on, a user's other refresh tokens go too; other users keep theirs."""
+    emu.revocation_deletes_grant = deletes_grant
     driver = make_driver()
     first = authenticated(driver, emu)
+    again = driver.new_flow()  # the same user logs in again: a second refresh token
+    driver.start_passwordless(again, connection="sms", phone_number=PHONE)
+    driver.verify_otp(again, emu.last_code(PHONE))
+    driver.challenge(again)
+    driver.confirm_oob(again, emu.last_code(PHONE, purpose="mfa"))
     other = authenticated(driver, emu, "+15550199")
-    assert first.tokens is not None and other.tokens is not None
+    assert first.tokens is not None and again.tokens is not None and other.tokens is not None
     driver.revoke(first.tokens["refresh_token"])
     assert driver.refresh(other.tokens["refresh_token"])["access_token"]
+    if deletes_grant:
+        with pytest.raises(Auth0Error):
+            driver.refresh(again.tokens["refresh_token"])
+    else:
+        assert driver.refresh(again.tokens["refresh_token"])["access_token"]
 
 
 def test_revoke_checks_its_argument(driver: Driver, emu: Auth0Emulator) -> None:
