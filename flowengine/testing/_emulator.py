@@ -32,6 +32,10 @@ disagree). Where the facts are silent the emulator chooses, as listed here:
   fails Auth0's documented checks (``_emu_jwt``; the descriptions are the
   emulator's own). ``/passwordless/start`` without ``client_id`` answers 400
   ``bad.client_id`` (D1).
+* Client assertions (``_emu_jwt.check_assertion``): ``aud`` must be one string,
+  ``https://<domain or Host>/``; the array and endpoint-URL forms Auth0 still accepts
+  are refused, as its changelog (October 2025) announces for the future. A ``jti``
+  is remembered until its assertion expires (plus the 10 s skew).
 * Tokens are RS256 JWTs signed with the tenant's key (``/.well-known/jwks.json``);
   ``iss`` is ``https://<Host>/`` of the request (a custom domain's name), else
   ``https://<domain>/``. ``/.well-known/openid-configuration`` names the same issuer.
