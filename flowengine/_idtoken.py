@@ -40,6 +40,7 @@ from flowengine._errors import IdTokenError
 
 if TYPE_CHECKING:
     from flowengine._config import Auth0Config
+    from flowengine._wire import HttpResponse
 
 __all__ = [
     "ID_TOKEN_ALGORITHM",
@@ -194,20 +195,26 @@ def verify_id_token(
     return claims
 
 
-def id_token_in(status_code: int, body: bytes) -> str | None:
-    """The ``id_token`` of a successful token answer, None when there is none to verify.
+def id_token_in(resp: HttpResponse) -> str | None:
+    """The ``id_token`` of a usable token answer, None when there is none to verify.
 
-    A 2xx JSON object with an ``id_token`` field gives that field (which must be a
-    string); anything else (an error, an answer without one, a body the flow's
-    parser will refuse) gives None and is left to the flow.
+    Only an answer the flow would accept is looked at: a 2xx with a JSON content
+    type whose body is an object holding an ``access_token`` string. Anything
+    else (an error, a body the flow's parser refuses as malformed) gives None and
+    is left to the flow, so no key is fetched for an answer that is refused anyway.
+    An ``id_token`` that is present but not a string is an ``IdTokenError``.
     """
-    if not 200 <= status_code < 300 or b"id_token" not in body:
+    if not 200 <= resp.status_code < 300 or b"id_token" not in resp.body:
+        return None
+    if "json" not in resp.headers.get("content-type", "").lower():
         return None
     try:
-        doc = json.loads(body)
+        doc = json.loads(resp.body)
     except (UnicodeDecodeError, ValueError):
         return None
     if not isinstance(doc, dict) or "id_token" not in doc:
+        return None
+    if not isinstance(doc.get("access_token"), str) or not doc["access_token"]:
         return None
     token = doc["id_token"]
     if not isinstance(token, str):

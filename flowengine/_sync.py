@@ -196,7 +196,7 @@ class FlowClient(FlowSteps[StepResult]):
         once more when the token names a ``kid`` the cached set lacks (a rotated
         key): at most one fetch per token.
         """
-        token = _idtoken.id_token_in(resp.status_code, resp.body)
+        token = _idtoken.id_token_in(resp)
         if token is None:
             return None
         kid = _idtoken.token_kid(token)

@@ -12,7 +12,7 @@ import pytest
 from flowengine import Auth0Config, IdTokenError
 from flowengine._client_auth import JWT_BEARER, make_assertion, sign_request
 from flowengine._idtoken import LEEWAY, id_token_in, parse_jwks, token_kid, verify_id_token
-from flowengine._wire import refresh_request
+from flowengine._wire import HttpResponse, refresh_request
 from tests.keypairs import forge, key_pair
 
 TENANT = "tenant.example.auth0.com"
@@ -114,13 +114,21 @@ def test_jwks_parsing() -> None:
 
 
 def test_id_token_in() -> None:
-    """Only a 2xx JSON object's string id_token is returned; a non-string one is an error."""
-    assert id_token_in(200, b'{"id_token": "a.b.c"}') == "a.b.c"
-    assert id_token_in(403, b'{"id_token": "a.b.c"}') is None
-    assert id_token_in(200, b'{"access_token": "x"}') is None
-    assert id_token_in(200, b"id_token not json") is None
+    """Only a usable 2xx JSON token answer's id_token is returned; a non-string one is an error."""
+    json_ct = {"content-type": "application/json; charset=utf-8"}
+
+    def answer(status: int, body: bytes, headers: dict[str, str] = json_ct) -> str | None:
+        return id_token_in(HttpResponse(status, headers, body))
+
+    good = b'{"access_token": "at", "id_token": "a.b.c"}'
+    assert answer(200, good) == "a.b.c"
+    assert answer(403, good) is None
+    assert answer(200, good, {"content-type": "text/plain"}) is None
+    assert answer(200, b'{"id_token": "a.b.c"}') is None  # no access_token: refused by the flow
+    assert answer(200, b'{"access_token": "x"}') is None
+    assert answer(200, b"id_token not json") is None
     with pytest.raises(IdTokenError):
-        id_token_in(200, b'{"id_token": 1}')
+        answer(200, b'{"access_token": "at", "id_token": 1}')
 
 
 def test_the_assertion_is_built_and_placed() -> None:
