@@ -16,6 +16,7 @@ from urllib.parse import urlsplit
 
 import attrs
 
+from flowengine._client_auth import ASSERTION_ALGORITHMS, JWT_BEARER, load_private_key
 from flowengine._errors import ConfigurationError
 from flowengine._validate import (
     authenticator_id,
@@ -47,6 +48,7 @@ __all__ = [
     "phone_number",
     "plain_text",
     "recovery_code",
+    "request_language",
     "totp_code",
 ]
 
@@ -61,6 +63,16 @@ _HOST_NAME = re.compile(
     r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*"
 )
 _CLIENT_ID = re.compile(r"[A-Za-z0-9_.\-]{1,128}")
+# A language range as Auth0 reads x-request-language: "fr", "fr-CA", "zh-Hant-TW".
+_LANGUAGE = re.compile(r"[A-Za-z]{1,8}(?:-[A-Za-z0-9]{1,8}){0,4}")
+_KEY_ID = re.compile(r"[\x21-\x7e]{1,256}")
+
+
+def request_language(value: object, field: str = "request_language") -> str:
+    """A language tag for ``x-request-language`` (``fr``, ``fr-CA``), or ``ConfigurationError``."""
+    if not isinstance(value, str) or not _LANGUAGE.fullmatch(value):
+        raise ConfigurationError(f"{field}: a language tag such as fr or fr-CA")
+    return value
 
 
 def _is_ip(host: str) -> bool:
@@ -145,6 +157,15 @@ class Auth0Config:
     tenant in the MFA audience when it differs from the host the requests go
     to. ``client_secret`` is configuration: it never enters a snapshot, a log
     line or a repr. Leave it ``None`` for a public (native/SPA) application.
+
+    ``private_key`` (a PEM private key, RSA for ``RS256``/``PS256``, P-256 for
+    ``ES256``) switches the client to Private Key JWT: every call that carries
+    client credentials sends a fresh signed ``client_assertion`` instead of a
+    secret. ``key_id`` is the ``kid`` Auth0 gave the credential (optional). The
+    key is checked here, then held only as a key object: never in a repr, a
+    comparison, a snapshot or a message. ``request_language`` is sent as
+    ``x-request-language`` on every call (Auth0 picks the email/SMS template
+    language from it).
     """
 
     domain: str
@@ -153,8 +174,13 @@ class Auth0Config:
     audience: str | None = None
     scope: str = DEFAULT_SCOPE
     tenant_domain: str | None = None
+    private_key: str | bytes | None = attrs.field(default=None, repr=False, eq=False)
+    key_id: str | None = None
+    algorithm: str = "RS256"
+    request_language: str | None = None
     base_url: str = attrs.field(init=False)
     host: str = attrs.field(init=False)
+    signing_key: object = attrs.field(init=False, default=None, repr=False, eq=False)
 
     def __attrs_post_init__(self) -> None:
         base, host = parse_base_url(self.domain)
@@ -176,6 +202,22 @@ class Auth0Config:
                 raise ConfigurationError(
                     f"{name}: a string without control or invisible characters"
                 )
+        if self.request_language is not None:
+            request_language(self.request_language)
+        if self.algorithm not in ASSERTION_ALGORITHMS:
+            raise ConfigurationError(f"algorithm: one of {', '.join(ASSERTION_ALGORITHMS)}")
+        if self.key_id is not None and (
+            not isinstance(self.key_id, str) or not _KEY_ID.fullmatch(self.key_id)
+        ):
+            raise ConfigurationError("key_id: 1-256 printable ASCII characters")
+        if self.private_key is not None:
+            if self.client_secret is not None:
+                # Auth0: send a client_secret or a client_assertion, never both.
+                raise ConfigurationError("give client_secret or private_key, not both")
+            key = load_private_key(self.private_key, self.algorithm)
+            object.__setattr__(self, "signing_key", key)
+        elif self.key_id is not None:
+            raise ConfigurationError("key_id: only with a private_key")
 
     @property
     def mfa_audience(self) -> str:
@@ -199,8 +241,33 @@ class Auth0Config:
         """The audience the first factor asks for unless told otherwise."""
         return self.audience or self.mfa_audience
 
+    @property
+    def uses_private_key(self) -> bool:
+        """True when the client authenticates with Private Key JWT."""
+        return self.signing_key is not None
+
+    @property
+    def issuers(self) -> frozenset[str]:
+        """The ``iss`` values that name this tenant: ``https://<host>/`` and the tenant domain.
+
+        Both are names the application configured for the tenant (a custom domain
+        and the canonical one); Auth0 signs tokens with the name it was reached by.
+        """
+        names = {self.host}
+        if self.tenant_domain:
+            names.add(self.tenant_domain)
+        return frozenset(f"https://{name}/" for name in names)
+
     def client_auth(self) -> dict[str, str]:
-        """The client-authentication fields that go into a request body."""
+        """The client-authentication fields that go into a request body.
+
+        With a private key the body carries ``client_assertion_type`` only: the
+        driver signs a fresh ``client_assertion`` into it just before each send
+        (:func:`flowengine._client_auth.sign_request`), because an assertion
+        needs the clock and a random ``jti``, which this pure core never reads.
+        """
+        if self.signing_key is not None:
+            return {"client_id": self.client_id, "client_assertion_type": JWT_BEARER}
         if self.client_secret is None:
             return {"client_id": self.client_id}
         return {"client_id": self.client_id, "client_secret": self.client_secret}

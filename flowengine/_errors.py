@@ -37,6 +37,7 @@ the wire (*transport* and *remote*)::
         ├── RateLimitedError            429 too_many_requests; .reset_at (epoch seconds)
         ├── ServerError                 5xx; .retry_after when Auth0 sent Retry-After
         ├── Auth0Error                  any other error the flow cannot continue past
+        ├── IdTokenError                the id_token failed verification (.reason): no login
         └── FlowEndedError              the answer ended the flow (state is now terminal)
             ├── FlowExpiredError            expired_token / a code past its deadline
             ├── FlowRejectedError           push rejected, MFA authorization rejected
@@ -66,6 +67,7 @@ __all__ = [
     "FlowNotFoundError",
     "FlowRejectedError",
     "GuardRejectedError",
+    "IdTokenError",
     "IllegalTransitionError",
     "InvalidHandleError",
     "InvalidInputError",
@@ -333,6 +335,23 @@ class ServerError(RemoteError):
 
 class Auth0Error(RemoteError):
     """Any other Auth0 error: bad client credentials, a disabled grant, a bad request."""
+
+
+class IdTokenError(RemoteError):
+    """The id_token Auth0 returned failed verification; the flow did not authenticate.
+
+    ``reason`` is a short code: ``malformed``, ``algorithm``, ``unknown_kid``,
+    ``signature``, ``issuer``, ``audience``, ``expired``, ``issued_at``, ``claims``,
+    ``jwks_invalid`` or ``jwks_unavailable``. The tokens of that answer are
+    dropped; Auth0 did act (a code or mfa_token was spent), so the flow records
+    the doubt and a new login is the way on.
+    """
+
+    def __init__(self, message: str, *, reason: str, **kw: object) -> None:
+        self.reason = reason
+        kw.setdefault("status_code", 200)
+        kw.setdefault("error", "invalid_id_token")
+        super().__init__(message, **kw)  # type: ignore[arg-type]
 
 
 class FlowEndedError(RemoteError):

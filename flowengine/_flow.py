@@ -151,6 +151,12 @@ class StepResult:
         return tokens if isinstance(tokens, Mapping) else None
 
     @property
+    def claims(self) -> Mapping[str, Any] | None:
+        """The verified claims of the id_token that came with the tokens (sub, email, ...)."""
+        claims = self.data.get("claims")
+        return claims if isinstance(claims, Mapping) else None
+
+    @property
     def authenticators(self) -> Sequence[Mapping[str, Any]] | None:
         """The user's authenticators, after ``list_authenticators``."""
         items = self.data.get("authenticators")

@@ -209,28 +209,30 @@ def traced_step(method: F) -> F:
 
 
 def traced_http(method: F) -> F:
-    """Trace ``method(self, flow_id, trigger, req)`` (sync or async) as an HTTP client span."""
+    """Trace ``method(self, flow_id, trigger, req, ...)`` (sync or async) as an HTTP client span."""
     if inspect.iscoroutinefunction(method):
 
         @functools.wraps(method)
-        async def send_async(self: Any, flow_id: str, trigger: str, req: Any) -> Any:
+        async def send_async(
+            self: Any, flow_id: str, trigger: str, req: Any, *args: Any, **kwargs: Any
+        ) -> Any:
             tracer = _get_tracer()
             if tracer is None:
-                return await method(self, flow_id, trigger, req)
+                return await method(self, flow_id, trigger, req, *args, **kwargs)
             with _http_span(tracer, self.config.base_url, trigger, req) as done:
-                resp = await method(self, flow_id, trigger, req)
+                resp = await method(self, flow_id, trigger, req, *args, **kwargs)
                 done(resp)
                 return resp
 
         return send_async  # type: ignore[return-value]
 
     @functools.wraps(method)
-    def send(self: Any, flow_id: str, trigger: str, req: Any) -> Any:
+    def send(self: Any, flow_id: str, trigger: str, req: Any, *args: Any, **kwargs: Any) -> Any:
         tracer = _get_tracer()
         if tracer is None:
-            return method(self, flow_id, trigger, req)
+            return method(self, flow_id, trigger, req, *args, **kwargs)
         with _http_span(tracer, self.config.base_url, trigger, req) as done:
-            resp = method(self, flow_id, trigger, req)
+            resp = method(self, flow_id, trigger, req, *args, **kwargs)
             done(resp)
             return resp
 

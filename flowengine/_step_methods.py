@@ -112,11 +112,15 @@ class FlowSteps(Generic[R]):
         phone_number: str | None = None,
         email: str | None = None,
         forwarded_for: str | None = None,
+        request_language: str | None = None,
     ) -> R:
         """``POST /passwordless/start``: send a one-time code (``send: "code"``).
 
         ``forwarded_for`` is the end user's IP, sent as ``auth0-forwarded-for``
         by a confidential client (see ``_wire._forwarded``); never stored.
+        ``request_language`` (``fr``, ``fr-CA``) is sent as ``x-request-language``
+        for this call, overriding ``Auth0Config.request_language``: Auth0 writes
+        the email or SMS in that language.
         """
         if connection == "sms":
             if email is not None:
@@ -128,11 +132,19 @@ class FlowSteps(Generic[R]):
             params = {"connection": "email", "email": v.email(email)}
         else:
             raise InvalidInputError("connection", "must be 'sms' or 'email'")
+        params = _with_language(params, request_language)
         return self.run_step(flow, "start_passwordless", _with_ip(params, forwarded_for))
 
-    def resend_code(self, flow: Flow, *, forwarded_for: str | None = None) -> R:
+    def resend_code(
+        self,
+        flow: Flow,
+        *,
+        forwarded_for: str | None = None,
+        request_language: str | None = None,
+    ) -> R:
         """``POST /passwordless/start`` again: a new code replaces the old one."""
-        return self.run_step(flow, "resend_code", _with_ip({}, forwarded_for))
+        params = _with_language({}, request_language)
+        return self.run_step(flow, "resend_code", _with_ip(params, forwarded_for))
 
     def verify_otp(
         self,
@@ -237,6 +249,18 @@ def _with_ip(params: dict[str, Any], forwarded_for: str | None) -> dict[str, Any
     """``params`` plus the checked end-user IP, when one is given."""
     if forwarded_for is not None:
         params["forwarded_for"] = v.ip_address(forwarded_for)
+    return params
+
+
+def _with_language(params: dict[str, Any], language: str | None) -> dict[str, Any]:
+    """``params`` plus the checked ``x-request-language`` of this call, when one is given."""
+    if language is not None:
+        try:
+            params["request_language"] = v.request_language(language)
+        except ConfigurationError:
+            raise InvalidInputError(
+                "request_language", "a language tag such as fr or fr-CA"
+            ) from None
     return params
 
 

@@ -6,17 +6,21 @@ Kept textually parallel to ``_async.py``: a change to one is made to both.
 from __future__ import annotations
 
 import time
+import uuid
 from collections.abc import Callable, Mapping
 from types import TracebackType
 from typing import Any
 
+import attrs
 import httpx
 
-from flowengine import _wire
+from flowengine import _idtoken, _wire
+from flowengine._client_auth import sign_request
 from flowengine._config import Auth0Config, authenticator_id, non_empty
 from flowengine._errors import (
     FlowEndedError,
     FlowExpiredError,
+    IdTokenError,
     RemoteError,
     TransportError,
 )
@@ -73,6 +77,7 @@ class FlowClient(FlowSteps[StepResult]):
         self._retry = retry
         self._clock = clock
         self._sleep = sleep
+        self._jwks: _idtoken.Jwks | None = None  # the tenant's signing keys, once fetched
 
     def __enter__(self) -> FlowClient:
         return self
@@ -103,7 +108,9 @@ class FlowClient(FlowSteps[StepResult]):
         assert step.request is not None
         started = now_monotonic()
         try:
-            response = self._send(flow.flow_id, trigger, step.request)
+            response = self._send(
+                flow.flow_id, trigger, step.request, params.get("request_language")
+            )
         except TransportError as exc:
             if flow.fail(step, sent=exc.ambiguous, now=self._clock()):
                 log_uncertain(flow.flow_id, trigger, type(exc).__name__)
@@ -111,6 +118,15 @@ class FlowClient(FlowSteps[StepResult]):
         except BaseException:
             # Cancelled or interrupted once the request may be out: record the doubt.
             flow.fail(step, sent=True, now=self._clock())
+            raise
+        try:
+            claims = self._verified_claims(response)
+        except IdTokenError as exc:
+            # Auth0 acted (a code or mfa_token is spent) but its answer cannot be
+            # trusted: its tokens are dropped and the flow records the doubt.
+            exc.trigger, exc.state = trigger, flow.state
+            if flow.fail(step, sent=True, now=self._clock()):
+                log_uncertain(flow.flow_id, trigger, type(exc).__name__)
             raise
         try:
             result = flow.finish(step, response, self.config, self._clock())
@@ -123,22 +139,32 @@ class FlowClient(FlowSteps[StepResult]):
                 log_uncertain(flow.flow_id, trigger, type(exc).__name__)
             raise
         log_transition(result, now_monotonic() - started)
+        if claims is not None:
+            result = attrs.evolve(result, data={**result.data, "claims": claims})
         return result
 
     @traced_http
-    def _send(self, flow_id: str, trigger: str, req: HttpRequest) -> HttpResponse:
+    def _send(
+        self, flow_id: str, trigger: str, req: HttpRequest, language: str | None = None
+    ) -> HttpResponse:
         idempotent = req.method == "GET"
+        headers = dict(req.headers)
+        language = language or self.config.request_language
+        if language:
+            headers["x-request-language"] = language
         attempt = 0
         while True:
             attempt += 1
             log_request(flow_id, trigger, req)
+            # A jti is single-use: every attempt carries a freshly signed assertion.
+            signed = sign_request(req, self.config, self._clock(), str(uuid.uuid4()))
             started = now_monotonic()
             try:
                 raw = self._http.request(
                     req.method,
                     self.config.base_url + req.path,
-                    headers=dict(req.headers),
-                    content=req.body,
+                    headers=headers,
+                    content=signed.body,
                     follow_redirects=False,  # a redirect must never carry our secrets away
                 )
             except httpx.TransportError as exc:
@@ -163,6 +189,44 @@ class FlowClient(FlowSteps[StepResult]):
                     self._sleep(self._retry.delay(attempt, hint))
                     continue
             return resp
+
+    # ------------------------------------------------------- verified identity
+
+    def _verified_claims(self, resp: HttpResponse) -> dict[str, Any] | None:
+        """The verified claims of the answer's id_token; None when it carries none.
+
+        The JWKS is fetched on first use, again when older than ``JWKS_TTL``, and
+        once more when the token names a ``kid`` the cached set lacks (a rotated
+        key): at most one fetch per token.
+        """
+        token = _idtoken.id_token_in(resp)
+        if token is None:
+            return None
+        kid = _idtoken.token_kid(token)
+        now = self._clock()
+        jwks = self._jwks
+        if jwks is None or not jwks.fresh(now) or kid not in jwks.keys:
+            jwks = self._fetch_jwks(now)
+        return _idtoken.verify_id_token(token, jwks.keys, self.config, now)
+
+    def _fetch_jwks(self, now: float) -> _idtoken.Jwks:
+        """GET the tenant's ``/.well-known/jwks.json`` over this client's connection pool."""
+        try:
+            raw = self._http.get(
+                self.config.base_url + _idtoken.JWKS_PATH,
+                headers=dict(_wire.ACCEPT_JSON),
+                follow_redirects=False,
+            )
+        except httpx.TransportError as exc:
+            raise IdTokenError(
+                f"cannot fetch the tenant's JWKS: {type(exc).__name__}", reason="jwks_unavailable"
+            ) from None
+        if raw.status_code != 200:
+            raise IdTokenError(
+                f"the tenant's JWKS answered HTTP {raw.status_code}", reason="jwks_unavailable"
+            )
+        self._jwks = _idtoken.Jwks(_idtoken.parse_jwks(raw.content), now)
+        return self._jwks
 
     # ------------------------------------------------------------- push
 
@@ -227,4 +291,32 @@ class FlowClient(FlowSteps[StepResult]):
             self.config, non_empty(refresh_token, "refresh_token", max_len=8192), scope
         )
         resp = self._account_call("refresh", req)
-        return _wire.parse_tokens(_wire.decode_object(resp, what="refresh"), resp, "refresh")
+        tokens = _wire.parse_tokens(_wire.decode_object(resp, what="refresh"), resp, "refresh")
+        claims = self._verified_claims(resp)
+        if claims is not None:
+            tokens["claims"] = claims
+        return tokens
+
+    def revoke(self, refresh_token: str) -> None:
+        """``POST /oauth/revoke``: revoke a refresh token (and its grant), with client auth.
+
+        Auth0 revokes every refresh token of the same user, application and
+        audience. Answers 200 with no body; an error is a ``RemoteError``.
+        """
+        req = _wire.revoke_request(
+            self.config, non_empty(refresh_token, "refresh_token", max_len=8192)
+        )
+        self._account_call("revoke", req)
+
+    def revoke_flow(self, flow: Flow) -> bool:
+        """Sign out an authenticated flow: revoke its refresh token, if it got one.
+
+        ``authenticated`` is final, so ``cancel`` does not apply to it; this is
+        its counterpart. Returns True when a refresh token was revoked.
+        """
+        tokens = flow.tokens or {}
+        refresh_token = tokens.get("refresh_token")
+        if not isinstance(refresh_token, str) or not refresh_token:
+            return False
+        self.revoke(refresh_token)
+        return True

@@ -234,6 +234,11 @@ def refresh_request(config: Auth0Config, refresh_token: str, scope: str | None) 
     return token_request(config, GRANT_REFRESH, fields)
 
 
+def revoke_request(config: Auth0Config, refresh_token: str) -> HttpRequest:
+    """``POST /oauth/revoke`` for a refresh token, with client authentication (auth0-python)."""
+    return post_json("/oauth/revoke", {**config.client_auth(), "token": refresh_token})
+
+
 def list_request(access_token: str) -> HttpRequest:
     """``GET /mfa/authenticators`` with an MFA-audience access token."""
     return get_bearer("/mfa/authenticators", access_token)

@@ -216,12 +216,28 @@ def add_flow_parser(subparsers: Any) -> CliParser:
     p.add_argument(
         "--password-stdin", action="store_true", help="read the password's first line from stdin"
     )
+    p.add_argument(
+        "--forwarded-for",
+        metavar="IP",
+        help="the end user's IP, sent as auth0-forwarded-for (confidential clients with a secret)",
+    )
     add_config_options(p)
 
-    add_config_options(with_id(add("resend", "send a new one-time code (replaces the old one)")))
+    p = with_id(add("resend", "send a new one-time code (replaces the old one)"))
+    p.add_argument(
+        "--forwarded-for",
+        metavar="IP",
+        help="the end user's IP, sent as auth0-forwarded-for (confidential clients with a secret)",
+    )
+    add_config_options(p)
 
     p = with_id(add("verify", "verify the one-time code (first factor)"))
     p.add_argument("--code", required=True, metavar="CODE", help="the code; '-' reads stdin")
+    p.add_argument(
+        "--forwarded-for",
+        metavar="IP",
+        help="the end user's IP, sent as auth0-forwarded-for (confidential clients with a secret)",
+    )
     add_config_options(p)
 
     add_config_options(with_id(add("authenticators", "list the user's enrolled authenticators")))
@@ -383,6 +399,7 @@ def _start(args: argparse.Namespace, state: _Run) -> tuple[dict[str, Any], int]:
                         username=args.username,
                         password=password,
                         realm=args.password_realm,
+                        forwarded_for=args.forwarded_for,
                     )
                 else:
                     result = client.start_passwordless(
@@ -390,6 +407,7 @@ def _start(args: argparse.Namespace, state: _Run) -> tuple[dict[str, Any], int]:
                         connection=args.connection,
                         phone_number=args.phone_number,
                         email=args.email,
+                        forwarded_for=args.forwarded_for,
                     )
         except BaseException:
             # Nothing happened (not even an uncertain send): leave no orphan behind.
@@ -402,12 +420,12 @@ def _start(args: argparse.Namespace, state: _Run) -> tuple[dict[str, Any], int]:
 
 
 def _resend(args: argparse.Namespace, state: _Run) -> tuple[dict[str, Any], int]:
-    return _step(args, state, lambda c, f: c.resend_code(f))
+    return _step(args, state, lambda c, f: c.resend_code(f, forwarded_for=args.forwarded_for))
 
 
 def _verify(args: argparse.Namespace, state: _Run) -> tuple[dict[str, Any], int]:
     code = _read_secret(args.code)
-    return _step(args, state, lambda c, f: c.verify_otp(f, code))
+    return _step(args, state, lambda c, f: c.verify_otp(f, code, forwarded_for=args.forwarded_for))
 
 
 def _authenticators(args: argparse.Namespace, state: _Run) -> tuple[dict[str, Any], int]:

@@ -88,6 +88,11 @@ def add_parser(subparsers: Any) -> None:
         "--show-tokens", action="store_true", help="print the tokens as JSON when authenticated"
     )
     p.add_argument("--no-color", action="store_true", help="plain text even on a terminal")
+    p.add_argument(
+        "--forwarded-for",
+        metavar="IP",
+        help="the end user's IP, sent as auth0-forwarded-for (confidential clients with a secret)",
+    )
     add_config_options(p)
 
 
@@ -118,6 +123,9 @@ class Session:
         self.handle: str | None = None
         self.listed: list[dict[str, Any]] | None = None
         self.phone: str | None = None
+        #: The verified claims of the id_token, once a step returned one.
+        self.claims: dict[str, Any] | None = None
+        self.ip: str | None = getattr(args, "forwarded_for", None)
 
     # ------------------------------------------------------------- terminal
 
@@ -185,6 +193,9 @@ class Session:
         try:
             with self.stepping() as flow:
                 result = action(flow)
+            claims = result.data.get("claims")
+            if isinstance(claims, dict):
+                self.claims = claims
         except FlowEndedError:
             raise
         except (InvalidInputError, GuardRejectedError, RemoteError, TransportError) as exc:
@@ -246,27 +257,37 @@ class Session:
             password = self.ask_secret("Password")
             self.step(
                 lambda f: self.client.login_password(
-                    f, username=username, password=password, realm=self.args.password_realm
+                    f,
+                    username=username,
+                    password=password,
+                    realm=self.args.password_realm,
+                    forwarded_for=self.ip,
                 )
             )
             return
         who = self.ask("Phone number (like +15550100) or email", back=False)
         if "@" in who:
-            self.step(lambda f: self.client.start_passwordless(f, connection="email", email=who))
+            self.step(
+                lambda f: self.client.start_passwordless(
+                    f, connection="email", email=who, forwarded_for=self.ip
+                )
+            )
         else:
             self.phone = who
             self.step(
-                lambda f: self.client.start_passwordless(f, connection="sms", phone_number=who)
+                lambda f: self.client.start_passwordless(
+                    f, connection="sms", phone_number=who, forwarded_for=self.ip
+                )
             )
 
     def code(self) -> None:
         """Ask for the one-time code (r resends)."""
         answer = self.ask("Code you received (r: resend, b: back)")
         if answer.lower() in ("r", "resend"):
-            if self.step(self.client.resend_code) is not None:
+            if self.step(lambda f: self.client.resend_code(f, forwarded_for=self.ip)) is not None:
                 self.say("  A new code was sent.")
             return
-        self.step(lambda f: self.client.verify_otp(f, answer))
+        self.step(lambda f: self.client.verify_otp(f, answer, forwarded_for=self.ip))
 
     def second_factor(self) -> None:
         """Offer the enrolled authenticators, or enrollment when there are none."""
@@ -360,8 +381,14 @@ class Session:
         tokens = flow.tokens or {}
         names = ", ".join(k for k in ("access_token", "id_token", "refresh_token") if k in tokens)
         self.say(self.s("Authenticated.", "green", "bold") + f" Tokens received: {names}.")
+        if self.claims is not None:
+            who = self.claims.get("email") or self.claims.get("phone_number") or ""
+            self.say(f"  Verified identity: {self.claims.get('sub')} {who}".rstrip())
         if self.args.show_tokens:
-            emit_json({k: tokens[k] for k in tokens}, self.out)
+            shown: dict[str, Any] = {k: tokens[k] for k in tokens}
+            if self.claims is not None:
+                shown["claims"] = self.claims
+            emit_json(shown, self.out)
         return EXIT_OK
 
     def resume_hint(self) -> None:

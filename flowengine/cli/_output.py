@@ -190,6 +190,9 @@ def result_object(result: StepResult) -> dict[str, Any]:
     tokens = data.get("tokens")
     if isinstance(tokens, Mapping):
         obj["tokens"] = {k: tokens[k] for k in TOKEN_FIELDS if k in tokens}
+    claims = data.get("claims")
+    if isinstance(claims, Mapping):
+        obj["claims"] = dict(claims)  # the id_token's verified claims (who logged in)
     if "not_undone" in data:
         obj["not_undone"] = [
             {"trigger": n.get("trigger"), "effect": n.get("effect")} for n in data["not_undone"]

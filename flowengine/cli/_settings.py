@@ -39,6 +39,9 @@ ENV_CLIENT_ID = "AUTH0_CLIENT_ID"
 ENV_CLIENT_SECRET = "AUTH0_CLIENT_SECRET"
 ENV_AUDIENCE = "AUTH0_AUDIENCE"
 ENV_SCOPE = "AUTH0_SCOPE"
+ENV_PRIVATE_KEY = "AUTH0_PRIVATE_KEY"
+ENV_PRIVATE_KEY_ID = "AUTH0_PRIVATE_KEY_ID"
+ENV_REQUEST_LANGUAGE = "AUTH0_REQUEST_LANGUAGE"
 ENV_STORE = "FLOWENGINE_STORE"
 ENV_KEYS = "FLOWENGINE_KEYS"
 ENV_KEY_FILE = "FLOWENGINE_KEY_FILE"
@@ -52,6 +55,11 @@ configuration (option, else environment variable):
   --client-secret  {ENV_CLIENT_SECRET:<20} confidential apps only; prefer the variable
   --audience       {ENV_AUDIENCE:<20} default: the tenant's MFA API
   --scope          {ENV_SCOPE:<20} default: openid profile offline_access
+  --private-key    {ENV_PRIVATE_KEY:<20} PEM private key file (Private Key JWT instead of a
+  {"":38}secret; the variable may also hold the PEM itself)
+  --private-key-id {ENV_PRIVATE_KEY_ID:<20} the credential's kid (optional)
+  --request-language {ENV_REQUEST_LANGUAGE:<18} x-request-language: the language of
+  {"":38}Auth0's emails and SMS (fr, fr-CA)
   --store          {ENV_STORE:<20} sqlite:///path.db or redis://host:port/db;
   {"":38}default: SQLite in the user data directory
   --key-file       {ENV_KEY_FILE:<20} snapshot key file (created 0600 if missing)
@@ -73,6 +81,13 @@ def add_config_options(parser: argparse.ArgumentParser, *, tenant: bool = True) 
         )
         parser.add_argument("--audience", default=s, metavar="URI", help=f"${ENV_AUDIENCE}")
         parser.add_argument("--scope", default=s, metavar="SCOPES", help=f"${ENV_SCOPE}")
+        parser.add_argument("--private-key", default=s, metavar="PATH", help=f"${ENV_PRIVATE_KEY}")
+        parser.add_argument(
+            "--private-key-id", default=s, metavar="KID", help=f"${ENV_PRIVATE_KEY_ID}"
+        )
+        parser.add_argument(
+            "--request-language", default=s, metavar="TAG", help=f"${ENV_REQUEST_LANGUAGE}"
+        )
     parser.add_argument("--store", default=s, metavar="URL", help=f"${ENV_STORE}")
     parser.add_argument("--key-file", default=s, metavar="PATH", help=f"${ENV_KEY_FILE}")
     parser.add_argument("--lease", default=s, metavar="SECONDS", help=f"${ENV_LEASE}")
@@ -98,13 +113,48 @@ def auth0_config(args: argparse.Namespace) -> Auth0Config:
         raise ConfigurationError(f"client_id: pass --client-id or set {ENV_CLIENT_ID}")
     scope = _opt(args, "scope", ENV_SCOPE)
     extra: dict[str, Any] = {"scope": scope} if scope else {}
+    key = private_key(args)
+    if key is not None:
+        extra["private_key"] = key
+        extra["key_id"] = _opt(args, "private_key_id", ENV_PRIVATE_KEY_ID)
+    elif _opt(args, "private_key_id", ENV_PRIVATE_KEY_ID) is not None:
+        raise ConfigurationError("--private-key-id needs --private-key (or AUTH0_PRIVATE_KEY)")
     return Auth0Config(
         domain=domain,
         client_id=client_id,
         client_secret=_opt(args, "client_secret", ENV_CLIENT_SECRET),
         audience=_opt(args, "audience", ENV_AUDIENCE),
+        request_language=_opt(args, "request_language", ENV_REQUEST_LANGUAGE),
         **extra,
     )
+
+
+def private_key(args: argparse.Namespace) -> str | None:
+    """The Private Key JWT key: ``--private-key PATH``, else ``$AUTH0_PRIVATE_KEY``.
+
+    The variable holds a path or the PEM text itself (a secret store often hands over
+    the key, not a file). A key file must be readable by its owner only, like the
+    snapshot key file. Messages name the file, never its content.
+    """
+    value = getattr(args, "private_key", None)
+    where = "--private-key"
+    if value is None:
+        value = os.environ.get(ENV_PRIVATE_KEY) or None
+        where = ENV_PRIVATE_KEY
+        if value is not None and value.lstrip().startswith("-----BEGIN"):
+            return value
+    if value is None:
+        return None
+    path = Path(value)
+    try:
+        info = path.stat()
+        if os.name == "posix" and info.st_mode & (stat.S_IRWXG | stat.S_IRWXO):
+            raise ConfigurationError(
+                f"{where}: {path} is accessible to other users; run: chmod 600 {path}"
+            )
+        return path.read_text(encoding="ascii")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigurationError(f"{where}: cannot read {path}: {type(exc).__name__}") from None
 
 
 def data_dir() -> Path:

@@ -30,6 +30,19 @@ from collections.abc import Callable, Mapping
 from typing import Any, Literal
 from urllib.parse import parse_qsl
 
+import jwt
+
+from flowengine.testing._emu_jwt import (
+    ClientKey,
+    SigningKey,
+    assertion_fields,
+    check_assertion,
+    check_assertion_type,
+    load_client_key,
+    request_host,
+    revoke_token_field,
+    signing_key_for,
+)
 from flowengine.testing._emu_state import (
     ALNUM,
     B32,
@@ -65,11 +78,6 @@ from flowengine.testing._models import (
 __all__ = ["TenantBase"]
 
 
-def _b64url(data: bytes) -> str:
-    """Unpadded base64url, as in a JWT."""
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
-
-
 class TenantBase:
     """The tenant's state, its lock, and the helpers shared by every endpoint family."""
 
@@ -85,6 +93,7 @@ class TenantBase:
         tenant_name: str | None = None,
         mfa_requirements: bool = False,
         list_type_field: bool = False,
+        revocation_deletes_grant: bool = False,
     ) -> None:
         """Create an empty tenant.
 
@@ -95,6 +104,10 @@ class TenantBase:
         label of ``domain``). ``mfa_requirements`` adds the (early-access)
         ``mfa_requirements`` object to ``mfa_required``; ``list_type_field`` adds the
         newer ``type`` field to ``GET /mfa/authenticators`` items.
+        ``revocation_deletes_grant`` is the tenant setting "Refresh Token Revocation
+        Deletes Grant": on, revoking one refresh token revokes every refresh token of
+        that user, application and audience; off (Auth0's default for tenants created
+        since 13 January 2021), only the token itself.
         """
         if mfa_policy not in ("always", "never"):
             raise ValueError("mfa_policy must be 'always' or 'never'")
@@ -105,9 +118,17 @@ class TenantBase:
         self.tenant_name = tenant_name or domain.split(".", 1)[0]
         self.mfa_requirements = mfa_requirements
         self.list_type_field = list_type_field
+        self.revocation_deletes_grant = revocation_deletes_grant
         self._clock = clock
         self._sleep = sleep
         self._rng: random.Random | None = random.Random(seed) if seed is not None else None
+        self._seed = seed
+        # The tenant's token signing keys, newest first (made on first use: RSA is slow).
+        self._signing: list[SigningKey] = []
+        self._client_keys: dict[str, list[ClientKey]] = {}  # Private Key JWT credentials
+        self._jtis: dict[tuple[str, str], float] = {}  # spent assertion ids, until expiry
+        # The Host the current request named: a custom domain's tokens carry its name.
+        self._request_host: str | None = None
         self._lock = threading.Lock()
         self._clients: dict[str, Client] = {}
         self._users: dict[str, User] = {}
@@ -169,9 +190,110 @@ class TenantBase:
         )
 
     def _jwt(self, claims: Mapping[str, object]) -> str:
-        header = _b64url(dumps({"alg": "RS256", "typ": "JWT", "kid": "flowengine-emulator"}))
-        payload = _b64url(dumps({**claims, "jti": self._rand(ALNUM, 16)}))
-        return self._secret(f"{header}.{payload}.{self._rand(B64URL, 342)}")
+        """An RS256 token signed with the tenant's current key.
+
+        ``iss`` names the host the request was sent to (a tenant answers on its
+        custom domain with that domain as issuer), else the tenant's domain.
+        """
+        signed = {**claims, "jti": self._rand(ALNUM, 16)}
+        if "iss" in signed:
+            signed["iss"] = self._issuer()
+        return self._secret(self._signing_key().sign(signed))
+
+    def _issuer(self) -> str:
+        return f"https://{self._request_host or self.domain}/"
+
+    def _signing_key(self) -> SigningKey:
+        if not self._signing:
+            self._signing.append(SigningKey.of(signing_key_for(self._seed)))
+        return self._signing[0]
+
+    # ------------------------------------------------------------- keys (public)
+
+    def rotate_signing_key(self, *, keep_old: bool = True) -> str:
+        """Start signing with a new RSA key; return its ``kid``.
+
+        The old key stays in the JWKS unless ``keep_old`` is False (a key that
+        was withdrawn: tokens it signed no longer verify).
+        """
+        with self._lock:
+            current = self._signing_key()
+            new = SigningKey.of(signing_key_for(None))
+            self._signing = [new, current] if keep_old else [new]
+            return new.kid
+
+    @property
+    def signing_kid(self) -> str:
+        """The ``kid`` of the key the tenant signs with now."""
+        with self._lock:
+            return self._signing_key().kid
+
+    def jwks(self) -> dict[str, object]:
+        """The tenant's JWKS (public keys only), as ``/.well-known/jwks.json`` serves it."""
+        with self._lock:
+            self._signing_key()
+            return {"keys": [k.jwk() for k in self._signing]}
+
+    def add_client_key(
+        self,
+        client_id: str,
+        public_key: object,
+        *,
+        algorithm: str = "RS256",
+        key_id: str | None = None,
+    ) -> None:
+        """Give a registered client a Private Key JWT credential (PEM or key object).
+
+        From then on the client must authenticate with a ``client_assertion``
+        signed by a key of its credentials (Auth0's ``private_key_jwt`` method).
+        """
+        credential = load_client_key(public_key, algorithm, key_id)
+        with self._lock:
+            if client_id not in self._clients:
+                raise KeyError(client_id)
+            self._client_keys.setdefault(client_id, []).append(credential)
+
+    # ------------------------------------------------------------- /.well-known, revoke
+
+    def _well_known_jwks(self, req: Request) -> EmulatorResponse:
+        self._signing_key()
+        return self._json(200, {"keys": [k.jwk() for k in self._signing]})
+
+    def _openid_configuration(self, req: Request) -> EmulatorResponse:
+        issuer = f"https://{request_host(req) or self.domain}/"
+        return self._json(
+            200,
+            {
+                "issuer": issuer,
+                "token_endpoint": issuer + "oauth/token",
+                "revocation_endpoint": issuer + "oauth/revoke",
+                "jwks_uri": issuer + ".well-known/jwks.json",
+                "id_token_signing_alg_values_supported": ["HS256", "RS256", "PS256"],
+                "token_endpoint_auth_methods_supported": [
+                    "client_secret_basic",
+                    "client_secret_post",
+                    "private_key_jwt",
+                ],
+                "token_endpoint_auth_signing_alg_values_supported": ["RS256", "RS384", "PS256"],
+            },
+        )
+
+    def _oauth_revoke(self, req: Request) -> EmulatorResponse:
+        body = self._parse_body(req, allow_form=True, err=invalid_request)
+        client = self._client(req, body)
+        token = revoke_token_field(body)
+        record = self._refresh.get(token)
+        if record is None:
+            return EmulatorResponse(200, {}, b"")  # RFC 7009 2.2: an unknown token is no error
+        if record.client_id != client.client_id:
+            raise invalid_request("The refresh_token was not issued to this client")
+        del self._refresh[token]
+        if self.revocation_deletes_grant:
+            grant = (record.username, record.client_id, record.audience)
+            for other, rec in list(self._refresh.items()):
+                if (rec.username, rec.client_id, rec.audience) == grant:
+                    del self._refresh[other]
+        return EmulatorResponse(200, {}, b"")
 
     def _dev_id(self) -> str:
         return "dev_" + self._rand(ALNUM, 16)
@@ -385,9 +507,13 @@ class TenantBase:
                 basic_id, _, basic_secret = decoded.partition(":")
             except (binascii.Error, UnicodeDecodeError, ValueError):
                 raise HttpError(401, "invalid_client", "Malformed Basic authorization.") from None
+        self._request_host = request_host(req)
         client_id = body.get("client_id")
         if client_id is not None and not isinstance(client_id, str):
             raise HttpError(401, "invalid_client", "Invalid client_id.")
+        assertion = assertion_fields(body)
+        if assertion is not None:
+            return self._assertion_client(req, body, client_id, assertion, basic_id)
         if basic_id is not None and client_id and client_id != basic_id:
             raise HttpError(
                 401, "invalid_client", "client_id does not match the Basic credentials."
@@ -399,13 +525,14 @@ class TenantBase:
                 if missing
                 else HttpError(401, "invalid_client", "Missing required parameter: client_id")
             )
-        if "client_assertion" in body:
-            raise HttpError(
-                401, "invalid_client", "client_assertion is not supported by the emulator."
-            )
         client = self._clients.get(client_id)
         if client is None:
             raise HttpError(401, "invalid_client", "Unknown client.")
+        if client_id in self._client_keys:
+            # A private_key_jwt client has no secret and is not public.
+            raise HttpError(
+                401, "invalid_client", "This client authenticates with a client_assertion."
+            )
         secret = body.get("client_secret", basic_secret)
         if client.secret is None:
             if secret:
@@ -418,3 +545,46 @@ class TenantBase:
         if not hmac.compare_digest(secret.encode(), client.secret.encode()):
             raise HttpError(401, "invalid_client", "Unauthorized")
         return client
+
+    def _assertion_client(
+        self,
+        req: Request,
+        body: Mapping[str, object],
+        client_id: str | None,
+        fields: tuple[object, object],
+        basic_id: str | None,
+    ) -> Client:
+        """The client a ``client_assertion`` authenticates (Private Key JWT), or 401."""
+        assertion, assertion_type = fields
+        if isinstance(assertion, str):
+            self._issued.add(assertion)  # the leak scan looks for it too
+        check_assertion_type(assertion_type)
+        if basic_id is not None or "client_secret" in body:
+            raise HttpError(
+                401, "invalid_client", "Send either a client_secret or a client_assertion."
+            )
+        hosts = {self.domain}
+        if self._request_host:
+            hosts.add(self._request_host)
+        claimed = check_assertion(
+            assertion,
+            self._client_keys.get(client_id or "", [])
+            if client_id
+            else self._keys_of_assertion(assertion),
+            client_id,
+            frozenset(f"https://{h}/" for h in hosts),
+            req.now,
+            self._jtis,
+        )
+        client = self._clients.get(claimed)
+        if client is None:
+            raise HttpError(401, "invalid_client", "Unknown client.")
+        return client
+
+    def _keys_of_assertion(self, assertion: object) -> list[ClientKey]:
+        """The credentials of the client an assertion's (unverified) ``iss`` names."""
+        try:
+            iss = jwt.decode(str(assertion), options={"verify_signature": False}).get("iss")
+        except jwt.PyJWTError:  # check_assertion refuses it, with a reason
+            return []
+        return self._client_keys.get(iss, []) if isinstance(iss, str) else []

@@ -39,6 +39,7 @@ _SECRET_KEYS: Final = frozenset(
         "refresh_token",
         "access_token",
         "id_token",
+        "token",
     }
 )
 _SECRET_HEADERS: Final = frozenset({"authorization", "proxy-authorization", "cookie"})

@@ -27,9 +27,22 @@ Facts come from ``auth0-api.md`` (built to the *recorded* behaviour where docs
 disagree). Where the facts are silent the emulator chooses, as listed here:
 
 * 401 ``invalid_client`` for a missing/unknown client, a wrong or missing secret of
-  a confidential client, a secret sent by a public client, or a ``client_assertion``
-  (Private Key JWT is not emulated). ``/passwordless/start`` without ``client_id``
-  answers 400 ``bad.client_id`` (D1).
+  a confidential client, a secret sent by a public client, a secret (or nothing)
+  from a client registered with ``add_client_key``, or a ``client_assertion`` that
+  fails Auth0's documented checks (``_emu_jwt``; the descriptions are the
+  emulator's own). ``/passwordless/start`` without ``client_id`` answers 400
+  ``bad.client_id`` (D1).
+* Client assertions (``_emu_jwt.check_assertion``): ``aud`` must be one string,
+  ``https://<domain or Host>/``; the array and endpoint-URL forms Auth0 still accepts
+  are refused, as its changelog (October 2025) announces for the future. A ``jti``
+  is remembered until its assertion expires (plus the 10 s skew).
+* Tokens are RS256 JWTs signed with the tenant's key (``/.well-known/jwks.json``);
+  ``iss`` is ``https://<Host>/`` of the request (a custom domain's name), else
+  ``https://<domain>/``. ``/.well-known/openid-configuration`` names the same issuer.
+* ``/oauth/revoke`` answers 200 with an empty body (recorded: go-auth0), also for an
+  unknown token (RFC 7009; inferred for Auth0); a refresh token of another client →
+  400 ``invalid_request`` (inferred). The JWKS keys carry no ``x5c``/``x5t`` (Auth0's
+  do): the emulator has no certificate.
 * The 4th try of a passwordless code, an expired, spent, superseded or link-only
   code all answer 403 ``invalid_grant`` "Wrong … verification code.".
 * Brute force: the 10th consecutive wrong password of a user answers 429
@@ -232,6 +245,9 @@ class Auth0Emulator(
             "/mfa/associate": {"POST": self._mfa_associate},
             "/mfa/challenge": {"POST": self._mfa_challenge},
             "/mfa/authenticators": {"GET": self._mfa_list},
+            "/oauth/revoke": {"POST": self._oauth_revoke},
+            "/.well-known/jwks.json": {"GET": self._well_known_jwks},
+            "/.well-known/openid-configuration": {"GET": self._openid_configuration},
         }
         methods = routes.get(req.path)
         if methods is None and req.path.startswith("/mfa/authenticators/"):

@@ -217,8 +217,15 @@ class Tenant:
         return FlowClient(self.config(), transport=transport, clock=clock)
 
     def requests_from(self, ip: str) -> list[RequestRecord]:
-        """The requests the tenant processed from ``ip`` (answered or not read)."""
-        return [r for r in self.emu.requests if r.client_ip == ip and r.status is not None]
+        """The flow-step requests the tenant processed from ``ip`` (answered or not read).
+
+        A JWKS fetch (made to verify an id_token) acts on nothing and is no step: left out.
+        """
+        return [
+            r
+            for r in self.emu.requests
+            if r.client_ip == ip and r.status is not None and not r.path.startswith("/.well-known/")
+        ]
 
     def outbox_to(self, phone: str) -> int:
         """How many messages went to ``phone``."""

@@ -46,7 +46,9 @@ def test_flow_client_runs_the_seed(flow_client: FlowClient, auth0_emulator: Auth
     flow_client.enroll(flow, "sms", phone_number=PHONE)
     done = flow_client.confirm_oob(flow, auth0_emulator.last_code(PHONE, purpose="mfa"))
     assert done.state == "authenticated"
-    assert len(auth0_emulator.requests) == 4
+    # Four steps, and one fetch of the tenant's JWKS to verify the id_token.
+    paths = [r.path for r in auth0_emulator.requests]
+    assert len(paths) == 5 and paths.count("/.well-known/jwks.json") == 1
 
 
 def test_async_flow_client_runs_the_seed(

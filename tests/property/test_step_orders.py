@@ -220,7 +220,9 @@ class LoginOrders(RuleBasedStateMachine):
         error: FlowEngineError | None,
     ) -> None:
         """Compare what the step did with what the model predicted."""
-        requests = len(self.rig.emu.requests) - sent
+        # A JWKS fetch (to verify an id_token) is no step request.
+        fresh = self.rig.emu.requests[sent:]
+        requests = sum(1 for r in fresh if not r.path.startswith("/.well-known/"))
         got = f"{type(error).__name__}: {error}" if error else f"result {result!r}"
         where = f"{trigger} in {before['state']}: expected {expect}, got {got}"
         unchanged = self.flow.to_envelope() == before

@@ -18,6 +18,8 @@ CORE = [
     "_config.py",
     "_validate.py",
     "_snapshot.py",
+    "_client_auth.py",
+    "_idtoken.py",
 ]
 FORBIDDEN = {"httpx", "structlog", "time", "datetime", "random", "secrets", "requests"}
 
