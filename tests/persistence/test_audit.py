@@ -23,10 +23,14 @@ CONFIG = Auth0Config("tenant.example.auth0.com", "app-id", client_secret="app-se
 GOLDEN = Path(__file__).resolve().parents[1] / "golden" / "snapshot_v1.json"
 
 
+#: One fake clock for the emulator and the clients (id_tokens are checked against it).
+CLOCK = FakeClock()
+
+
 @pytest.fixture
 def emu() -> Auth0Emulator:
     """A tenant with one client."""
-    emu = Auth0Emulator(domain="tenant.example.auth0.com", clock=FakeClock().time)
+    emu = Auth0Emulator(domain="tenant.example.auth0.com", clock=CLOCK.time)
     emu.add_client("app-id", client_secret="app-secret")
     return emu
 
@@ -143,7 +147,8 @@ def test_the_trail_is_bounded_and_the_oldest_are_summarised() -> None:
 def test_no_secret_reaches_the_trail(emu: Auth0Emulator) -> None:
     """Codes, the mfa_token, the phone number and the client secret are in no entry."""
     repo = FlowRepository(MemoryStore(), KEYS)
-    with FlowClient(CONFIG, transport=emu.transport()) as client:
+    # The client reads the emulator's clock: the id_token it verifies is issued at that time.
+    with FlowClient(CONFIG, transport=emu.transport(), clock=CLOCK.time) as client:
         handle = to_mfa(repo, client, emu)
         with repo.step(handle) as flow:
             client.enroll(flow, "sms", phone_number=PHONE)
