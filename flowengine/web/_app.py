@@ -35,6 +35,7 @@ in this process.
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import math
 import secrets
@@ -256,8 +257,15 @@ class LoginApp:
             )
 
     def _check_csrf(self, req: WebRequest, session: Session, form: Mapping[str, str]) -> None:
+        if session.rejected:
+            raise _refusal(
+                "invalid-session",
+                "Login session not recognised",
+                403,
+                "Your login session could not be verified. Start again.",
+            )
         given = form.get("csrf_token") or req.header("x-csrf-token") or ""
-        if session.rejected or not given or not secrets.compare_digest(
+        if not given or not secrets.compare_digest(
             given.encode("utf-8", "surrogatepass"), session.csrf.encode()
         ):
             raise _refusal(
@@ -269,12 +277,16 @@ class LoginApp:
             )
 
     def _forwarded_for(self, req: WebRequest) -> str | None:
+        """The user's IP for ``auth0-forwarded-for``: the peer, or what a trusted proxy says."""
         ip = req.client_ip
         if ip is not None and ip in self.trusted_proxies:
             chain = [p.strip() for p in (req.header("x-forwarded-for") or "").split(",") if p.strip()]
             if chain:
-                return chain[-1]  # the address our proxy saw; earlier ones the client wrote
-        return ip
+                ip = chain[-1]  # the address our proxy saw; earlier ones the client wrote
+        try:
+            return str(ipaddress.ip_address(ip)) if ip else None
+        except ValueError:
+            return None  # not an address (a test client's name, a garbled header): none sent
 
     # ------------------------------------------------------------- the steps
 
