@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import argparse
 import base64
-import contextlib
 import binascii
+import contextlib
 import os
 import signal
 import sys

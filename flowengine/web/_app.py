@@ -35,6 +35,7 @@ in this process.
 
 from __future__ import annotations
 
+import contextlib
 import ipaddress
 import json
 import math
@@ -77,8 +78,7 @@ ACTIONS = (
 MAX_BODY = 16 * 1024
 MAX_FIELD = 1024
 _FORM_FIELDS = frozenset(
-    {"csrf_token", "seq", "connection", "phone_number", "email", "code", "type",
-     "authenticator_id"}
+    {"csrf_token", "seq", "connection", "phone_number", "email", "code", "type", "authenticator_id"}
 )
 
 
@@ -181,11 +181,15 @@ class LoginApp:
                 return self._not_found(req, session)
             if req.method != "POST":
                 return self._problem(
-                    req, session, _refusal("method", "Method not allowed", 405, "Use GET or POST.").problem
+                    req,
+                    session,
+                    _refusal("method", "Method not allowed", 405, "Use GET or POST.").problem,
                 )
             action = path.lstrip("/")
             dev_action = action.removeprefix("_dev/") if action.startswith("_dev/") else None
-            if action not in ACTIONS and (dev_action is None or self.dev is None or dev_action not in DEV_ACTIONS):
+            if action not in ACTIONS and (
+                dev_action is None or self.dev is None or dev_action not in DEV_ACTIONS
+            ):
                 return self._not_found(req, session)
             form = self._form(req)
             self._check_origin(req)
@@ -209,7 +213,9 @@ class LoginApp:
             try:
                 doc = json.loads(req.body or b"{}")
             except (ValueError, UnicodeDecodeError):
-                raise _refusal("bad-body", "Unreadable request", 400, "The body is not JSON.") from None
+                raise _refusal(
+                    "bad-body", "Unreadable request", 400, "The body is not JSON."
+                ) from None
             if not isinstance(doc, dict):
                 raise _refusal("bad-body", "Unreadable request", 400, "The body must be an object.")
             fields = doc
@@ -217,12 +223,17 @@ class LoginApp:
             try:
                 text = req.body.decode("utf-8")
             except UnicodeDecodeError:
-                raise _refusal("bad-body", "Unreadable request", 400, "The form is not UTF-8.") from None
+                raise _refusal(
+                    "bad-body", "Unreadable request", 400, "The form is not UTF-8."
+                ) from None
             parsed = parse_qs(text, keep_blank_values=True, max_num_fields=32)
             for name, values in parsed.items():
                 if len(values) != 1:
                     raise _refusal(
-                        "invalid-input", "Invalid input", 422, f"{name}: given more than once",
+                        "invalid-input",
+                        "Invalid input",
+                        422,
+                        f"{name}: given more than once",
                         field=name,
                     )
             fields = {k: v[0] for k, v in parsed.items()}
@@ -252,9 +263,7 @@ class LoginApp:
                 parts = urlsplit(referer)
                 origin = f"{parts.scheme}://{parts.netloc}"
         if origin is not None and origin != self._origin(req):
-            raise _refusal(
-                "csrf", "Request refused", 403, "This form was not sent from this site."
-            )
+            raise _refusal("csrf", "Request refused", 403, "This form was not sent from this site.")
 
     def _check_csrf(self, req: WebRequest, session: Session, form: Mapping[str, str]) -> None:
         if session.rejected:
@@ -280,7 +289,9 @@ class LoginApp:
         """The user's IP for ``auth0-forwarded-for``: the peer, or what a trusted proxy says."""
         ip = req.client_ip
         if ip is not None and ip in self.trusted_proxies:
-            chain = [p.strip() for p in (req.header("x-forwarded-for") or "").split(",") if p.strip()]
+            chain = [
+                p.strip() for p in (req.header("x-forwarded-for") or "").split(",") if p.strip()
+            ]
             if chain:
                 ip = chain[-1]  # the address our proxy saw; earlier ones the client wrote
         try:
@@ -290,7 +301,9 @@ class LoginApp:
 
     # ------------------------------------------------------------- the steps
 
-    def _step(self, req: WebRequest, session: Session, action: str, form: dict[str, str]) -> WebResponse:
+    def _step(
+        self, req: WebRequest, session: Session, action: str, form: dict[str, str]
+    ) -> WebResponse:
         now = self.clock()
         ip = self._forwarded_for(req)
         if action == "start_passwordless":
@@ -313,7 +326,9 @@ class LoginApp:
             return self._after(req, session, started, None)
         if not session.handle:
             problem = problem_for(err.InvalidHandleError("no login in progress"))
-            return self._problem(req, session, attrs.evolve(problem, detail="No login is in progress. Start one."))
+            return self._problem(
+                req, session, attrs.evolve(problem, detail="No login is in progress. Start one.")
+            )
         expected = _seq(form.get("seq"))
         lent: Flow | None = None
         try:
@@ -329,7 +344,9 @@ class LoginApp:
         session.handle = flow.handle
         return self._after(req, session, result, flow)
 
-    def _run(self, flow: Flow, action: str, form: Mapping[str, str], ip: str | None, now: float) -> StepResult | None:
+    def _run(
+        self, flow: Flow, action: str, form: Mapping[str, str], ip: str | None, now: float
+    ) -> StepResult | None:
         c = self.client
         if action == "resend_code":
             return c.resend_code(flow, forwarded_for=ip)
@@ -341,7 +358,9 @@ class LoginApp:
             return c.enroll(
                 flow,
                 form.get("type", ""),
-                phone_number=_opt(form, "phone_number") if form.get("type") in ("sms", "voice") else None,
+                phone_number=_opt(form, "phone_number")
+                if form.get("type") in ("sms", "voice")
+                else None,
                 email=_opt(form, "email") if form.get("type") == "email" else None,
             )
         if action == "challenge":
@@ -359,7 +378,9 @@ class LoginApp:
             return c.rollback(flow)
         return c.cancel(flow)
 
-    def _after(self, req: WebRequest, session: Session, result: StepResult | None, flow: Flow | None) -> WebResponse:
+    def _after(
+        self, req: WebRequest, session: Session, result: StepResult | None, flow: Flow | None
+    ) -> WebResponse:
         now = self.clock()
         if req.wants_json:
             body: dict[str, Any] = {"result": result_view(result) if result else None}
@@ -378,6 +399,9 @@ class LoginApp:
                 self.on_login(result)
             self._end(session, flow)
         problem = problem_for_result(result) if result is not None else None
+        hint = result.data.get("hint") if result is not None else None
+        if isinstance(hint, str):
+            session.notice = hint[:1].upper() + hint[1:] + "."
         if req.wants_json:
             if problem is not None:
                 return self._problem(req, session, problem, flow=flow)
@@ -391,25 +415,35 @@ class LoginApp:
             return self._render(req, session, state, flow, secrets=secrets_)
         return self._redirect(req, session)
 
-    def _failed(self, req: WebRequest, session: Session, exc: err.FlowEngineError, flow: Flow | None) -> WebResponse:
+    def _failed(
+        self, req: WebRequest, session: Session, exc: err.FlowEngineError, flow: Flow | None
+    ) -> WebResponse:
         now = self.clock()
         problem = problem_for(exc, now=now)
         if isinstance(exc, err.FlowEndedError) and flow is not None and flow.is_final:
             self._end(session, flow)
             if req.wants_json:
                 return self._problem(req, session, problem)
-            return self._render(req, session, flow.state, flow, alert=problem.detail, status=problem.status)
-        if isinstance(exc, (err.InvalidHandleError, err.FlowNotFoundError, err.SnapshotError, err.TenantMismatchError)):
+            return self._render(
+                req, session, flow.state, flow, alert=problem.detail, status=problem.status
+            )
+        if isinstance(
+            exc,
+            (
+                err.InvalidHandleError,
+                err.FlowNotFoundError,
+                err.SnapshotError,
+                err.TenantMismatchError,
+            ),
+        ):
             session.handle, session.authenticators = None, None
         return self._problem(req, session, problem)
 
     def _end(self, session: Session, flow: Flow) -> None:
         """The login ended: its tokens are taken (or it failed); the flow leaves the store."""
         session.handle, session.authenticators = None, None
-        try:
+        with contextlib.suppress(err.StoreError):  # else the sweep removes it at its deadline
             self.repo.delete(flow.flow_id)
-        except err.StoreError:
-            pass  # the sweep removes it with its deadline
 
     def _forget(self, handle: str | None, sid: str) -> None:
         """A new start replaces the session's unfinished login: delete the old flow."""
@@ -454,7 +488,11 @@ class LoginApp:
 
     def _state(self, req: WebRequest, session: Session) -> WebResponse:
         flow, _ = self._current(session)
-        body = {"flow": flow_view(flow, self.clock()) if flow is not None and not flow.is_final else None}
+        body = {
+            "flow": flow_view(flow, self.clock())
+            if flow is not None and not flow.is_final
+            else None
+        }
         return self._json(req, session, 200, body)
 
     def _render(
@@ -500,9 +538,11 @@ class LoginApp:
         body = render_page(pm).encode()
         headers = [
             ("Content-Type", "text/html; charset=utf-8"),
-            ("Content-Security-Policy",
-             f"default-src 'none'; style-src 'nonce-{nonce}'; script-src 'nonce-{nonce}'; "
-             "img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"),
+            (
+                "Content-Security-Policy",
+                f"default-src 'none'; style-src 'nonce-{nonce}'; script-src 'nonce-{nonce}'; "
+                "img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+            ),
         ]
         return self._respond(req, session, status, headers, body)
 
@@ -521,7 +561,14 @@ class LoginApp:
 
     # --------------------------------------------------------------- responses
 
-    def _respond(self, req: WebRequest, session: Session, status: int, headers: list[tuple[str, str]], body: bytes) -> WebResponse:
+    def _respond(
+        self,
+        req: WebRequest,
+        session: Session,
+        status: int,
+        headers: list[tuple[str, str]],
+        body: bytes,
+    ) -> WebResponse:
         cookie = self.cookies.header(session, path=req.base or "/", secure=self._secure(req))
         common = [
             ("Cache-Control", "no-store"),
@@ -536,30 +583,51 @@ class LoginApp:
         host = urlsplit(f"//{req.host}").hostname or ""
         return not is_loopback_host(host)
 
-    def _redirect(self, req: WebRequest, session: Session, *, alert: str | None = None) -> WebResponse:
+    def _redirect(
+        self, req: WebRequest, session: Session, *, alert: str | None = None
+    ) -> WebResponse:
         if alert:
             session.notice = "!" + alert
         return self._respond(req, session, 303, [("Location", f"{req.base}/")], b"")
 
-    def _json(self, req: WebRequest, session: Session, status: int, body: Any, ctype: str = "application/json") -> WebResponse:
+    def _json(
+        self,
+        req: WebRequest,
+        session: Session,
+        status: int,
+        body: Any,
+        ctype: str = "application/json",
+    ) -> WebResponse:
         data = json.dumps(body, separators=(",", ":")).encode()
         return self._respond(req, session, status, [("Content-Type", ctype)], data)
 
-    def _problem(self, req: WebRequest, session: Session, problem: Problem, *, flow: Flow | None = None) -> WebResponse:
+    def _problem(
+        self, req: WebRequest, session: Session, problem: Problem, *, flow: Flow | None = None
+    ) -> WebResponse:
         headers = list(problem.headers.items())
         if req.wants_json:
             data = json.dumps(problem.as_dict(), separators=(",", ":")).encode()
-            resp = self._respond(req, session, problem.status, [("Content-Type", "application/problem+json"), *headers], data)
+            resp = self._respond(
+                req,
+                session,
+                problem.status,
+                [("Content-Type", "application/problem+json"), *headers],
+                data,
+            )
             return resp
-        current, warning = self._current(session)
+        current, _ = self._current(session)
         state = current.state if current is not None else m.STARTED
         if current is not None and state == m.EXPIRED:
             current = None
-        page = self._render(req, session, state, current, alert=problem.detail, status=problem.status)
+        page = self._render(
+            req, session, state, current, alert=problem.detail, status=problem.status
+        )
         return WebResponse(page.status, [*page.headers, *headers], page.body)
 
     def _not_found(self, req: WebRequest, session: Session) -> WebResponse:
-        return self._problem(req, session, _refusal("not-found", "Not found", 404, "No such page.").problem)
+        return self._problem(
+            req, session, _refusal("not-found", "Not found", 404, "No such page.").problem
+        )
 
 
 def _opt(form: Mapping[str, str], name: str) -> str | None:

@@ -128,19 +128,27 @@ class PageModel:
     title: str = "Sign in"
 
 
-def _form(pm: PageModel, trigger: str, body: str, button: str, *, secondary: bool = False,
-          extra: str = "") -> str:
+def _form(
+    pm: PageModel, trigger: str, body: str, button: str, *, secondary: bool = False, extra: str = ""
+) -> str:
     seq = f'<input type="hidden" name="seq" value="{pm.seq}">' if pm.seq is not None else ""
     cls = ' class="secondary"' if secondary else ""
     return (
         f'<form method="post" action="{e(pm.base)}/{trigger}" data-trigger="{trigger}"{extra}>'
         f'<input type="hidden" name="csrf_token" value="{e(pm.csrf)}">{seq}{body}'
-        f"<button type=\"submit\"{cls}>{e(button)}</button></form>"
+        f'<button type="submit"{cls}>{e(button)}</button></form>'
     )
 
 
-def _input(name: str, label: str, *, kind: str = "text", required: bool = False,
-           extra: str = "", ident: str | None = None) -> str:
+def _input(
+    name: str,
+    label: str,
+    *,
+    kind: str = "text",
+    required: bool = False,
+    extra: str = "",
+    ident: str | None = None,
+) -> str:
     ident = ident or f"f-{name}"
     req = " required" if required else ""
     return (
@@ -194,13 +202,17 @@ def _start(pm: PageModel) -> str:
     return _form(
         pm,
         "start_passwordless",
-        '<fieldset><legend>Send me a code by</legend>'
+        "<fieldset><legend>Send me a code by</legend>"
         '<input type="radio" id="c-sms" name="connection" value="sms" checked>'
         '<label for="c-sms">Text message</label> '
         '<input type="radio" id="c-email" name="connection" value="email">'
         '<label for="c-email">Email</label></fieldset>'
-        + _input("phone_number", "Phone number (E.164, e.g. +15550100)", kind="tel",
-                 extra=' autocomplete="tel"')
+        + _input(
+            "phone_number",
+            "Phone number (E.164, e.g. +15550100)",
+            kind="tel",
+            extra=' autocomplete="tel"',
+        )
         + _input("email", "Email address (for email)", kind="email", extra=' autocomplete="email"'),
         "Send code",
     )
@@ -257,12 +269,14 @@ def _mfa_required(pm: PageModel) -> str:
             out.append("<p>You have no authenticator yet: enroll one below.</p>")
     elif _open(pm, "list_authenticators"):
         out.append(
-            _form(pm, "list_authenticators", "", "Use an authenticator I already have",
-                  secondary=True)
+            _form(
+                pm, "list_authenticators", "", "Use an authenticator I already have", secondary=True
+            )
         )
     if _open(pm, "enroll"):
         factors = "".join(
-            f'<input type="radio" id="t-{k}" name="type" value="{k}"{" checked" if k == "sms" else ""}>'
+            f'<input type="radio" id="t-{k}" name="type" value="{k}"'
+            f"{' checked' if k == 'sms' else ''}>"
             f'<label for="t-{k}">{e(v)}</label><br>'
             for k, v in FACTOR_LABELS.items()
         )
@@ -271,10 +285,16 @@ def _mfa_required(pm: PageModel) -> str:
                 pm,
                 "enroll",
                 f"<fieldset><legend>Or add a new factor</legend>{factors}</fieldset>"
-                + _input("phone_number", "Phone number (SMS and voice)", kind="tel",
-                         ident="f-enroll-phone", extra=' autocomplete="tel"')
-                + _input("email", "Email address (email; optional)", kind="email",
-                         ident="f-enroll-email"),
+                + _input(
+                    "phone_number",
+                    "Phone number (SMS and voice)",
+                    kind="tel",
+                    ident="f-enroll-phone",
+                    extra=' autocomplete="tel"',
+                )
+                + _input(
+                    "email", "Email address (email; optional)", kind="email", ident="f-enroll-email"
+                ),
                 "Enroll",
             )
         )
@@ -365,8 +385,9 @@ def _dev_panel(pm: PageModel) -> str:
         "<p>This page runs against an embedded Auth0 emulator. Codes below are fake "
         "codes of the emulator; with a real tenant this panel does not exist.</p>"
         f'<p>Emulator clock: <code data-dev-now="{e(int(dev.get("now", 0)))}">'
-        f'{e(int(dev.get("now", 0)))}</code>; requests it answered: '
-        f'<code data-dev-requests="{e(dev.get("requests", 0))}">{e(dev.get("requests", 0))}</code></p>'
+        f"{e(int(dev.get('now', 0)))}</code>; requests it answered: "
+        f'<code data-dev-requests="{e(dev.get("requests", 0))}">'
+        f"{e(dev.get('requests', 0))}</code></p>"
         f"<p>Flow id: <code data-dev-flow-id>{e(flow_id or '(none)')}</code></p>"
         f"<p>Path: <code data-dev-path>{e(' → '.join(path) or '(none)')}</code></p>"
         "<h3>Messages sent</h3>"
@@ -402,7 +423,7 @@ def render_page(pm: PageModel) -> str:
     return (
         '<!doctype html><html lang="en"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
-        f"<title>{e(pm.title)}</title><style nonce=\"{e(pm.nonce)}\">{_CSS}</style></head>"
+        f'<title>{e(pm.title)}</title><style nonce="{e(pm.nonce)}">{_CSS}</style></head>'
         f'<body><div class="wrap"><main data-flow-state="{e(state)}" aria-labelledby="h">'
         f'<h1 id="h">{e(heading)}</h1>{alert}{notice}{body}</main>{panel}</div>'
         f'<script nonce="{e(pm.nonce)}">{_SCRIPT}</script></body></html>'

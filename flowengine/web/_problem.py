@@ -15,12 +15,14 @@ any remote or store error. Rate limits and busy flows carry ``Retry-After``.
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Mapping
 from typing import Any
 
 import attrs
 
 from flowengine import _errors as e
+from flowengine import _machine as m
 from flowengine._flow import StepResult
 
 __all__ = ["PROBLEMS", "TYPE_BASE", "Problem", "ProblemEntry", "problem_for", "problem_for_result"]
@@ -222,7 +224,9 @@ def _entry_for(exc: BaseException) -> ProblemEntry:
     return PROBLEMS[e.FlowEngineError]
 
 
-def _build(entry: ProblemEntry, detail: str, ext: dict[str, Any], headers: dict[str, str]) -> Problem:
+def _build(
+    entry: ProblemEntry, detail: str, ext: dict[str, Any], headers: dict[str, str]
+) -> Problem:
     return Problem(TYPE_BASE + entry.slug, entry.title, entry.status, detail, ext, headers)
 
 
@@ -240,15 +244,20 @@ def problem_for(exc: BaseException, *, now: float | None = None) -> Problem:
     if isinstance(exc, e.InvalidHandleError):
         pass  # which check failed helps only a forger
     elif isinstance(exc, e.InvalidInputError):
-        # The validators' messages never quote the value ("must be 6 digits").
-        ext["field"] = exc.field
-        detail = str(exc)
+        # The validators' messages never quote the value ("must be 6 digits"); the field
+        # is a name, shown only when it looks like one.
+        field = exc.field if _NAME.fullmatch(str(exc.field)) else "input"
+        message = str(exc).split(": ", 1)[-1]
+        ext["field"] = field
+        detail = f"{field}: {message}"
     elif isinstance(exc, e.GuardRejectedError):
-        ext.update(guard=exc.guard, state=str(exc.state), trigger=str(exc.trigger))
-        if exc.reason:
-            detail = f"This step is not available right now: {exc.reason}."
+        ext.update(_names(exc))
+        hint = m.GUARD_HINTS.get(exc.guard)
+        if hint is not None:
+            ext["guard"] = exc.guard
+            detail = f"This step is not available right now: {hint}."
     elif isinstance(exc, e.IllegalTransitionError):
-        ext.update(state=str(exc.state), trigger=str(exc.trigger))
+        ext.update(_names(exc))
     elif isinstance(exc, e.FlowBusyError):
         headers["Retry-After"] = "1"
     elif isinstance(exc, e.RateLimitedError):
@@ -260,9 +269,24 @@ def problem_for(exc: BaseException, *, now: float | None = None) -> Problem:
         detail = f"{entry.detail} Try again in {wait} seconds."
     elif isinstance(exc, e.ServerError) and exc.retry_after is not None:
         headers["Retry-After"] = str(max(1, math.ceil(exc.retry_after)))
-    if isinstance(exc, e.FlowEndedError) and exc.state:
-        ext["state"] = str(exc.state)
+    if isinstance(exc, e.FlowEndedError):
+        ext.update(_names(exc))
     return _build(entry, detail, ext, headers)
+
+
+_NAME = re.compile(r"[a-z][a-z0-9_]{0,39}")
+
+
+def _names(exc: BaseException) -> dict[str, str]:
+    """The exception's state and trigger, when they are names of the machine (else nothing)."""
+    out = {}
+    state = getattr(exc, "state", None)
+    if isinstance(state, str) and state in m.STATES:
+        out["state"] = str(state)
+    trigger = getattr(exc, "trigger", None)
+    if isinstance(trigger, str) and (trigger in m.TRIGGERS or trigger in ("rollback", "confirm")):
+        out["trigger"] = str(trigger)
+    return out
 
 
 def problem_for_result(result: StepResult) -> Problem | None:
@@ -276,8 +300,7 @@ def problem_for_result(result: StepResult) -> Problem | None:
             detail = (
                 f"That code is not right: {left} attempt{'s' if left != 1 else ''} left."
                 if left
-                else "That code is not right, and this code cannot be tried again: send a "
-                "new one."
+                else "That code is not right, and this code cannot be tried again: send a new one."
             )
         return _build(_WRONG_CODE, detail, ext, {})
     if result.outcome == "wrong_credentials":

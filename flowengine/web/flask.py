@@ -1,4 +1,6 @@
-"""The login as a Flask blueprint: ``app.register_blueprint(login_blueprint(login), url_prefix="/login")``.
+"""The login as a Flask blueprint, mounted with ``app.register_blueprint``.
+
+``app.register_blueprint(login_blueprint(login), url_prefix="/login")``.
 
 Each route hands the request to :meth:`flowengine.web.LoginApp.handle` and sends back its
 answer; every rule (cookie, CSRF, validation, claims) lives there. Flask serves requests
@@ -9,8 +11,8 @@ from __future__ import annotations
 
 import flask
 
-from flowengine.web._app import LoginApp, WebRequest, WebResponse
 from flowengine.web._app import MAX_BODY as _MAX_BODY
+from flowengine.web._app import LoginApp, WebRequest, WebResponse
 
 __all__ = ["login_blueprint", "to_web_request"]
 

@@ -1,4 +1,6 @@
-"""The login as a Starlette application; FastAPI mounts it: ``app.mount("/login", login_app(login))``.
+"""The login as a Starlette application; FastAPI mounts it.
+
+``app.mount("/login", login_app(login))``.
 
 Each request is handed to :meth:`flowengine.web.LoginApp.handle` in a worker thread
 (the steps call Auth0 and the store synchronously), so the event loop never waits on

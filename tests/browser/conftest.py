@@ -32,7 +32,9 @@ CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 def browser() -> Iterator[Any]:
     """One headless Chromium for the whole run (each test gets fresh contexts)."""
     if CHROMIUM is None:
-        pytest.fail("chromium is not installed (apt-get install chromium): the browser suite needs it")
+        pytest.fail(
+            "chromium is not installed (apt-get install chromium): the browser suite needs it"
+        )
     with playwright_sync.sync_playwright() as p:
         b = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"])
         yield b

@@ -132,7 +132,7 @@ def test_recovery_code(login: LoginPage) -> None:
     login.expect_state("authenticated")
     fresh = login.secret("recovery_code")
     assert len(fresh) == 24 and fresh != recovery
-    expect(login.page.locator('[data-copy]').first).to_be_visible()
+    expect(login.page.locator("[data-copy]").first).to_be_visible()
 
 
 def test_wrong_code_then_right(login: LoginPage) -> None:
@@ -149,7 +149,7 @@ def test_wrong_code_then_right(login: LoginPage) -> None:
 
 
 def test_rollback_use_a_different_number(login: LoginPage) -> None:
-    """"Use a different number" goes back to the start; a new number works."""
+    """ "Use a different number" goes back to the start; a new number works."""
     login.start_sms(new_phone())
     login.submit("rollback")
     login.expect_state("started")
@@ -208,7 +208,9 @@ def test_flow_id_alone_resumes_nothing(browser: Any, login: LoginPage, target: A
     intruder = browser.new_context()
     try:
         host = target.url.split("/")[2].split(":")[0]
-        intruder.add_cookies([{"name": "flowengine_login", "value": flow_id, "domain": host, "path": "/"}])
+        intruder.add_cookies(
+            [{"name": "flowengine_login", "value": flow_id, "domain": host, "path": "/"}]
+        )
         page = intruder.new_page()
         page.goto(f"{target.url}/?flow_id={flow_id}")
         expect(page.locator("main")).to_have_attribute("data-flow-state", "started")
@@ -232,7 +234,9 @@ def test_expired_flow(login: LoginPage) -> None:
 def test_rate_limited_start(login: LoginPage) -> None:
     """A 429 from Auth0 on start is a clear message with the wait, and no flow is kept."""
     login.dev("rate_limit")
-    login.page.locator('form[data-trigger="start_passwordless"] [name="phone_number"]').fill(new_phone())
+    login.page.locator('form[data-trigger="start_passwordless"] [name="phone_number"]').fill(
+        new_phone()
+    )
     with login.page.expect_navigation():
         login.form("start_passwordless").locator("button").click()
     login.expect_state("started")

@@ -51,6 +51,7 @@ class Browserish:
         if kind == "starlette":
             from starlette.applications import Starlette
             from starlette.routing import Mount
+
             with warnings.catch_warnings():
                 # Starlette 1.x warns that its TestClient will move off httpx; still works.
                 warnings.simplefilter("ignore", DeprecationWarning)
@@ -87,8 +88,16 @@ class Browserish:
         self.seq = r.attr("seq")
         return r
 
-    def post(self, action: str, data: dict[str, str] | None = None, *, csrf: bool = True,
-             seq: bool = True, headers: dict[str, str] | None = None, follow: bool = True) -> Response:
+    def post(
+        self,
+        action: str,
+        data: dict[str, str] | None = None,
+        *,
+        csrf: bool = True,
+        seq: bool = True,
+        headers: dict[str, str] | None = None,
+        follow: bool = True,
+    ) -> Response:
         form = dict(data or {})
         if csrf and self.csrf is not None:
             form.setdefault("csrf_token", self.csrf)
@@ -135,10 +144,17 @@ def logins() -> list[Any]:
 
 
 @pytest.fixture
-def login_app(flow_client: FlowClient, repo: FlowRepository, auth0_clock: FakeClock,
-              logins: list[Any]) -> LoginApp:
-    return LoginApp(flow_client, repo, cookie_key=os.urandom(32), clock=auth0_clock.time,
-                    on_login=logins.append, trusted_proxies=("10.9.9.9",))
+def login_app(
+    flow_client: FlowClient, repo: FlowRepository, auth0_clock: FakeClock, logins: list[Any]
+) -> LoginApp:
+    return LoginApp(
+        flow_client,
+        repo,
+        cookie_key=os.urandom(32),
+        clock=auth0_clock.time,
+        on_login=logins.append,
+        trusted_proxies=("10.9.9.9",),
+    )
 
 
 @pytest.fixture(params=["starlette", "flask"])

@@ -43,27 +43,38 @@ def test_bad_phone_number_start_stores_nothing(web: Browserish, store: MemorySto
     assert rows(store) == []
 
 
-def test_repeated_field_is_refused(web: Browserish, auth0_emulator: Auth0Emulator, store: MemoryStore) -> None:
+def test_repeated_field_is_refused(
+    web: Browserish, auth0_emulator: Auth0Emulator, store: MemoryStore
+) -> None:
     """A field given twice (a wrong type for a form) is refused before anything runs."""
     to_code_sent(web, auth0_emulator)
     before = rows(store)
     body = f"csrf_token={web.csrf}&seq={web.seq}&code=1&code=2"
     r = web.request(
-        "POST", "/login/verify_otp", content=body,
+        "POST",
+        "/login/verify_otp",
+        content=body,
         headers={"content-type": "application/x-www-form-urlencoded", "origin": web.origin},
     )
     assert r.status == 422 and "more than once" in (r.alert or "")
     assert rows(store) == before
 
 
-def test_json_wrong_type_is_a_problem(web: Browserish, auth0_emulator: Auth0Emulator, store: MemoryStore) -> None:
+def test_json_wrong_type_is_a_problem(
+    web: Browserish, auth0_emulator: Auth0Emulator, store: MemoryStore
+) -> None:
     """A JSON body with a number for ``code`` is an RFC 9457 problem; nothing changes."""
     to_code_sent(web, auth0_emulator)
     before = rows(store)
     r = web.request(
-        "POST", "/login/verify_otp",
+        "POST",
+        "/login/verify_otp",
         content=json.dumps({"csrf_token": web.csrf, "code": 123456}),
-        headers={"content-type": "application/json", "accept": "application/json", "origin": web.origin},
+        headers={
+            "content-type": "application/json",
+            "accept": "application/json",
+            "origin": web.origin,
+        },
     )
     assert r.status == 422
     assert r.headers["content-type"].startswith("application/problem+json")
@@ -72,7 +83,9 @@ def test_json_wrong_type_is_a_problem(web: Browserish, auth0_emulator: Auth0Emul
     assert rows(store) == before
 
 
-def test_missing_csrf_token(web: Browserish, auth0_emulator: Auth0Emulator, store: MemoryStore) -> None:
+def test_missing_csrf_token(
+    web: Browserish, auth0_emulator: Auth0Emulator, store: MemoryStore
+) -> None:
     """Without the session's CSRF token the form is refused and nothing is sent."""
     code = to_code_sent(web, auth0_emulator)
     before, sent = rows(store), len(auth0_emulator.requests)
@@ -106,7 +119,9 @@ def test_forged_cookie(web: Browserish, auth0_emulator: Auth0Emulator, store: Me
     assert rows(store) == before
 
 
-def test_flow_id_as_cookie(web: Browserish, auth0_emulator: Auth0Emulator, store: MemoryStore) -> None:
+def test_flow_id_as_cookie(
+    web: Browserish, auth0_emulator: Auth0Emulator, store: MemoryStore
+) -> None:
     """A bare flow id in place of the cookie resumes nothing."""
     to_code_sent(web, auth0_emulator)
     before = rows(store)
