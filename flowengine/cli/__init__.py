@@ -47,7 +47,7 @@ def _version() -> str:
 def build_parser() -> CliParser:
     """The ``flowengine`` argument parser with every subcommand."""
     from flowengine.cli import _demo, _diagram_cmd, _emulator_cmd, _flowcmd, _login, _store_cmd
-    from flowengine.cli import _web_cmd
+    from flowengine.cli._web_cmd import add_parser as add_web_parser
 
     parser = CliParser(
         prog="flowengine",
@@ -66,15 +66,15 @@ def build_parser() -> CliParser:
     _emulator_cmd.add_parser(sub)
     _diagram_cmd.add_parsers(sub)
     _store_cmd.add_parser(sub)
-    _web_cmd.add_parser(sub)
+    add_web_parser(sub)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the ``flowengine`` command; return its exit code."""
     from flowengine.cli import _demo, _diagram_cmd, _emulator_cmd, _flowcmd, _login, _store_cmd
-    from flowengine.cli import _web_cmd
     from flowengine.cli._settings import cli_logging
+    from flowengine.cli._web_cmd import run as run_web
 
     parser = build_parser()
     args, extra = parser.parse_known_args(list(argv) if argv is not None else None)
@@ -90,7 +90,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "diagram": _diagram_cmd.run_diagram,
         "review": _diagram_cmd.run_review,
         "store": _store_cmd.run,
-        "web": _web_cmd.run,
+        "web": run_web,
     }
     with cli_logging(bool(getattr(args, "verbose", False))):
         try:
