@@ -491,7 +491,9 @@ class LoginApp:
         body = {
             "flow": flow_view(flow, self.clock())
             if flow is not None and not flow.is_final
-            else None
+            else None,
+            # For this page's own scripts (same origin only: no CORS is offered).
+            "csrf_token": session.csrf,
         }
         return self._json(req, session, 200, body)
 
