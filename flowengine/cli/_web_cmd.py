@@ -142,10 +142,14 @@ def _engine(args: argparse.Namespace, stack: contextlib.ExitStack) -> LoginApp:
 
 def run(args: argparse.Namespace) -> int:
     """Serve the page until SIGINT or SIGTERM."""
-    import flask
-    from werkzeug.serving import make_server
+    try:
+        import flask
+        from werkzeug.serving import make_server
 
-    from flowengine.web.flask import login_blueprint
+        from flowengine.web.flask import login_blueprint
+    except ImportError:
+        print("flowengine web needs the web extra: pip install 'flowengine[web]'", file=sys.stderr)
+        return EXIT_USAGE
 
     if not 0 <= args.port <= 65535:
         print("flowengine web: bad --port", file=sys.stderr)

@@ -445,3 +445,20 @@ def test_shared_by_asyncio_tasks(
 
     assert asyncio.run(main()) == ["mfa_required"] * 6
     assert len(rows(store)) == 6
+
+
+def test_the_neutral_layer_imports_no_framework() -> None:
+    """``import flowengine.web`` loads neither Starlette, Flask nor segno."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, flowengine.web\n"
+        "print(sorted(m for m in ('starlette', 'flask', 'fastapi', 'segno', 'werkzeug') "
+        "if m in sys.modules))"
+    )
+    run = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=False
+    )
+    assert run.returncode == 0, run.stderr
+    assert run.stdout == "[]\n"
