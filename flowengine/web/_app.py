@@ -117,7 +117,7 @@ class WebResponse:
     """One HTTP response for the adapters to send."""
 
     status: int
-    headers: Sequence[tuple[str, str]]
+    headers: Sequence[tuple[str, str]] = attrs.field(repr=False)  # Set-Cookie holds the handle
     body: bytes = attrs.field(default=b"", repr=False)
 
 

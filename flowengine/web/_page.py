@@ -112,8 +112,8 @@ class PageModel:
 
     base: str
     state: str
-    csrf: str
-    nonce: str
+    csrf: str = attrs.field(repr=False)
+    nonce: str = attrs.field(repr=False)
     seq: int | None = None
     steps: Sequence[NextStep] = ()
     alert: str | None = None
@@ -171,10 +171,22 @@ def _open(pm: PageModel, trigger: str) -> bool:
     return any(s.trigger == trigger and s.open for s in pm.steps)
 
 
+#: What the user reads when a guard closes a step (else the guard's own hint).
+CLOSED_TEXT = {
+    "code_attempts_left": "Three wrong codes: this code can no longer be used. Send a new code.",
+    "recovery_code_not_in_doubt": "Your recovery code may have been used already: choose "
+    "another method.",
+}
+
+
 def _closed(pm: PageModel, trigger: str) -> str:
     for s in pm.steps:
         if s.trigger == trigger and not s.open:
-            return f'<p class="closed" data-closed="{e(trigger)}">{e(s.reason or "")}</p>'
+            text = CLOSED_TEXT.get(s.guard or "", s.reason or "")
+            return (
+                f'<p class="closed" data-closed="{e(trigger)}" data-guard="{e(s.guard or "")}">'
+                f"{e(text)}</p>"
+            )
     return ""
 
 

@@ -54,7 +54,7 @@ class Browserish:
 
             with warnings.catch_warnings():
                 # Starlette 1.x warns that its TestClient will move off httpx; still works.
-                warnings.simplefilter("ignore", DeprecationWarning)
+                warnings.simplefilter("ignore")
                 from starlette.testclient import TestClient
 
             from flowengine.web.starlette import login_app
