@@ -242,3 +242,26 @@ def test_rate_limited_start(login: LoginPage) -> None:
     login.expect_state("started")
     assert "Too many attempts" in login.alert()
     assert "seconds" in login.alert()
+
+
+def test_without_javascript(browser: Any, target: Any, tmp_path: Any) -> None:
+    """With JavaScript off every form still works; a push is checked with its button."""
+    import time
+
+    ctx = browser.new_context(java_script_enabled=False)
+    try:
+        login = LoginPage(ctx.new_page(), target.url).open()
+        phone = new_phone()
+        login.first_factor(phone)
+        login.submit("enroll", type="push")
+        login.expect_state("enrollment_pending")
+        assert len(login.secret("recovery_code")) == 24
+        assert login.page.locator("[data-copy]").first.is_hidden()  # copy needs JavaScript
+        login.dev("approve_push")
+        wait = float(login.form("poll_push").get_attribute("data-retry-after") or 5)
+        time.sleep(wait)
+        login.submit("poll_push")
+        login.expect_state("authenticated")
+        login.page.screenshot(path=str(tmp_path / "without_javascript.png"), full_page=True)
+    finally:
+        ctx.close()
