@@ -77,6 +77,7 @@ ACTIONS = (
 )
 MAX_BODY = 16 * 1024
 MAX_FIELD = 1024
+_EXPIRED = "This login expired: its code or session passed Auth0's deadline. Start again."
 _FORM_FIELDS = frozenset(
     {"csrf_token", "seq", "connection", "phone_number", "email", "code", "type", "authenticator_id"}
 )
@@ -457,37 +458,38 @@ class LoginApp:
 
     # -------------------------------------------------------------- rendering
 
-    def _current(self, session: Session) -> tuple[Flow | None, str | None]:
-        """The session's flow (None when there is none), and a notice about it."""
+    def _current(self, session: Session) -> tuple[Flow | None, str, str | None]:
+        """The session's live flow (or None), the state to show, and a warning to show.
+
+        A login that has ended (or passed a deadline) is shown once as that state and
+        then forgotten: its flow leaves the store and the cookie.
+        """
         if session.rejected:
-            return None, "Your login session could not be verified. Start again."
+            return None, m.STARTED, "Your login session could not be verified. Start again."
         if not session.handle:
-            return None, None
+            return None, m.STARTED, None
         try:
             flow = self.repo.view(session.handle, binding=session.sid)
         except err.FlowEngineError:
             session.handle, session.authenticators = None, None
-            return None, "Your login session has ended. Start again."
+            return None, m.STARTED, "Your login session has ended. Start again."
         if flow.deadline_passed(self.clock()):
             self._end(session, flow)
-            flow.state = m.EXPIRED  # shown, never saved: the flow was deleted
-            return flow, None
-        return flow, None
+            return None, m.EXPIRED, _EXPIRED
+        if flow.is_final:
+            self._end(session, flow)
+            return None, str(flow.state), _EXPIRED if flow.state == m.EXPIRED else None
+        return flow, str(flow.state), None
 
     def _page(self, req: WebRequest, session: Session) -> WebResponse:
-        flow, warning = self._current(session)
-        alert = warning
-        state = flow.state if flow is not None else m.STARTED
-        if flow is not None and state == m.EXPIRED:
-            alert = "This login expired: its code or session passed Auth0's deadline. Start again."
-            return self._render(req, session, state, None, alert=alert, status=200)
+        flow, state, alert = self._current(session)
         notice, session.notice = session.notice, None
         if notice and notice.startswith("!"):
             alert, notice = notice[1:], None
         return self._render(req, session, state, flow, alert=alert, notice=notice)
 
     def _state(self, req: WebRequest, session: Session) -> WebResponse:
-        flow, _ = self._current(session)
+        flow, _, _ = self._current(session)
         body = {
             "flow": flow_view(flow, self.clock())
             if flow is not None and not flow.is_final
@@ -617,10 +619,7 @@ class LoginApp:
                 data,
             )
             return resp
-        current, _ = self._current(session)
-        state = current.state if current is not None else m.STARTED
-        if current is not None and state == m.EXPIRED:
-            current = None
+        current, state, _ = self._current(session)
         page = self._render(
             req, session, state, current, alert=problem.detail, status=problem.status
         )

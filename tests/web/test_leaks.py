@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from flowengine.stores.memory import MemoryStore
-from flowengine.testing import Auth0Emulator, Fault
+from flowengine.testing import Auth0Emulator, FakeClock, Fault
 from tests.web.conftest import PHONE, Browserish, to_code_sent
 
 
@@ -62,3 +62,29 @@ def test_three_wrong_codes_close_verify_with_the_guards_reason(
     r = web.post("resend_code")
     assert 'data-trigger="verify_otp"' in r.text
     assert web.post("verify_otp", {"code": auth0_emulator.last_code(PHONE)}).state == "mfa_required"
+
+
+def test_expired_login_is_said_once_and_forgotten(
+    web: Browserish, auth0_emulator: Auth0Emulator, store: MemoryStore, auth0_clock: FakeClock
+) -> None:
+    """Past the code's deadline the page says the login expired, then starts afresh."""
+    to_code_sent(web, auth0_emulator)
+    auth0_clock.advance(181.0)
+    page = web.page()
+    assert page.state == "expired" and "expired" in (page.alert or "")
+    assert store.list() == []
+    assert web.page().state == "started"
+
+
+def test_a_step_past_the_deadline_ends_the_login(
+    web: Browserish, auth0_emulator: Auth0Emulator, store: MemoryStore, auth0_clock: FakeClock
+) -> None:
+    """A code typed after the deadline: nothing is sent, the login is expired and forgotten."""
+    code = to_code_sent(web, auth0_emulator)
+    sent = len(auth0_emulator.requests)
+    auth0_clock.advance(181.0)
+    r = web.post("verify_otp", {"code": code})
+    assert r.status == 410 and r.state == "expired" and "expired" in (r.alert or "")
+    assert len(auth0_emulator.requests) == sent
+    assert store.list() == []
+    assert web.page().state == "started"
