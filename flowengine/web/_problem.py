@@ -65,6 +65,13 @@ class Problem:
         }
 
 
+#: The one message for a lost race (a second tab, a double click, a replayed page): the
+#: store's three ways of saying so are one thing to the user.
+_RACE_LOST = (
+    "This step was already taken in another tab or window. Showing where your login is now."
+)
+
+
 def _p(slug: str, title: str, status: int, detail: str) -> ProblemEntry:
     return ProblemEntry(slug, title, status, detail)
 
@@ -145,21 +152,20 @@ PROBLEMS: Mapping[type[e.FlowEngineError], ProblemEntry] = {
         "stale",
         "Already done",
         409,
-        "This step was already taken (another tab or a double click). Showing where your "
-        "login is now.",
+        _RACE_LOST,
     ),
     e.StaleHandleError: _p(
         "stale-session",
         "Already done",
         409,
-        "This page is out of date: the login moved on in another tab or window. Showing "
-        "where it is now.",
+        _RACE_LOST,
     ),
     e.FlowBusyError: _p(
         "busy",
         "Step in progress",
         409,
-        "Another request is taking this step right now. Wait a moment and reload.",
+        "This step is already being taken in another tab or window. Wait a moment and "
+        "reload.",
     ),
     e.LostUpdateError: _p(
         "lost-update",

@@ -141,7 +141,7 @@ def test_stale_cookie(web: Browserish, auth0_emulator: Auth0Emulator, store: Mem
     web.set_cookie(old)
     web.csrf, web.seq = old_csrf, old_seq
     r = web.post("list_authenticators", follow=False)
-    assert r.status == 409 and "out of date" in (r.alert or "")
+    assert r.status == 409 and "already taken" in (r.alert or "")
     assert rows(store) == before and len(auth0_emulator.requests) == sent
 
 
