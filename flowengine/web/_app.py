@@ -227,7 +227,12 @@ class LoginApp:
                 raise _refusal(
                     "bad-body", "Unreadable request", 400, "The form is not UTF-8."
                 ) from None
-            parsed = parse_qs(text, keep_blank_values=True, max_num_fields=32)
+            try:
+                parsed = parse_qs(text, keep_blank_values=True, max_num_fields=32)
+            except ValueError:
+                raise _refusal(
+                    "bad-body", "Unreadable request", 400, "The form has too many fields."
+                ) from None
             for name, values in parsed.items():
                 if len(values) != 1:
                     raise _refusal(

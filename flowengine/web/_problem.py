@@ -164,8 +164,7 @@ PROBLEMS: Mapping[type[e.FlowEngineError], ProblemEntry] = {
         "busy",
         "Step in progress",
         409,
-        "This step is already being taken in another tab or window. Wait a moment and "
-        "reload.",
+        "This step is already being taken in another tab or window. Wait a moment and reload.",
     ),
     e.LostUpdateError: _p(
         "lost-update",

@@ -167,3 +167,14 @@ def test_unknown_route(web: Browserish) -> None:
     web.page()
     assert web.post("frobnicate").status == 404
     assert web.post("_dev/advance").status == 404
+
+
+def test_too_many_fields(
+    web: Browserish, auth0_emulator: Auth0Emulator, store: MemoryStore
+) -> None:
+    """A form with hundreds of fields is refused as unreadable, not a server error."""
+    to_code_sent(web, auth0_emulator)
+    before = rows(store)
+    r = web.post("verify_otp", {f"f{i}": "x" for i in range(100)})
+    assert r.status == 400 and "too many fields" in (r.alert or "")
+    assert rows(store) == before
