@@ -426,6 +426,17 @@ class LoginApp:
     ) -> WebResponse:
         now = self.clock()
         problem = problem_for(exc, now=now)
+        if isinstance(exc, err.LostUpdateError):
+            # Auth0 answered and the save failed: tokens exist only in this error. Hand
+            # them over now (they cannot be asked for again), then forget the flow.
+            final = exc.result
+            if isinstance(final, StepResult) and final.tokens is not None and flow is not None:
+                if self.on_login is not None:
+                    self.on_login(final)
+                self._end(session, flow)
+                return self._render(
+                    req, session, m.AUTHENTICATED, None, secrets=shown_secrets(final)
+                )
         if isinstance(exc, err.FlowEndedError) and flow is not None and flow.is_final:
             self._end(session, flow)
             if req.wants_json:

@@ -462,3 +462,24 @@ def test_the_neutral_layer_imports_no_framework() -> None:
     )
     assert run.returncode == 0, run.stderr
     assert run.stdout == "[]\n"
+
+
+def test_tokens_of_a_lost_save_are_still_handed_over(
+    web: Browserish,
+    auth0_emulator: Auth0Emulator,
+    store: MemoryStore,
+    logins: list[Any],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """When the final save fails, on_login still gets the tokens and the page says signed in."""
+    code = to_code_sent(web, auth0_emulator)
+    web.post("verify_otp", {"code": code})
+    web.post("enroll", {"type": "sms", "phone_number": PHONE})
+
+    def broken_save(*args: Any, **kw: Any) -> None:
+        raise errors.StoreError("disk full")
+
+    monkeypatch.setattr(store, "save", broken_save)
+    r = web.post("confirm", {"code": auth0_emulator.last_code(PHONE, purpose="mfa")})
+    assert r.state == "authenticated"
+    assert len(logins) == 1 and logins[0].tokens["access_token"]
