@@ -28,9 +28,13 @@ ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    """One headless Chromium for the whole run (each test gets fresh contexts)."""
+    """One headless Chromium per module (each test gets fresh contexts).
+
+    Playwright's sync API keeps an asyncio loop running in this thread while it is
+    open: it must be closed before any other module's test calls ``asyncio.run``.
+    """
     if CHROMIUM is None:
         pytest.fail(
             "chromium is not installed (apt-get install chromium): the browser suite needs it"
