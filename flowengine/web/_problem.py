@@ -185,6 +185,12 @@ PROBLEMS: Mapping[type[e.FlowEngineError], ProblemEntry] = {
         502,
         "The identity provider sent an answer that could not be read. Try again.",
     ),
+    e.IdTokenError: _p(
+        "identity-unverified",
+        "Identity not verified",
+        502,
+        "The identity provider's answer could not be verified. Start the login again.",
+    ),
     e.RateLimitedError: _p(
         "rate-limited",
         "Too many requests",
