@@ -7,6 +7,7 @@
 ``flowengine diagram``   the machine's diagram (or one stored flow's path on it)
 ``flowengine review``    the security review of the machine
 ``flowengine store ...`` sweep expired flows, print the store's statistics
+``flowengine web``       the reference login page (an embedded emulator without configuration)
 
 The library itself never configures logging; this command does, for its own
 process only (silent unless ``-v``).
@@ -46,6 +47,7 @@ def _version() -> str:
 def build_parser() -> CliParser:
     """The ``flowengine`` argument parser with every subcommand."""
     from flowengine.cli import _demo, _diagram_cmd, _emulator_cmd, _flowcmd, _login, _store_cmd
+    from flowengine.cli._web_cmd import add_parser as add_web_parser
 
     parser = CliParser(
         prog="flowengine",
@@ -64,6 +66,7 @@ def build_parser() -> CliParser:
     _emulator_cmd.add_parser(sub)
     _diagram_cmd.add_parsers(sub)
     _store_cmd.add_parser(sub)
+    add_web_parser(sub)
     return parser
 
 
@@ -71,6 +74,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the ``flowengine`` command; return its exit code."""
     from flowengine.cli import _demo, _diagram_cmd, _emulator_cmd, _flowcmd, _login, _store_cmd
     from flowengine.cli._settings import cli_logging
+    from flowengine.cli._web_cmd import run as run_web
 
     parser = build_parser()
     args, extra = parser.parse_known_args(list(argv) if argv is not None else None)
@@ -86,6 +90,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "diagram": _diagram_cmd.run_diagram,
         "review": _diagram_cmd.run_review,
         "store": _store_cmd.run,
+        "web": run_web,
     }
     with cli_logging(bool(getattr(args, "verbose", False))):
         try:

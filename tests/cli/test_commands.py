@@ -79,7 +79,8 @@ def test_parser_lists_every_command() -> None:
     parser = build_parser()
     choices = next(a for a in parser._actions if a.dest == "command").choices
     assert choices is not None
-    assert set(choices) == {"demo", "flow", "login", "emulator", "diagram", "review", "store"}
+    commands = {"demo", "flow", "login", "emulator", "diagram", "review", "store", "web"}
+    assert set(choices) == commands
 
 
 def test_demo_runs_green(tmp_path: Path) -> None:
