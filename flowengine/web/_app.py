@@ -676,14 +676,17 @@ def qr_svg(uri: str) -> str | None:
 
 
 def _diagram(flow: Flow) -> str:
-    """The flow's path on the machine's diagram: inline SVG, or Mermaid text without Graphviz."""
+    """The flow's path on the overview diagram: inline SVG, or Mermaid text without Graphviz."""
     import html
 
     from flowengine._render import flow_diagram, history_steps
 
     try:
+        # The overview (one screen, readable in the panel), with the flow's path lit.
         steps = history_steps(flow.history)
-        svg = flow_diagram(flow.path(), str(flow.state), "svg", steps=steps).decode()
+        svg = flow_diagram(
+            flow.path(), str(flow.state), "svg", steps=steps, view="overview"
+        ).decode()
         return svg[svg.index("<svg") :]
     except (err.DiagramError, ValueError):
         text = flow_diagram(flow.path(), str(flow.state), "mermaid").decode()

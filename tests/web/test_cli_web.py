@@ -73,6 +73,7 @@ def test_without_configuration_it_serves_the_emulator_and_its_panel() -> None:
         c, page = _start(url)
         assert 'data-flow-state="code_sent"' in page
         assert "data-dev-panel" in page and re.search(r'data-dev-code="\d{6}"', page)
+        assert "Overview: the happy path of every factor" in page  # the readable view
         c.close()
     finally:
         next(gen, None)
