@@ -6,12 +6,13 @@ modules and may change without notice.
 
 from flowengine._async import AsyncFlowClient
 from flowengine._config import Auth0Config
-from flowengine._context import Context, Uncertain
+from flowengine._context import Context, TenantSettings, Uncertain
 from flowengine._errors import DEPRECATED_NAMES as _DEPRECATED_NAMES
 from flowengine._errors import (
     Auth0Error,
     ConfigurationError,
     DiagramError,
+    FactorNotAllowedError,
     FlowBusyError,
     FlowClosedError,
     FlowEndedError,
@@ -27,6 +28,7 @@ from flowengine._errors import (
     LocalError,
     LostUpdateError,
     MalformedResponseError,
+    MfaRequiredError,
     RateLimitedError,
     RemoteError,
     ServerError,
@@ -75,6 +77,7 @@ __all__ = [
     "Context",
     "DiagramError",
     "FINAL_STATES",
+    "FactorNotAllowedError",
     "Flow",
     "FlowBusyError",
     "FlowClient",
@@ -100,6 +103,7 @@ __all__ = [
     "MACHINE_HASH",
     "MACHINE_NAME",
     "MalformedResponseError",
+    "MfaRequiredError",
     "Outcome",
     "PreparedStep",
     "RateLimitedError",
@@ -122,6 +126,7 @@ __all__ = [
     "StepResult",
     "StoreError",
     "TenantMismatchError",
+    "TenantSettings",
     "TransportError",
     "Trigger",
     "Uncertain",
