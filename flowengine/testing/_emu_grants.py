@@ -54,6 +54,8 @@ class TokenEndpoint(PushDevice):
                 f"Grant type '{grant}' not allowed for the client.",
                 extra={"error_uri": UNAUTHORIZED_CLIENT_URI},
             )
+        if grant in (GRANT_PASSWORDLESS_OTP, GRANT_PASSWORD, GRANT_PASSWORD_REALM):
+            self._check_audience(self._str(body, "audience", required=False))
         if grant == GRANT_PASSWORDLESS_OTP:
             return self._grant_passwordless(req, body, client)
         if grant in (GRANT_PASSWORD, GRANT_PASSWORD_REALM):
