@@ -155,6 +155,8 @@ class TokenEndpoint(PushDevice):
                 )
         else:
             scope = record.scope
+        if self.mfa_on_refresh and user.active():
+            return self._mfa_required_answer(client, user, record.audience, scope, req.now)
         payload = self._tokens(
             client.client_id, user, record.audience, scope, req.now, refresh_token=token
         )

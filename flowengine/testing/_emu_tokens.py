@@ -44,6 +44,9 @@ class TokenIssuer(TenantBase):
     tenant_settings: TenantSettings = DEFAULT_SETTINGS
     #: The region label in Guardian's ``base_url`` (the recording shows ``us``, for an eu tenant).
     guardian_region: str = "us"
+    #: "Customize MFA for refresh token flows" (early access): a refresh of a user with an
+    #: active factor answers ``mfa_required`` like a first factor.
+    mfa_on_refresh: bool = False
     _api_table: dict[str, Api]
 
     def _apis(self) -> dict[str, Api]:
@@ -89,6 +92,12 @@ class TokenIssuer(TenantBase):
         if not needs_mfa:
             tokens = self._tokens(client.client_id, user, audience, scope, now, echo_scope=echo)
             return self._json(200, tokens)
+        return self._mfa_required_answer(client, user, audience, scope, now)
+
+    def _mfa_required_answer(
+        self, client: Client, user: User, audience: str | None, scope: str | None, now: float
+    ) -> EmulatorResponse:
+        """Open an MFA session and answer 403 ``mfa_required`` with its ``mfa_token``."""
         ttl = self.tenant_settings.mfa_token_ttl
         token = self._iron(now, ttl)
         self._sessions[token] = MfaSession(
