@@ -158,7 +158,12 @@ class TokenEndpoint(PushDevice):
         if self.mfa_on_refresh and user.active():
             return self._mfa_required_answer(client, user, record.audience, scope, req.now)
         payload = self._tokens(
-            client.client_id, user, record.audience, scope, req.now, refresh_token=token
+            client.client_id,
+            user,
+            record.audience,
+            scope,
+            req.now,
+            refresh_token=token,
         )
         return self._json(200, payload)
 

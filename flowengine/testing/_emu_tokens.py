@@ -18,7 +18,6 @@ from flowengine.testing._emu_base import TenantBase
 from flowengine.testing._emu_state import (
     ACCESS_TOKEN_TTL,
     B64URL,
-    GRANT_PASSWORDLESS_OTP,
     LIST_TYPE,
     MFA_ACCESS_TOKEN_TTL,
     MFA_SCOPES,
@@ -81,8 +80,10 @@ class TokenIssuer(TenantBase):
         audience = self._str(body, "audience", required=False)
         scope = self._scope(body)
         now = req.now
-        # The recordings echo no scope on the passwordless OTP grant, and do on the others.
-        echo = body.get("grant_type") != GRANT_PASSWORDLESS_OTP
+        # Recorded (go-auth0): ``scope`` is echoed when the request named none (password,
+        # refresh and MFA grants) and not when it was granted as asked (passwordless OTP
+        # with a scope); the docs say "returned when it differs from the request".
+        echo = scope is None
         # The MFA audience enforces MFA, but a user with no factor (or only email) gets the
         # MFA-API token minted without a challenge (docs, "Manage Authentication Factors
         # with Authentication API"). Policy "always" stands for a tenant that requires MFA

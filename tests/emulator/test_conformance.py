@@ -114,6 +114,7 @@ def d_token_passwordless_sms(env: Env) -> Result:
 
 
 def d_token_passwordless_email(env: Env) -> Result:
+    env.emu.add_api("https://api.example.com")
     _never(env).api.start_email(send="code")
     return _r(
         env.api.verify_otp(
