@@ -9,7 +9,8 @@ the wire (*transport* and *remote*)::
     ├── LocalError                      the caller misused the API; nothing changed
     │   ├── IllegalTransitionError      no row of the machine for (state, trigger)
     │   ├── GuardRejectedError          a row exists but its guard said no
-    │   │   └── FactorNotAllowedError       a factor Auth0 did not ask for, or the user lacks
+    │   │   ├── FactorNotAllowedError       a factor Auth0 did not ask for, or the user lacks
+    │   │   └── MfaCodeExpiredError         the pending MFA code expired: back in mfa_required
     │   ├── InvalidInputError           a bad phone number, email, code, id, URL... (ValueError)
     │   │   └── InvalidHandleError          not a resume handle of a stored flow (a bare flow id)
     │   ├── FlowClosedError             a Flow used after its ``repo.step`` block, or edited by hand
@@ -75,6 +76,7 @@ __all__ = [
     "LocalError",
     "LostUpdateError",
     "MalformedResponseError",
+    "MfaCodeExpiredError",
     "MfaRequiredError",
     "RateLimitedError",
     "RemoteError",
@@ -131,6 +133,16 @@ class GuardRejectedError(LocalError):
 class FactorNotAllowedError(GuardRejectedError):
     """The step names a factor Auth0's ``mfa_requirements`` did not ask for, or one the user
     has no active authenticator of. ``reason`` names the factors on offer; nothing was sent."""
+
+
+class MfaCodeExpiredError(GuardRejectedError):
+    """The pending binding code (or push) passed its lifetime while the mfa_token lives.
+
+    The flow was moved back to ``mfa_required`` (``result`` is that step) and nothing was
+    sent: challenge (or enroll) again. Only an expired mfa_token ends the login.
+    """
+
+    result: object | None = None
 
 
 class InvalidInputError(LocalError, ValueError):

@@ -57,6 +57,7 @@ from flowengine._errors import (
     InvalidHandleError,
     InvalidInputError,
     MalformedResponseError,
+    MfaCodeExpiredError,
     RemoteError,
     ServerError,
     SnapshotInvariantError,
@@ -436,16 +437,7 @@ class Flow:
         the store's I/O never blocks the event loop.
         """
         self.require_legal(trigger)  # an illegal step changes nothing, even past a deadline
-        before = self.state
-        self.ensure_fresh(now)
-        if self.state != before and (trigger, self.state) not in m.EDGE_INDEX:
-            # The pending code expired (the mfa_token lives): the flow is back in mfa_required.
-            raise GuardRejectedError(
-                self.state,
-                trigger,
-                "mfa_code_alive",
-                "the MFA code expired; the flow is back in mfa_required: challenge again",
-            )
+        self.ensure_fresh(now, trigger)
         step = self.prepare(trigger, params, config, now)
         if renew and step.request is not None:
             # The claim is still ours, for another lease, and says what we are sending.
@@ -600,16 +592,24 @@ class Flow:
             return self.apply_outcome(step, Answer("code_expired"), now)
         return self.apply_outcome(step, Answer("deadline"), now)
 
-    def ensure_fresh(self, now: float) -> None:
+    def ensure_fresh(self, now: float, trigger: str = "expire") -> None:
         """Expire the flow and raise ``FlowExpiredError`` if a deadline has passed.
 
-        A binding code past its lifetime with a live mfa_token only takes the flow back
-        to ``mfa_required``: no error, unless the step asked for is not legal there.
+        A binding code (or push) past its lifetime with a live mfa_token takes the flow
+        back to ``mfa_required`` instead and raises ``MfaCodeExpiredError`` (a
+        ``GuardRejectedError``): nothing is sent, and a new challenge may follow.
         """
         if self.deadline_passed(now):
             result = self.expire(now)
             if self.state == m.MFA_REQUIRED:
-                return  # the caller's step is checked again in its new state
+                code_error = MfaCodeExpiredError(
+                    self.state,
+                    trigger,
+                    "mfa_code_alive",
+                    "the MFA code expired; the flow is back in mfa_required: challenge again",
+                )
+                code_error.result = result
+                raise code_error
             error = FlowExpiredError(
                 "the flow passed one of Auth0's deadlines (code or mfa_token expired)",
                 status_code=0,
