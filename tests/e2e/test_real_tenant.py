@@ -18,6 +18,7 @@ from flowengine import (
     GuardRejectedError,
     InvalidInputError,
     Keyring,
+    MfaCodeExpiredError,
     MfaRequiredError,
     TenantSettings,
     dump_flow,
@@ -169,7 +170,7 @@ def test_expired_binding_code_returns_to_mfa_required(
     assert flow.state == "challenge_pending"
     clock.advance(301)
     before = sent(emu)
-    with pytest.raises(GuardRejectedError) as info:
+    with pytest.raises(MfaCodeExpiredError) as info:
         d.confirm_oob(flow, "123456")
     assert info.value.guard == "mfa_code_alive"
     assert flow.state == "mfa_required" and sent(emu) == before

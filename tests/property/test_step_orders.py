@@ -32,6 +32,7 @@ from flowengine import (
     GuardRejectedError,
     IllegalTransitionError,
     InvalidInputError,
+    MfaCodeExpiredError,
     SnapshotExpiredError,
     StaleHandleError,
     StepResult,
@@ -168,8 +169,7 @@ class LoginOrders(RuleBasedStateMachine):
         """A stored flow past its deadline is expired by ``repo.step`` before any step runs."""
         if not (self.PERSIST and self.ref.stale(self.rig.now)):
             return None
-        self.ref.expire_now()
-        return Expect("expired_local", state="expired", raises="FlowExpiredError")
+        return self.ref.expire_on_step(self.rig.now)
 
     def _run(self, invoke: Callable[[], Any]) -> Any:
         """Take the step on the flow in memory, or inside ``repo.step`` with the newest handle."""
@@ -242,6 +242,14 @@ class LoginOrders(RuleBasedStateMachine):
                 self.counts["guard_rejected"] += 1
             else:
                 self.counts["invalid_rejected"] += 1
+            return
+        if kind == "code_expired_local":
+            # the pending code expired, the mfa_token lives: back in mfa_required, unsent
+            assert isinstance(error, MfaCodeExpiredError), where
+            assert error.guard == "mfa_code_alive", where
+            assert self.flow.state == "mfa_required" and requests == 0, where
+            assert self.flow.seq == before["seq"] + 1, where
+            self.counts["local_code_expiries"] += 1
             return
         if kind == "expired_local":
             assert isinstance(error, FlowExpiredError), where
