@@ -18,6 +18,8 @@ from flowengine.testing._emu_base import TenantBase
 from flowengine.testing._emu_state import (
     ACCESS_TOKEN_TTL,
     B64URL,
+    GRANT_PASSWORD,
+    GRANT_PASSWORD_REALM,
     LIST_TYPE,
     MFA_ACCESS_TOKEN_TTL,
     MFA_SCOPES,
@@ -33,7 +35,10 @@ from flowengine.testing._emu_state import (
 )
 from flowengine.testing._models import EmulatorResponse
 
-__all__ = ["TokenIssuer"]
+__all__ = ["DEFAULT_PASSWORD_SCOPE", "TokenIssuer"]
+
+#: The scope a password grant without one was granted in go-auth0's recording.
+DEFAULT_PASSWORD_SCOPE = "openid profile email address phone"
 
 
 class TokenIssuer(TenantBase):
@@ -80,10 +85,17 @@ class TokenIssuer(TenantBase):
         audience = self._str(body, "audience", required=False)
         scope = self._scope(body)
         now = req.now
+        mfa_audience = audience == self.mfa_audience
         # Recorded (go-auth0): ``scope`` is echoed when the request named none (password,
         # refresh and MFA grants) and not when it was granted as asked (passwordless OTP
         # with a scope); the docs say "returned when it differs from the request".
         echo = scope is None
+        password = body.get("grant_type") in (GRANT_PASSWORD, GRANT_PASSWORD_REALM)
+        defaulted = scope is None and password and not mfa_audience
+        if defaulted:
+            # Recorded (go-auth0 TestOAuthLoginWithPassword): a password grant without a
+            # scope is granted the tenant's default scope and echoes it, with no id_token.
+            scope = DEFAULT_PASSWORD_SCOPE
         # The MFA audience enforces MFA, but a user with no factor (or only email) gets the
         # MFA-API token minted without a challenge (docs, "Manage Authentication Factors
         # with Authentication API"). Policy "always" stands for a tenant that requires MFA
@@ -91,7 +103,15 @@ class TokenIssuer(TenantBase):
         has_factor = any(a.type != "email" for a in user.active())
         needs_mfa = self.mfa_policy == "always" or (audience == self.mfa_audience and has_factor)
         if not needs_mfa:
-            tokens = self._tokens(client.client_id, user, audience, scope, now, echo_scope=echo)
+            tokens = self._tokens(
+                client.client_id,
+                user,
+                audience,
+                scope,
+                now,
+                echo_scope=echo,
+                id_token=not defaulted,
+            )
             return self._json(200, tokens)
         return self._mfa_required_answer(client, user, audience, scope, now)
 
@@ -130,6 +150,7 @@ class TokenIssuer(TenantBase):
         *,
         refresh_token: str | None = None,
         echo_scope: bool = True,
+        id_token: bool = True,
     ) -> dict[str, object]:
         mfa = audience == self.mfa_audience
         if mfa and scope is None:
@@ -150,7 +171,7 @@ class TokenIssuer(TenantBase):
         )
         self._access[access] = AccessToken(user.username, client_id, audience, scopes, now + ttl)
         out: dict[str, object] = {"access_token": access}
-        if "openid" in scopes:
+        if "openid" in scopes and id_token:
             claims: dict[str, object] = {
                 "iss": iss,
                 "sub": user.user_id,
