@@ -249,6 +249,9 @@ class RefCtx:
     mfa_exp: float | None = None
     factor: str | None = None  # sms voice email otp push (enroll) or otp oob push (challenge)
     binding_to: str | None = None
+    #: Which of the MFA messages sent to ``binding_to`` carries this factor's binding code
+    #: (a rollback can return to an older pending factor whose code is not the latest).
+    binding_index: int | None = None
     oob_exp: float | None = None
     next_poll: float | None = None
     push: int | None = None
@@ -269,6 +272,7 @@ class RefLogin:
     ctx: RefCtx = field(default_factory=RefCtx)
     history: list[RefCtx] = field(default_factory=list)
     stale_at: float = 0.0
+    mfa_sent_to: dict[str, int] = field(default_factory=dict)
 
     # -------------------------------------------------------------- queries
 
@@ -499,7 +503,8 @@ class RefLogin:
             "push": None,
         }
         if factor in ("sms", "voice", "email"):
-            changes.update(binding_to=to, oob_exp=now + MFA_CODE_TTL)
+            assert to is not None
+            changes.update(binding_to=to, oob_exp=now + MFA_CODE_TTL, binding_index=self._sent(to))
         elif factor == "push":
             changes.update(
                 oob_exp=now + MFA_CODE_TTL, next_poll=now + POLL_INTERVAL, push=self._new_push(now)
@@ -508,6 +513,12 @@ class RefLogin:
             user.has_totp = True
         self.move(e, now, **changes)
         return e
+
+    def _sent(self, to: str) -> int:
+        """Count an MFA message the tenant sends to ``to``; return its index among them."""
+        index = self.mfa_sent_to.get(to, 0)
+        self.mfa_sent_to[to] = index + 1
+        return index
 
     def _new_push(self, now: float) -> int:
         """Record a push the tenant raises now; return its index."""
@@ -565,7 +576,13 @@ class RefLogin:
         else:
             if kind in ("sms", "voice") and not user.sms_sends.take(now):
                 return Expect("remote_error", situation="too_many_sms")
-            changes.update(factor="oob", binding_to=address, oob_exp=now + MFA_CODE_TTL)
+            assert address is not None
+            changes.update(
+                factor="oob",
+                binding_to=address,
+                oob_exp=now + MFA_CODE_TTL,
+                binding_index=self._sent(address),
+            )
         e = self._row("challenge", "challenged")
         self.move(e, now, **changes)
         return e

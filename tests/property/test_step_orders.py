@@ -297,6 +297,15 @@ class LoginOrders(RuleBasedStateMachine):
         self.typed.add(wrong)
         return wrong, False
 
+    def _binding_code(self) -> str | None:
+        """The binding code of the pending factor (not always the newest sent to its address)."""
+        c = self.ref.ctx
+        if c.binding_to is None or c.binding_index is None:
+            return None
+        to = c.binding_to.lower() if "@" in c.binding_to else c.binding_to
+        sent = [m for m in self.rig.emu.outbox if m.purpose == "mfa" and m.to == to]
+        return sent[c.binding_index].code if c.binding_index < len(sent) else None
+
     def _last_code(self, to: str | None, purpose: str) -> str | None:
         """The newest code the tenant sent to ``to`` for ``purpose``, if any."""
         if to is None:
@@ -444,7 +453,7 @@ class LoginOrders(RuleBasedStateMachine):
     @rule(kind=S.code_kinds, wrong=S.code_digits, garbage=S.garbage_codes)
     def confirm_oob(self, kind: str, wrong: str, garbage: str) -> None:
         """Type the binding code the tenant sent: right, wrong or garbage."""
-        right = self._last_code(self.ref.ctx.binding_to, "mfa")
+        right = self._binding_code()
         code, is_right = self._code(kind, right, wrong, garbage)
         self.step(
             "confirm_oob",
