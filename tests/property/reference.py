@@ -252,6 +252,8 @@ class RefCtx:
     #: Which of the MFA messages sent to ``binding_to`` carries this factor's binding code
     #: (a rollback can return to an older pending factor whose code is not the latest).
     binding_index: int | None = None
+    #: The user's active factor kinds as the last list showed them (None: no list, or none).
+    known: frozenset[str] | None = None
     oob_exp: float | None = None
     next_poll: float | None = None
     push: int | None = None
@@ -480,7 +482,8 @@ class RefLogin:
     def list_authenticators(self, now: float) -> Expect:
         """list_authenticators: always listed while the mfa_token is fresh."""
         e = self._row("list_authenticators", "listed")
-        self.move(e, now)
+        kinds = frozenset("otp" if t == "totp" else t for t in self._user().active)
+        self.move(e, now, known=kinds or None)
         return e
 
     def enroll(self, now: float, factor: str, to: str | None) -> Expect:
@@ -538,6 +541,19 @@ class RefLogin:
         assert sorted(user.active) == sorted(t for _, t, _ in active), (user.active, active)
         kinds = {"totp": "otp", "sms": "oob", "voice": "oob", "email": "oob", "push": "oob"}
         allowed = set((challenge_type or "otp oob").split())
+        known = self.ctx.known
+        if known is not None:  # the flow refuses locally what a list showed the user lacks
+            if authenticator_id is not None:
+                prefix = authenticator_id.split("|", 1)[0]
+                wants = {"totp": "otp"}.get(prefix, prefix)
+                if wants not in known:
+                    return Expect("guard", guard="enrolled_factors")
+            elif challenge_type is not None:
+                wanted = set()
+                for part in challenge_type.split():
+                    wanted |= {"otp"} if part == "otp" else {"sms", "voice", "email", "push"}
+                if not wanted & known:
+                    return Expect("guard", guard="enrolled_factors")
         if not active:
             return self._stay("challenge", "not_enrolled", now)
         if authenticator_id is not None:
