@@ -7,12 +7,13 @@ modules and may change without notice.
 from flowengine._async import AsyncFlowClient
 from flowengine._audit import AuditEntry, AuditSummary, AuditTrail
 from flowengine._config import Auth0Config
-from flowengine._context import Context, Uncertain
+from flowengine._context import Context, TenantSettings, Uncertain
 from flowengine._errors import DEPRECATED_NAMES as _DEPRECATED_NAMES
 from flowengine._errors import (
     Auth0Error,
     ConfigurationError,
     DiagramError,
+    FactorNotAllowedError,
     FlowBusyError,
     FlowClosedError,
     FlowEndedError,
@@ -29,6 +30,8 @@ from flowengine._errors import (
     LocalError,
     LostUpdateError,
     MalformedResponseError,
+    MfaCodeExpiredError,
+    MfaRequiredError,
     RateLimitedError,
     RemoteError,
     ServerError,
@@ -80,6 +83,7 @@ __all__ = [
     "Context",
     "DiagramError",
     "FINAL_STATES",
+    "FactorNotAllowedError",
     "Flow",
     "FlowBusyError",
     "FlowClient",
@@ -106,6 +110,8 @@ __all__ = [
     "MACHINE_HASH",
     "MACHINE_NAME",
     "MalformedResponseError",
+    "MfaCodeExpiredError",
+    "MfaRequiredError",
     "Outcome",
     "PreparedStep",
     "RateLimitedError",
@@ -128,6 +134,7 @@ __all__ = [
     "StepResult",
     "StoreError",
     "TenantMismatchError",
+    "TenantSettings",
     "TransportError",
     "Trigger",
     "Uncertain",

@@ -36,6 +36,7 @@ from flowengine._step_methods import (
     log_transition,
     log_uncertain,
     now_monotonic,
+    refresh_outcome,
     retry_hint,
 )
 from flowengine._wire import HttpRequest, HttpResponse
@@ -296,16 +297,13 @@ class AsyncFlowClient(FlowSteps[Coroutine[Any, Any, StepResult]]):
         await self._account_call("delete_authenticator", req)
 
     async def refresh(self, refresh_token: str, *, scope: str | None = None) -> dict[str, Any]:
-        """The refresh_token grant; returns the new token response fields."""
-        req = _wire.refresh_request(
-            self.config, non_empty(refresh_token, "refresh_token", max_len=8192), scope
-        )
-        resp = await self._account_call("refresh", req)
-        tokens = _wire.parse_tokens(_wire.decode_object(resp, what="refresh"), resp, "refresh")
-        claims = await self._verified_claims(resp)
-        if claims is not None:
-            tokens["claims"] = claims
-        return tokens
+        """The refresh_token grant; returns the new token response fields.
+
+        MFA on refresh: an ``mfa_required`` answer raises ``MfaRequiredError`` whose
+        ``flow`` is in ``mfa_required`` with the mfa_token (see ``refresh_flow``).
+        """
+        flow = self.new_flow()
+        return refresh_outcome(flow, await self.refresh_flow(flow, refresh_token, scope=scope))
 
     async def revoke(self, refresh_token: str) -> None:
         """``POST /oauth/revoke``: revoke a refresh token (and its grant), with client auth.

@@ -32,7 +32,15 @@ import attrs
 
 from flowengine._errors import SnapshotMalformedError
 
-__all__ = ["SECRET_FIELDS", "SHOWN_FIELDS", "Context", "Uncertain", "field_groups"]
+__all__ = [
+    "DEFAULT_SETTINGS",
+    "SECRET_FIELDS",
+    "SHOWN_FIELDS",
+    "Context",
+    "TenantSettings",
+    "Uncertain",
+    "field_groups",
+]
 
 _META = "flowengine"
 
@@ -66,6 +74,54 @@ class Uncertain:
         """The snapshot form."""
         return {"trigger": self.trigger, "at": self.at}
 
+
+def _positive(_inst: object, attr: attrs.Attribute[Any], value: object) -> None:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not value > 0:
+        raise ValueError(f"TenantSettings.{attr.name} must be a positive number")
+
+
+def _otp_length(_inst: object, _attr: object, value: object) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or not 4 <= value <= 12:
+        raise ValueError("TenantSettings.otp_length must be an integer from 4 to 12")
+
+
+@attrs.frozen
+class TenantSettings:
+    """The tenant's clocks and code shapes, with Auth0's defaults (all are tenant settings).
+
+    ``passwordless_code_ttl``: how long a passwordless code lives ("OTP Expiry" of the
+    connection, ``totp.time_step``; Auth0's default is 180 s). ``otp_length``: the digits of a
+    passwordless code ("OTP Length", ``totp.length``; 6 by default). ``mfa_code_ttl``: how long
+    an MFA binding code or push (an ``oob_code``) lives (5 minutes in Auth0's docs).
+    ``mfa_token_ttl``: how long an ``mfa_token`` lives (not documented; 10 minutes, the
+    documented lifetime of MFA-audience tokens, is the default). A flow keeps the settings it
+    was created with in its context (and so in its snapshots).
+    """
+
+    passwordless_code_ttl: float = attrs.field(default=180.0, validator=_positive)
+    otp_length: int = attrs.field(default=6, validator=_otp_length)
+    mfa_code_ttl: float = attrs.field(default=300.0, validator=_positive)
+    mfa_token_ttl: float = attrs.field(default=600.0, validator=_positive)
+
+    def to_json(self) -> dict[str, Any]:
+        """The settings that differ from Auth0's defaults (the snapshot form)."""
+        return {
+            f.name: getattr(self, f.name)
+            for f in attrs.fields(TenantSettings)
+            if getattr(self, f.name) != f.default
+        }
+
+    @classmethod
+    def from_json(cls, doc: Mapping[str, Any]) -> TenantSettings:
+        """Rebuild from the snapshot form; a wrong name or value is ``SnapshotMalformedError``."""
+        try:
+            return cls(**doc)
+        except (TypeError, ValueError):
+            raise SnapshotMalformedError("the flow's tenant settings are malformed") from None
+
+
+#: Auth0's defaults.
+DEFAULT_SETTINGS: Final = TenantSettings()
 
 _P = ("pending",)
 _PF = ("pending", "failure")
@@ -104,7 +160,11 @@ class Context:
     mfa_token_kind: str | None = _field(secret=False, shown=True, clear=("mfa",))
     mfa_token_expires_at: float | None = _field(secret=False, shown=True, clear=("mfa",))
     mfa_requested: bool = _field(False, secret=False)
-    mfa_requirements: Mapping[str, Any] | None = _field(secret=False)
+    #: ``{"challenge": [types], "enroll": [types]}`` from an ``mfa_required`` answer.
+    mfa_requirements: Mapping[str, Any] | None = _field(secret=False, shown=True)
+    #: The user's active factors as far as the flow saw them (a list or mfa_requirements),
+    #: space-separated kinds: ``sms voice email push otp``. Names them in hints.
+    enrolled_factors: str | None = _field(secret=False, shown=True)
     chained_mfa: int = _field(0, secret=False, shown=True)
     enrolled: bool = _field(False, secret=False, shown=True)
     #: A recovery code grant was in doubt: Auth0 may have replaced the code (see _machine.DOUBT).
@@ -143,8 +203,19 @@ class Context:
     tenant: str | None = _field(secret=False)
     #: The tokens were handed to the caller and not stored (``FlowRepository(keep_tokens=)``).
     tokens_delivered: bool = _field(False, secret=False, shown=True)
+    # --- the tenant's settings this flow runs under (only those that differ from Auth0's)
+    settings: Mapping[str, Any] | None = _field(secret=False)
     # --- a request in doubt
     uncertain: Uncertain | None = _field(secret=False, shown=True)  # noqa: RUF009 (attrs field)
+
+    # ------------------------------------------------------------ settings
+
+    @property
+    def tenant_settings(self) -> TenantSettings:
+        """The tenant's settings this flow runs under (Auth0's defaults unless configured)."""
+        if not self.settings:
+            return DEFAULT_SETTINGS
+        return TenantSettings.from_json(self.settings)
 
     # ------------------------------------------------------------ changes
 
@@ -302,6 +373,8 @@ def _check(name: str, value: Any) -> Any:
     if kind == "mapping":
         if not isinstance(value, dict):
             raise bad()
+        if name == "settings":
+            TenantSettings.from_json(value)  # refused now, not at the next step
         return value
     if kind == "uncertain":
         if not (

@@ -9,6 +9,8 @@ the wire (*transport* and *remote*)::
     ├── LocalError                      the caller misused the API; nothing changed
     │   ├── IllegalTransitionError      no row of the machine for (state, trigger)
     │   ├── GuardRejectedError          a row exists but its guard said no
+    │   │   ├── FactorNotAllowedError       a factor Auth0 did not ask for, or the user lacks
+    │   │   └── MfaCodeExpiredError         the pending MFA code expired: back in mfa_required
     │   ├── InvalidInputError           a bad phone number, email, code, id, URL... (ValueError)
     │   │   └── InvalidHandleError          not a resume handle of a stored flow (a bare flow id)
     │   ├── FlowClosedError             a Flow used after its ``repo.step`` block, or edited by hand
@@ -37,6 +39,7 @@ the wire (*transport* and *remote*)::
         ├── RateLimitedError            429 too_many_requests; .reset_at (epoch seconds)
         ├── ServerError                 5xx; .retry_after when Auth0 sent Retry-After
         ├── Auth0Error                  any other error the flow cannot continue past
+        │   └── MfaRequiredError            refresh() answered mfa_required; .flow goes on
         ├── IdTokenError                the id_token failed verification (.reason): no login
         └── FlowEndedError              the answer ended the flow (state is now terminal)
             ├── FlowExpiredError            expired_token / a code past its deadline
@@ -58,6 +61,7 @@ __all__ = [
     "Auth0Error",
     "ConfigurationError",
     "DiagramError",
+    "FactorNotAllowedError",
     "FlowBusyError",
     "FlowClosedError",
     "FlowEndedError",
@@ -74,6 +78,8 @@ __all__ = [
     "LocalError",
     "LostUpdateError",
     "MalformedResponseError",
+    "MfaCodeExpiredError",
+    "MfaRequiredError",
     "RateLimitedError",
     "RemoteError",
     "ServerError",
@@ -124,6 +130,21 @@ class GuardRejectedError(LocalError):
         self.reason = reason
         msg = f"guard {guard!r} rejected trigger {str(trigger)!r} in state {str(state)!r}"
         super().__init__(f"{msg}: {reason}" if reason else msg)
+
+
+class FactorNotAllowedError(GuardRejectedError):
+    """The step names a factor Auth0's ``mfa_requirements`` did not ask for, or one the user
+    has no active authenticator of. ``reason`` names the factors on offer; nothing was sent."""
+
+
+class MfaCodeExpiredError(GuardRejectedError):
+    """The pending binding code (or push) passed its lifetime while the mfa_token lives.
+
+    The flow was moved back to ``mfa_required`` (``result`` is that step) and nothing was
+    sent: challenge (or enroll) again. Only an expired mfa_token ends the login.
+    """
+
+    result: object | None = None
 
 
 class InvalidInputError(LocalError, ValueError):
@@ -335,6 +356,13 @@ class ServerError(RemoteError):
 
 class Auth0Error(RemoteError):
     """Any other Auth0 error: bad client credentials, a disabled grant, a bad request."""
+
+
+class MfaRequiredError(Auth0Error):
+    """``refresh()`` was answered ``mfa_required``: ``flow`` is a new flow in ``mfa_required``
+    holding the mfa_token (challenge or enroll on it, then the tokens come from the flow)."""
+
+    flow: object | None = None
 
 
 class IdTokenError(RemoteError):

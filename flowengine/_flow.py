@@ -45,8 +45,9 @@ import attrs
 from flowengine import _machine as m
 from flowengine._audit import AUDIT_LIMIT, AuditEntry, AuditTrail, request_id_of
 from flowengine._config import Auth0Config
-from flowengine._context import EMPTY, Context, Uncertain
+from flowengine._context import EMPTY, Context, TenantSettings, Uncertain
 from flowengine._errors import (
+    FactorNotAllowedError,
     FlowClosedError,
     FlowEndedError,
     FlowExpiredError,
@@ -57,6 +58,7 @@ from flowengine._errors import (
     InvalidHandleError,
     InvalidInputError,
     MalformedResponseError,
+    MfaCodeExpiredError,
     RemoteError,
     ServerError,
     SnapshotInvariantError,
@@ -327,10 +329,23 @@ class Flow:
         self.check_untouched()
 
     @classmethod
-    def new(cls, flow_id: str, now: float) -> Flow:
-        """A flow in ``started`` that has made no call yet."""
+    def new(cls, flow_id: str, now: float, settings: TenantSettings | None = None) -> Flow:
+        """A flow in ``started`` that has made no call yet.
+
+        ``settings`` are the tenant's code lifetimes and OTP length (Auth0's defaults when
+        None); the flow keeps them in its context, so a resumed flow runs under the same.
+        """
         plain_text(flow_id, "flow_id", max_len=128)  # no control or invisible characters
-        return cls(flow_id, created_at=now, updated_at=now, expires_at=now + IDLE_FLOW_TTL)
+        context = EMPTY
+        if settings is not None and settings.to_json():
+            context = EMPTY.evolve(settings=settings.to_json())
+        return cls(
+            flow_id,
+            context=context,
+            created_at=now,
+            updated_at=now,
+            expires_at=now + IDLE_FLOW_TTL,
+        )
 
     # ------------------------------------------------------------ queries
 
@@ -352,6 +367,31 @@ class Flow:
     def legal_triggers(self) -> tuple[str, ...]:
         """The triggers that have a row out of the current state."""
         return m.legal_triggers(self.state)
+
+    def next_steps(self) -> dict[str, tuple[str, ...]]:
+        """The legal triggers, each with the factors it may use now (empty: no factor).
+
+        ``challenge`` and ``enroll`` offer only what Auth0's ``mfa_requirements`` asked
+        for (or, for a challenge, what a list showed the user has); anything else is
+        refused before a request is built (``FactorNotAllowedError``).
+        """
+        offer = m.offered_factors(self.context)
+        out: dict[str, tuple[str, ...]] = {}
+        for trigger in self.legal_triggers():
+            if trigger == "expire":
+                continue
+            if trigger in ("challenge", "enroll"):
+                factors = tuple(f for f in offer[trigger] if f != "recovery-code")
+                if not factors:
+                    continue
+                out[trigger] = factors
+            elif trigger in ("confirm_otp", "confirm_recovery_code") and (
+                m.factor_refusal(trigger, self.context, {}) is not None
+            ):
+                continue
+            else:
+                out[trigger] = ()
+        return out
 
     def deadline_passed(self, now: float) -> bool:
         """True when a live flow is past one of Auth0's deadlines."""
@@ -404,7 +444,7 @@ class Flow:
         the store's I/O never blocks the event loop.
         """
         self.require_legal(trigger)  # an illegal step changes nothing, even past a deadline
-        self.ensure_fresh(now)
+        self.ensure_fresh(now, trigger)
         step = self.prepare(trigger, params, config, now)
         if renew and step.request is not None:
             # The claim is still ours, for another lease, and says what we are sending.
@@ -417,6 +457,9 @@ class Flow:
         """Check ``trigger`` and build its request, without the deadline check of ``begin``."""
         self._check_open()
         self.check(trigger, now)
+        refusal = m.factor_refusal(trigger, self.context, params)
+        if refusal is not None:
+            raise FactorNotAllowedError(self.state, trigger, *refusal)
         t = _TRIGGER[trigger]
         spec = m.TRIGGERS[t]
         tenant = None
@@ -555,14 +598,35 @@ class Flow:
         return self.apply_outcome(step, Answer("cancelled"), now)
 
     def expire(self, now: float) -> StepResult:
-        """Move a live flow past its deadline to ``expired``."""
+        """Move a live flow past its deadline to ``expired``.
+
+        A pending factor whose code (or push) expired while the mfa_token still lives
+        goes back to ``mfa_required`` instead: the login goes on with a new challenge.
+        """
         step = self.prepare("expire", {}, _NO_CONFIG, now)
+        token_alive = now < float(self.context.mfa_token_expires_at or 0.0)
+        if self.state in m.PENDING_STATES and token_alive:
+            return self.apply_outcome(step, Answer("code_expired"), now)
         return self.apply_outcome(step, Answer("deadline"), now)
 
-    def ensure_fresh(self, now: float) -> None:
-        """Expire the flow and raise ``FlowExpiredError`` if a deadline has passed."""
+    def ensure_fresh(self, now: float, trigger: str = "expire") -> None:
+        """Expire the flow and raise ``FlowExpiredError`` if a deadline has passed.
+
+        A binding code (or push) past its lifetime with a live mfa_token takes the flow
+        back to ``mfa_required`` instead and raises ``MfaCodeExpiredError`` (a
+        ``GuardRejectedError``): nothing is sent, and a new challenge may follow.
+        """
         if self.deadline_passed(now):
             result = self.expire(now)
+            if self.state == m.MFA_REQUIRED:
+                code_error = MfaCodeExpiredError(
+                    self.state,
+                    trigger,
+                    "mfa_code_alive",
+                    "the MFA code expired; the flow is back in mfa_required: challenge again",
+                )
+                code_error.result = result
+                raise code_error
             error = FlowExpiredError(
                 "the flow passed one of Auth0's deadlines (code or mfa_token expired)",
                 status_code=0,

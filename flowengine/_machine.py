@@ -45,7 +45,7 @@ from typing import Any
 import attrs
 from transitions import EventData, Machine
 
-from flowengine._context import Context
+from flowengine._context import DEFAULT_SETTINGS, Context
 
 #: The machine's name, written into every snapshot (another machine's snapshot is refused).
 MACHINE_NAME = "auth0-passwordless-mfa"
@@ -82,6 +82,7 @@ class Trigger(enum.StrEnum):
     CONFIRM_OTP = "confirm_otp"
     CONFIRM_RECOVERY_CODE = "confirm_recovery_code"
     POLL_PUSH = "poll_push"
+    REFRESH = "refresh"
     CANCEL = "cancel"
     EXPIRE = "expire"
 
@@ -104,6 +105,7 @@ class Outcome(enum.StrEnum):
     CHALLENGED = "challenged"
     MUST_ENROLL = "must_enroll"
     PENDING = "pending"
+    CODE_EXPIRED = "code_expired"
     SLOW_DOWN = "slow_down"
     CANCELLED = "cancelled"
     DEADLINE = "deadline"
@@ -269,6 +271,16 @@ TRIGGERS: Mapping[str, TriggerSpec] = {
             secrets_in=("mfa_token", "oob_code"),
             secrets_out=("tokens", "mfa_token"),
         ),
+        TriggerSpec(
+            "refresh",
+            Auth0Call("POST", "/oauth/token", GRANT_REFRESH),
+            "exchange a refresh token (first factor); MFA on refresh answers mfa_required",
+            remote_effect="a rotating refresh token may have been replaced by a new one",
+            remote_undoable=False,
+            factor="first",
+            secrets_in=("refresh_token",),
+            secrets_out=("mfa_token", "tokens"),
+        ),
         TriggerSpec("cancel", None, "abandon the flow (no call)"),
         TriggerSpec("expire", None, "a deadline of Auth0's passed (no call)"),
     )
@@ -285,6 +297,8 @@ TRANSIENT_SECRETS: Mapping[str, str] = {
     "totp_secret": "handed to the caller once (StepResult.data), not kept",
     "barcode_uri": "handed to the caller once (StepResult.data), not kept",
     "recovery_codes": "handed to the caller once (StepResult.data), not kept",
+    "refresh_token": "handed in by the caller; sent in the request only (the new one Auth0 "
+    "returns is part of the tokens)",
 }
 
 # ---------------------------------------------------------------- the table
@@ -305,13 +319,17 @@ def _self(state: str, *kinds: str) -> dict[str, str]:
 
 
 def _confirm(source: str, *extra: str) -> dict[str, str]:
-    return {
+    rows = {
         "tokens": AUTHENTICATED,
         "mfa_required": MFA_REQUIRED,
         "expired": EXPIRED,
         "rejected": REJECTED,
         **_self(source, "wrong_code", *extra),
     }
+    if source in PENDING_STATES:
+        # Auth0's expired_token on the oob_code (not the mfa_token): challenge again.
+        rows["code_expired"] = MFA_REQUIRED
+    return rows
 
 
 _FIRST_FACTOR_OUTCOMES = {
@@ -329,9 +347,10 @@ EDGES: tuple[Edge, ...] = (
         "verify_otp",
         CODE_SENT,
         {**_FIRST_FACTOR_OUTCOMES, "wrong_code": CODE_SENT, "expired": EXPIRED},
-        ("code_attempts_left",),
+        ("code_attempts_left", "code_alive"),
     ),
     Edge("login_password", STARTED, {**_FIRST_FACTOR_OUTCOMES, "wrong_credentials": STARTED}),
+    Edge("refresh", STARTED, {"tokens": AUTHENTICATED, "mfa_required": MFA_REQUIRED}),
     Edge(
         "list_authenticators",
         MFA_REQUIRED,
@@ -375,7 +394,16 @@ EDGES: tuple[Edge, ...] = (
         for s in (ENROLLMENT_PENDING, CHALLENGE_PENDING)
     ),
     *(Edge("cancel", s, {"cancelled": CANCELLED}) for s in LIVE_STATES),
-    *(Edge("expire", s, {"deadline": EXPIRED}) for s in LIVE_STATES if s != STARTED),
+    *(
+        Edge("expire", s, {"deadline": EXPIRED})
+        for s in LIVE_STATES
+        if s not in (STARTED, *PENDING_STATES)
+    ),
+    # A binding code (or push) past its lifetime while the mfa_token lives: challenge again.
+    *(
+        Edge("expire", s, {"deadline": EXPIRED, "code_expired": MFA_REQUIRED})
+        for s in PENDING_STATES
+    ),
 )
 
 # ------------------------------------------------------------------- guards
@@ -421,6 +449,11 @@ def code_attempts_left(m: GuardModel) -> bool:
     return m.context.code_attempts < 3
 
 
+def code_alive(m: GuardModel) -> bool:
+    """The passwordless code is within its lifetime (a tenant setting); else resend."""
+    return float(m.now) < float(m.context.code_expires_at or 0.0)
+
+
 def has_mfa_credential(m: GuardModel) -> bool:
     """An mfa_token (or an MFA-audience access token) is held."""
     return bool(m.context.mfa_token)
@@ -456,6 +489,150 @@ def poll_due(m: GuardModel) -> bool:
     return float(m.now) >= float(m.context.next_poll_at or 0.0)
 
 
+# ------------------------------------------------- the factors a step may use
+
+#: The factors the flow enrolls and challenges, in the words of its public steps.
+FACTOR_KINDS: tuple[str, ...] = ("otp", "sms", "voice", "email", "push")
+
+#: ``mfa_requirements`` types (Auth0's docs; the SDK examples' older words too) -> factors.
+REQUIREMENT_TYPES: Mapping[str, tuple[str, ...]] = {
+    "otp": ("otp",),
+    "phone": ("sms", "voice"),
+    "sms": ("sms",),
+    "voice": ("voice",),
+    "email": ("email",),
+    "push-notification": ("push",),
+    "auth0": ("push",),
+    "recovery-code": ("recovery-code",),
+}
+
+_ID_PREFIX_FACTORS: Mapping[str, str] = {
+    "sms": "sms",
+    "voice": "voice",
+    "email": "email",
+    "push": "push",
+    "totp": "otp",
+    "otp": "otp",
+    "recovery-code": "recovery-code",
+}
+
+
+def requirement_factors(types: Any) -> set[str]:
+    """The factor kinds a list of ``mfa_requirements`` types names (unknown types kept)."""
+    out: set[str] = set()
+    for t in types or ():
+        out.update(REQUIREMENT_TYPES.get(str(t), (str(t),)))
+    return out
+
+
+def factor_of(item: Mapping[str, Any]) -> str:
+    """The factor kind of an authenticator (list item or id): sms, voice, email, push, otp."""
+    ident = str(item.get("id", ""))
+    prefix = ident.split("|", 1)[0] if "|" in ident else ""
+    if prefix in _ID_PREFIX_FACTORS:
+        return _ID_PREFIX_FACTORS[prefix]
+    channel = item.get("oob_channel")
+    if channel:
+        return "push" if channel == "auth0" else str(channel)
+    return "otp" if item.get("authenticator_type") == "otp" else str(item.get("authenticator_type"))
+
+
+def offered_factors(ctx: Context) -> dict[str, tuple[str, ...]]:
+    """The factors the next ``challenge`` and ``enroll`` may use, as far as the flow knows.
+
+    Auth0's ``mfa_requirements`` decide when it sent them (only its ``challenge`` list may be
+    challenged, only its ``enroll`` list enrolled); otherwise the enrolled factors a list
+    showed may be challenged, and any factor enrolled.
+    """
+    req = ctx.mfa_requirements or {}
+    if req.get("challenge") or req.get("enroll"):
+        challenge = requirement_factors(req.get("challenge"))
+        enroll = requirement_factors(req.get("enroll")) - {"recovery-code"}
+    else:
+        known = ctx.enrolled_factors
+        challenge = set(known.split()) if known is not None else set(FACTOR_KINDS)
+        enroll = set(FACTOR_KINDS)
+    order = (*FACTOR_KINDS, "recovery-code")
+    return {
+        "challenge": tuple(k for k in order if k in challenge),
+        "enroll": tuple(k for k in order if k in enroll),
+    }
+
+
+def _challenge_wants(params: Mapping[str, Any]) -> tuple[str, set[str]] | None:
+    """What a challenge's parameters ask for: (the words the caller used, acceptable kinds)."""
+    ident = params.get("authenticator_id")
+    if ident:
+        return str(ident).split("|", 1)[0] + "|…", {factor_of({"id": ident})}
+    ctype = params.get("challenge_type")
+    if ctype:
+        kinds: set[str] = set()
+        for part in str(ctype).split():
+            kinds.update({"otp"} if part == "otp" else {"sms", "voice", "email", "push"})
+        return f"challenge_type {ctype}", kinds
+    return None
+
+
+def factor_refusal(trigger: str, ctx: Context, params: Mapping[str, Any]) -> tuple[str, str] | None:
+    """``(guard, hint)`` when a step names a factor Auth0 did not ask for or the user lacks.
+
+    Checked before any request is built (``Flow.prepare``): the flow refuses locally what
+    Auth0 would refuse, and says which factors are on offer instead.
+    """
+    req = ctx.mfa_requirements or {}
+    asked = bool(req.get("challenge") or req.get("enroll"))
+    offer = offered_factors(ctx)
+    guard = "mfa_requirements" if asked else "enrolled_factors"
+    if trigger == "enroll":
+        if not asked:
+            return None  # any factor may be enrolled; Auth0 says if one is already active
+        factor = str(params.get("factor"))
+        if factor in offer["enroll"]:
+            return None
+        if not offer["enroll"]:
+            return guard, (
+                "Auth0 asked for a challenge of one of: "
+                f"{', '.join(offer['challenge'])}; not an enrollment"
+            )
+        return guard, f"Auth0 asked to enroll one of: {', '.join(offer['enroll'])}; not {factor}"
+    if trigger == "challenge":
+        if not asked and ctx.enrolled_factors is None:
+            return None
+        wants = _challenge_wants(params)
+        usable = set(offer["challenge"]) - {"recovery-code"}
+        if not usable:
+            return guard, (
+                f"Auth0 asked to enroll one of: {', '.join(offer['enroll'])}; "
+                "there is nothing to challenge"
+            )
+        if wants is None or wants[1] & usable:
+            return None
+        if asked:
+            return guard, (
+                f"Auth0 asked for a challenge of one of: {', '.join(offer['challenge'])}; "
+                f"not {wants[0]}"
+            )
+        return guard, (
+            f"the user has no authenticator for {wants[0]}; enrolled: "
+            f"{', '.join(offer['challenge'])}: challenge one of those"
+        )
+    if trigger in ("confirm_otp", "confirm_recovery_code") and asked:
+        kind = "otp" if trigger == "confirm_otp" else "recovery-code"
+        if kind not in offer["challenge"]:
+            return guard, (
+                f"Auth0 asked for one of: {', '.join(offer['challenge']) or 'an enrollment'}; "
+                f"not {kind}"
+            )
+    return None
+
+
+#: The refusals ``factor_refusal`` can give, with what each means (for the review and docs).
+FACTOR_GUARDS: Mapping[str, str] = {
+    "mfa_requirements": "the factor is not among those Auth0's mfa_requirements asked for",
+    "enrolled_factors": "the user has no active authenticator of that kind (a list showed it)",
+}
+
+
 GUARD_RECORDS: Mapping[str, Guard] = {
     g.name: g
     for g in (
@@ -471,6 +648,11 @@ GUARD_RECORDS: Mapping[str, Guard] = {
             "code_attempts_left",
             code_attempts_left,
             "three wrong codes spent this code; call resend_code",
+        ),
+        Guard(
+            "code_alive",
+            code_alive,
+            "the code is past the connection's OTP expiry; call resend_code",
         ),
         Guard("has_mfa_credential", has_mfa_credential, "no mfa_token is held"),
         Guard(
@@ -502,10 +684,11 @@ GUARD_HINTS: Mapping[str, str] = {name: g.hint for name, g in GUARD_RECORDS.item
 
 # ---------------------------------------------------------- context effects
 
-#: Auth0's clocks, in seconds.
-PASSWORDLESS_CODE_TTL = 180.0
-MFA_CODE_TTL = 300.0
-MFA_TOKEN_TTL = 600.0
+#: Auth0's clocks, in seconds: the defaults of ``TenantSettings`` (a flow reads its own
+#: settings from its context; these names stay for the callers that import them).
+PASSWORDLESS_CODE_TTL = DEFAULT_SETTINGS.passwordless_code_ttl
+MFA_CODE_TTL = DEFAULT_SETTINGS.mfa_code_ttl
+MFA_TOKEN_TTL = DEFAULT_SETTINGS.mfa_token_ttl
 #: How long a flow that never started, or has ended, is kept before a sweep drops it.
 IDLE_FLOW_TTL = 3600.0
 PUSH_POLL_INTERVAL = 5.0
@@ -544,7 +727,7 @@ def _code_sent(ctx: Context, s: StepInput) -> tuple[Context, Produced]:
         send_unconfirmed=False,
         code_attempts=0,
         code_sent_at=s.now,
-        code_expires_at=s.now + PASSWORDLESS_CODE_TTL,
+        code_expires_at=s.now + ctx.tenant_settings.passwordless_code_ttl,
         sends=ctx.sends + 1,
     ), {}
 
@@ -567,21 +750,31 @@ def _mfa_required(ctx: Context, s: StepInput) -> tuple[Context, Produced]:
     ctx = ctx.evolve(
         mfa_token=s.data["mfa_token"],
         mfa_token_kind="mfa_token",
-        mfa_token_expires_at=s.now + MFA_TOKEN_TTL,
+        mfa_token_expires_at=s.now + ctx.tenant_settings.mfa_token_ttl,
         mfa_requested=True,
+        must_enroll=False,
     )
     if TRIGGERS[s.trigger].factor == "second":
         ctx = ctx.evolve(chained_mfa=ctx.chained_mfa + 1)
-    if s.data.get("mfa_requirements"):
-        ctx = ctx.evolve(mfa_requirements=s.data["mfa_requirements"])
-        produced["mfa_requirements"] = s.data["mfa_requirements"]
+    req = s.data.get("mfa_requirements")
+    # Each mfa_required answer says afresh what Auth0 asks for: an older list is dropped.
+    ctx = ctx.evolve(mfa_requirements=req or None)
+    if req:
+        produced["mfa_requirements"] = req
+        if req.get("challenge"):
+            kinds = requirement_factors(req["challenge"]) - {"recovery-code"}
+            ctx = ctx.evolve(enrolled_factors=" ".join(sorted(kinds)) or None)
+        elif req.get("enroll"):
+            ctx = ctx.evolve(must_enroll=True)
     return ctx, produced
 
 
 def _mfa_access_token(ctx: Context, s: StepInput) -> tuple[Context, Produced]:
     ctx = _first_factor_done(ctx, s).cleared("pending")
     tokens = s.data["tokens"]
-    ttl = min(float(tokens.get("expires_in") or MFA_TOKEN_TTL), MFA_TOKEN_TTL)
+    # Auth0 minted an MFA-API access token without a challenge: the user has no factor
+    # (or only email) and must enroll; the token's own expires_in is its lifetime.
+    ttl = float(tokens.get("expires_in") or ctx.tenant_settings.mfa_token_ttl)
     return ctx.evolve(
         mfa_token=tokens["access_token"],
         mfa_token_kind="access_token",
@@ -603,7 +796,16 @@ def _tokens(ctx: Context, s: StepInput) -> tuple[Context, Produced]:
 
 
 def _authenticators(ctx: Context, s: StepInput) -> tuple[Context, Produced]:
-    return ctx, {"authenticators": s.data["authenticators"]}
+    kinds = sorted(
+        {
+            factor_of(a)
+            for a in s.data["authenticators"]
+            if a.get("active") and a.get("authenticator_type") != "recovery-code"
+        }
+    )
+    return ctx.evolve(enrolled_factors=" ".join(kinds) or None), {
+        "authenticators": s.data["authenticators"]
+    }
 
 
 def _pending_factor(ctx: Context, s: StepInput, oob: bool) -> tuple[Context, Produced]:
@@ -614,7 +816,7 @@ def _pending_factor(ctx: Context, s: StepInput, oob: bool) -> tuple[Context, Pro
         ctx = ctx.evolve(
             oob_code=d["oob_code"],
             binding_method=d.get("binding_method"),
-            mfa_code_expires_at=s.now + MFA_CODE_TTL,
+            mfa_code_expires_at=s.now + ctx.tenant_settings.mfa_code_ttl,
         )
         if d["factor"] == "push":
             ctx = ctx.evolve(
@@ -654,8 +856,26 @@ def _challenged(ctx: Context, s: StepInput) -> tuple[Context, Produced]:
 
 
 def _must_enroll(ctx: Context, s: StepInput) -> tuple[Context, Produced]:
+    asked = s.params.get("challenge_type") or s.params.get("authenticator_id")
+    description = str(s.data.get("description") or "").lower()
+    if asked and ("not enrolled" not in description or ctx.enrolled_factors):
+        # The user has factors, just none of the kind asked for: never say "enroll one".
+        known = ctx.enrolled_factors
+        hint = f"the user has no authenticator for {asked!r}; " + (
+            f"enrolled: {', '.join(known.split())}: challenge one of those"
+            if known
+            else "list_authenticators shows the enrolled ones"
+        )
+        return ctx, {"hint": hint}
     return ctx.evolve(must_enroll=True), {
         "hint": "the user has no usable authenticator: enroll one"
+    }
+
+
+def _code_expired(ctx: Context, s: StepInput) -> tuple[Context, Produced]:
+    """The binding code (or push) expired but the mfa_token lives: challenge again."""
+    return ctx.cleared("pending"), {
+        "hint": "the MFA code expired; the mfa_token still lives: challenge (or enroll) again"
     }
 
 
@@ -690,6 +910,7 @@ EFFECTS: Mapping[str, Effect] = {
     Outcome.CHALLENGED: _challenged,
     Outcome.MUST_ENROLL: _must_enroll,
     Outcome.PENDING: _still_pending,
+    Outcome.CODE_EXPIRED: _code_expired,
     Outcome.SLOW_DOWN: _slow_down,
     Outcome.LOCKED: _ends,
     Outcome.EXPIRED: _ends,
@@ -717,7 +938,9 @@ def _kept_a_while(ctx: Context, now: float, created_at: float) -> float:
 
 DEADLINES: Mapping[str, Deadline] = {
     State.STARTED: lambda ctx, now, created: created + IDLE_FLOW_TTL,
-    State.CODE_SENT: lambda ctx, now, created: float(ctx.code_expires_at or 0.0),
+    # An expired passwordless code does not end the login (a resend helps, see code_alive):
+    # the flow is kept an idle while after the latest code, then swept.
+    State.CODE_SENT: lambda ctx, now, created: float(ctx.code_sent_at or now) + IDLE_FLOW_TTL,
     State.MFA_REQUIRED: lambda ctx, now, created: float(ctx.mfa_token_expires_at or 0.0),
     State.ENROLLMENT_PENDING: _pending_deadline,
     State.CHALLENGE_PENDING: _pending_deadline,
@@ -867,6 +1090,13 @@ DOUBT: Mapping[str, Doubt] = {
         _unchanged,
         _unchanged,
         {MFA_REQUIRED: (("challenge", CHALLENGE_PENDING),)},
+    ),
+    "refresh": Doubt(
+        "a rotating refresh token may have been spent with the answer lost: refresh again "
+        "(Auth0 may refuse the reuse), else log in again",
+        _unchanged,
+        _unchanged,
+        {STARTED: (("refresh", MFA_REQUIRED),)},
     ),
     "confirm_oob": _confirm_doubt("confirm_oob"),
     "confirm_otp": _confirm_doubt("confirm_otp"),

@@ -97,6 +97,7 @@ _GUARD_EXPR: Final = {
     "otp_expected": "true",
     "push_expected": "true",
     "poll_due": "true",
+    "code_alive": "true",  # the passwordless code's clock: abstracted like poll_due
     "recovery_code_not_in_doubt": "!rc_doubt",
 }
 

@@ -42,6 +42,7 @@ from flowengine._errors import (
     FlowExpiredError,
     InvalidHandleError,
     LostUpdateError,
+    MfaCodeExpiredError,
     SnapshotError,
     SnapshotExpiredError,
     SnapshotReplayError,
@@ -267,7 +268,7 @@ class FlowRepository:
         if flow.deadline_passed(self._clock()):
             try:
                 flow.ensure_fresh(self._clock())
-            except FlowExpiredError:
+            except (FlowExpiredError, MfaCodeExpiredError):  # moved on: saved, then raised
                 self.store.save(self._record(flow), expected_seq=record.seq, token=token)
                 self._hand_out(flow)
                 raise

@@ -17,8 +17,9 @@ import attrs
 
 from flowengine import _config as v
 from flowengine._config import DEFAULT_REALM, Auth0Config
-from flowengine._errors import ConfigurationError, InvalidInputError
-from flowengine._flow import Flow
+from flowengine._context import DEFAULT_SETTINGS, TenantSettings
+from flowengine._errors import ConfigurationError, InvalidInputError, MfaRequiredError
+from flowengine._flow import Flow, StepResult
 
 # The log helpers live in _log; re-exported because both drivers import them from here.
 from flowengine._log import log_request as log_request
@@ -30,6 +31,42 @@ from flowengine._wire import HttpResponse
 R = TypeVar("R")
 
 FACTORS = ("otp", "sms", "voice", "email", "push")
+#: The scopes of the MFA API (Auth0's "Manage Authentication Factors with Authentication API").
+MFA_SCOPES = ("enroll", "read:authenticators", "remove:authenticators")
+
+
+def with_mfa_scopes(scope: str) -> str:
+    """``scope`` plus the MFA API's scopes, the caller's first and none twice.
+
+    Without ``enroll`` the MFA-audience token Auth0 mints for a user with no factor
+    yet cannot enroll one (403 ``insufficient_scope``).
+    """
+    words = scope.split()
+    return " ".join([*words, *(s for s in MFA_SCOPES if s not in words)])
+
+
+def refresh_outcome(flow: Flow, result: StepResult) -> dict[str, Any]:
+    """The tokens of a ``refresh`` step, or ``MfaRequiredError`` carrying the flow.
+
+    ``refresh()`` on both clients ends with this: an ``mfa_required`` answer to the
+    refresh_token grant leaves ``flow`` in ``mfa_required`` with its mfa_token, and the
+    error hands that flow to the caller instead of losing it.
+    """
+    if result.tokens is not None:
+        tokens = dict(result.tokens)
+        if result.claims is not None:
+            tokens["claims"] = dict(result.claims)  # the verified id_token's claims
+        return tokens
+    error = MfaRequiredError(
+        "Auth0 answered the refresh with mfa_required: continue with error.flow "
+        "(it is in mfa_required and holds the mfa_token)",
+        status_code=result.status_code or 403,
+        error="mfa_required",
+        trigger="refresh",
+        state=flow.state,
+    )
+    error.flow = flow
+    raise error
 
 
 @attrs.frozen
@@ -95,14 +132,19 @@ class FlowSteps(Generic[R]):
 
     config: Auth0Config
     _clock: Callable[[], float] = staticmethod(time.time)
+    #: The tenant's code lifetimes and OTP length for new flows (Auth0's defaults); set it
+    #: on a client, or pass ``settings`` to ``new_flow``. A flow keeps the settings it began with.
+    tenant_settings: TenantSettings = DEFAULT_SETTINGS
 
     def run_step(self, flow: Flow, trigger: str, params: Mapping[str, Any]) -> R:
         """Run ``trigger`` on ``flow`` with ``params`` already checked by a step method."""
         raise NotImplementedError  # pragma: no cover - supplied by each driver
 
-    def new_flow(self, flow_id: str | None = None) -> Flow:
+    def new_flow(
+        self, flow_id: str | None = None, *, settings: TenantSettings | None = None
+    ) -> Flow:
         """A new flow in ``started``; no call is made."""
-        return Flow.new(flow_id or new_flow_id(), self._clock())
+        return Flow.new(flow_id or new_flow_id(), self._clock(), settings or self.tenant_settings)
 
     def start_passwordless(
         self,
@@ -155,12 +197,18 @@ class FlowSteps(Generic[R]):
         scope: str | None = None,
         forwarded_for: str | None = None,
     ) -> R:
-        """Exchange the one-time code (passwordless OTP grant, MFA audience by default)."""
-        params = {
-            "otp": v.one_time_code(code),
-            "audience": v.non_empty(audience or self.config.default_audience, "audience"),
-            "scope": v.non_empty(scope or self.config.scope, "scope"),
-        }
+        """Exchange the one-time code (passwordless OTP grant, MFA audience by default).
+
+        The code must have the connection's OTP length (``TenantSettings.otp_length``).
+        With the MFA audience the MFA API's scopes are added to ``scope``.
+        """
+        otp = v.one_time_code(code)
+        length = flow.context.tenant_settings.otp_length
+        if len(otp) != length:
+            raise InvalidInputError(
+                "code", f"must be {length} digits (the connection's OTP length)"
+            )
+        params = {"otp": otp, **self._audience_and_scope(audience, scope)}
         return self.run_step(flow, "verify_otp", _with_ip(params, forwarded_for))
 
     def login_password(
@@ -179,10 +227,30 @@ class FlowSteps(Generic[R]):
             "username": v.non_empty(username, "username", max_len=320),
             "password": v.non_empty(password, "password", max_len=1024),
             "realm": v.non_empty(realm, "realm", max_len=128),
-            "audience": v.non_empty(audience or self.config.default_audience, "audience"),
-            "scope": v.non_empty(scope or self.config.scope, "scope"),
+            **self._audience_and_scope(audience, scope),
         }
         return self.run_step(flow, "login_password", _with_ip(params, forwarded_for))
+
+    def _audience_and_scope(self, audience: str | None, scope: str | None) -> dict[str, str]:
+        """The first factor's audience and scope; the MFA audience brings the MFA scopes."""
+        aud = v.non_empty(audience or self.config.default_audience, "audience")
+        words = v.non_empty(scope or self.config.scope, "scope")
+        if self.config.is_mfa_audience(aud):
+            words = with_mfa_scopes(words)
+        return {"audience": aud, "scope": words}
+
+    def refresh_flow(self, flow: Flow, refresh_token: str, *, scope: str | None = None) -> R:
+        """The refresh_token grant as a flow's first step (from ``started``).
+
+        Tokens end the flow in ``authenticated``; ``mfa_required`` (MFA on refresh) leaves
+        it in ``mfa_required`` with the mfa_token, to challenge or enroll as after a login.
+        """
+        params: dict[str, Any] = {
+            "refresh_token": v.non_empty(refresh_token, "refresh_token", max_len=8192)
+        }
+        if scope is not None:
+            params["scope"] = v.non_empty(scope, "scope")
+        return self.run_step(flow, "refresh", params)
 
     def list_authenticators(self, flow: Flow) -> R:
         """``GET /mfa/authenticators`` with the flow's mfa_token."""

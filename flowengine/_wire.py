@@ -226,6 +226,10 @@ def _confirm_recovery(ctx: Context, p: Mapping[str, Any], cfg: Auth0Config) -> H
     )
 
 
+def _refresh(ctx: Context, p: Mapping[str, Any], cfg: Auth0Config) -> HttpRequest:
+    return refresh_request(cfg, p["refresh_token"], p.get("scope"))
+
+
 def refresh_request(config: Auth0Config, refresh_token: str, scope: str | None) -> HttpRequest:
     """The ``refresh_token`` grant (an account operation beside the flow)."""
     fields: dict[str, Any] = {"refresh_token": refresh_token}
@@ -375,12 +379,45 @@ def parse_tokens(doc: Mapping[str, Any], resp: HttpResponse, what: str) -> dict[
 REJECTED_DESCRIPTION = "MFA Authorization rejected."
 
 
+def parse_mfa_requirements(raw: Any) -> dict[str, list[str]] | None:
+    """``mfa_requirements`` as ``{"challenge": [types], "enroll": [types]}`` (None if absent).
+
+    Auth0's docs show ``{"challenge": [{"type": "otp"}, ...]}`` or the same under
+    ``enroll``; one docs page shows ``{"challenge_types": ["otp", "oob"]}``. Entries that
+    are neither a ``{"type": str}`` object nor a string are dropped (the field is early
+    access and loosely specified: nothing here may fail a login).
+    """
+    if not isinstance(raw, dict):
+        return None
+    out: dict[str, list[str]] = {}
+    for key in ("challenge", "enroll"):
+        items = raw.get(key)
+        if not isinstance(items, list):
+            continue
+        types = []
+        for item in items:
+            t = item.get("type") if isinstance(item, dict) else item
+            if isinstance(t, str) and t and t not in types:
+                types.append(t[:64])
+        if types:
+            out[key] = types
+    legacy = raw.get("challenge_types")
+    if "challenge" not in out and isinstance(legacy, list):
+        kinds = {"otp": ["otp"], "oob": ["phone", "email", "push-notification"]}
+        types = [t for c in legacy if isinstance(c, str) for t in kinds.get(c, [])]
+        if types:
+            out["challenge"] = types
+    return out or None
+
+
 def _mfa_required(doc_err: Mapping[str, Any], resp: HttpResponse, what: str) -> Answer:
     token = _str_field(doc_err, "mfa_token", resp, what)
-    req = doc_err.get("mfa_requirements")
     return Answer(
         "mfa_required",
-        {"mfa_token": token, "mfa_requirements": req if isinstance(req, dict) else None},
+        {
+            "mfa_token": token,
+            "mfa_requirements": parse_mfa_requirements(doc_err.get("mfa_requirements")),
+        },
         resp.status_code,
         "mfa_required",
     )
@@ -431,7 +468,14 @@ def _challenge_errors(err: ErrorBody, resp: HttpResponse) -> str | None:
     return _mfa_call_errors(err, resp)
 
 
+def _code_expired(err: ErrorBody) -> bool:
+    """Auth0's expired_token names what expired: "oob_code is expired" is the code only."""
+    return err.error == "expired_token" and "oob_code" in (err.description or "").lower()
+
+
 def _confirm_errors(err: ErrorBody, resp: HttpResponse) -> str | None:
+    if _code_expired(err):
+        return "code_expired"  # the mfa_token lives on: the flow can challenge again
     # For a typed code (binding code, TOTP) any invalid_grant but "Malformed ..."
     # is a wrong code: Auth0.swift and Auth0.Android read "MFA Authorization
     # rejected." there as a bad code, so one typo must not end the flow.
@@ -535,6 +579,8 @@ WIRE: Mapping[str, Wire] = {
     "confirm_otp": Wire(_confirm_otp, _token_answer, _confirm_errors),
     "confirm_recovery_code": Wire(_confirm_recovery, _token_answer, _confirm_errors),
     "poll_push": Wire(_confirm_oob, _token_answer, _poll_errors),
+    # MFA on refresh: an mfa_required answer starts the MFA part of a flow, token kept.
+    "refresh": Wire(_refresh, _token_answer, _no_error_absorbed),
 }
 
 

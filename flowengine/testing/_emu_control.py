@@ -12,8 +12,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Literal
 
+from flowengine._context import DEFAULT_SETTINGS, TenantSettings
 from flowengine.testing._emu_base import TenantBase
-from flowengine.testing._emu_state import Client, normalise_address, totp
+from flowengine.testing._emu_state import Api, Client, normalise_address, totp
 from flowengine.testing._models import (
     AuthenticatorInfo,
     Fault,
@@ -27,6 +28,8 @@ __all__ = ["TenantControl"]
 
 class TenantControl(TenantBase):
     """Configuration and inspection of the tenant (thread-safe)."""
+
+    tenant_settings: TenantSettings = DEFAULT_SETTINGS
 
     # ------------------------------------------------------------- configuration
 
@@ -66,6 +69,26 @@ class TenantControl(TenantBase):
             )
             if client_secret:
                 self._issued.add(client_secret)
+
+    def configure_tenant(self, settings: TenantSettings) -> None:
+        """Set the tenant's passwordless code lifetime and OTP length, MFA code and
+        mfa_token lifetimes (``flowengine.TenantSettings``; Auth0's defaults otherwise).
+
+        Codes, oob_codes and mfa_tokens issued afterwards follow them.
+        """
+        with self._lock:
+            self.tenant_settings = settings
+
+    def add_api(self, identifier: str, *, allow_offline_access: bool = True) -> None:
+        """Register an API (a resource server): its identifier is an audience the token
+        endpoint accepts; ``allow_offline_access`` lets it issue refresh tokens.
+
+        Unregistered audiences answer 403 ``access_denied`` "Service not found: <aud>". The
+        MFA API (offline access allowed) and the Management API (not) are registered.
+        """
+        with self._lock:
+            apis: dict[str, Api] = self._apis()  # type: ignore[attr-defined]  # TokenIssuer's
+            apis[identifier] = Api(identifier, allow_offline_access)
 
     def add_password_user(
         self,

@@ -54,6 +54,8 @@ class TokenEndpoint(PushDevice):
                 f"Grant type '{grant}' not allowed for the client.",
                 extra={"error_uri": UNAUTHORIZED_CLIENT_URI},
             )
+        if grant in (GRANT_PASSWORDLESS_OTP, GRANT_PASSWORD, GRANT_PASSWORD_REALM):
+            self._check_audience(self._str(body, "audience", required=False))
         if grant == GRANT_PASSWORDLESS_OTP:
             return self._grant_passwordless(req, body, client)
         if grant in (GRANT_PASSWORD, GRANT_PASSWORD_REALM):
@@ -153,8 +155,15 @@ class TokenEndpoint(PushDevice):
                 )
         else:
             scope = record.scope
+        if self.mfa_on_refresh and user.active():
+            return self._mfa_required_answer(client, user, record.audience, scope, req.now)
         payload = self._tokens(
-            client.client_id, user, record.audience, scope, req.now, refresh_token=token
+            client.client_id,
+            user,
+            record.audience,
+            scope,
+            req.now,
+            refresh_token=token,
         )
         return self._json(200, payload)
 

@@ -19,7 +19,6 @@ from flowengine.testing._emu_state import (
     ALNUM,
     EMAIL_RE,
     LIST_TYPE,
-    MFA_CODE_TTL,
     PHONE_RE,
     AccessToken,
     Authenticator,
@@ -194,7 +193,10 @@ class MfaEndpoints(TokenIssuer):
         created = self._create_authenticators(user, "push", now)
         oob = self._new_oob(user, session, created[0], now, enrollment=True)
         tx = self._rand(ALNUM, 32)
-        guardian = quote(f"https://{self.domain}.guardian.auth0.com", safe="")
+        # Recorded: base_url=https://<tenant domain>.guardian.<region>.auth0.com (go-auth0).
+        guardian = quote(
+            f"https://{self.domain}.guardian.{self.guardian_region}.auth0.com", safe=""
+        )
         label = quote(f"{self.tenant_name}:{user.username}", safe=":")
         payload: dict[str, object] = {
             "authenticator_type": "oob",
@@ -228,7 +230,8 @@ class MfaEndpoints(TokenIssuer):
         *,
         enrollment: bool,
     ) -> Oob:
-        code = self._iron(now, MFA_CODE_TTL)
+        ttl = self.tenant_settings.mfa_code_ttl
+        code = self._iron(now, ttl)
         channel = authenticator.oob_channel
         assert channel is not None
         oob = Oob(
@@ -238,7 +241,7 @@ class MfaEndpoints(TokenIssuer):
             authenticator_id=authenticator.id,
             channel=channel,
             binding_code=None,
-            expires_at=now + MFA_CODE_TTL,
+            expires_at=now + ttl,
             created_at=now,
             enrollment=enrollment,
         )

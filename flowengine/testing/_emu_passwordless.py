@@ -10,15 +10,16 @@ does not exist yet, and used when the grant creates it).
 
 from __future__ import annotations
 
+import string
 from collections.abc import Callable, Mapping
 from typing import Final, Literal
 from urllib.parse import quote
 
+from flowengine._context import DEFAULT_SETTINGS, TenantSettings
 from flowengine.testing._emu_base import TenantBase
 from flowengine.testing._emu_state import (
     EMAIL_RE,
     PASSWORDLESS_ATTEMPTS,
-    PASSWORDLESS_CODE_TTL,
     PHONE_RE,
     HttpError,
     PendingCode,
@@ -55,6 +56,9 @@ def _bad(code: str) -> Callable[[str], HttpError]:
 
 class PasswordlessEndpoint(TenantBase):
     """``/passwordless/start``."""
+
+    #: The tenant's code lifetimes and OTP length (``Auth0Emulator.configure_tenant``).
+    tenant_settings: TenantSettings = DEFAULT_SETTINGS
 
     def _passwordless_start(self, req: Request) -> EmulatorResponse:
         body = self._parse_body(req, allow_form=False, err=_bad("request"))
@@ -117,7 +121,9 @@ class PasswordlessEndpoint(TenantBase):
         self, connection: Connection, address: str, link: bool, client_id: str, now: float
     ) -> None:
         """Replace the address's pending code with a new one and send it, or a link."""
-        code = self._digits()
+        # The connection's OTP length (a tenant setting; Auth0's default is 6 digits).
+        code = self._secret(self._rand(string.digits, self.tenant_settings.otp_length))
+        ttl = self.tenant_settings.passwordless_code_ttl
         key = (connection, address)
         if link:
             url = (
@@ -127,12 +133,10 @@ class PasswordlessEndpoint(TenantBase):
                 f"&verification_code={code}"
             )
             # A link's code is only usable through the browser redirect, never the OTP grant.
-            self._codes[key] = PendingCode(connection, None, now + PASSWORDLESS_CODE_TTL, 0)
+            self._codes[key] = PendingCode(connection, None, now + ttl, 0)
             self._send(connection, address, None, "passwordless", now, link=url)
         else:
-            self._codes[key] = PendingCode(
-                connection, code, now + PASSWORDLESS_CODE_TTL, PASSWORDLESS_ATTEMPTS
-            )
+            self._codes[key] = PendingCode(connection, code, now + ttl, PASSWORDLESS_ATTEMPTS)
             self._send(connection, address, code, "passwordless", now)
 
     def _start_answer(self, connection: Connection, address: str) -> dict[str, object]:

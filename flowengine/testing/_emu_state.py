@@ -25,6 +25,7 @@ __all__ = [
     "ACCESS_TOKEN_TTL",
     "ALNUM",
     "AccessToken",
+    "Api",
     "AuthKind",
     "Authenticator",
     "B32",
@@ -319,6 +320,14 @@ class AccessToken:
     audience: str | None
     scopes: frozenset[str]
     expires_at: float
+
+
+@define
+class Api:
+    """A registered API (resource server): an audience, and whether it allows offline access."""
+
+    identifier: str
+    allow_offline_access: bool
 
 
 @define

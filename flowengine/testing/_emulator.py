@@ -94,6 +94,50 @@ disagree). Where the facts are silent the emulator chooses, as listed here:
 * Unknown body properties are ignored everywhere except ``/passwordless/start``
   (400 ``bad.request``, as documented).
 
+Real-tenant paths (issue 14). Each says whether Auth0 DOCUMENTS it (page), an official
+SDK's test data RECORDS it (repository/path), or the emulator INFERS it:
+
+* Users with no factor: with ``mfa_policy="never"`` and the MFA audience, a user with no
+  active factor (or only email) is minted an MFA-API access token (600 s, the requested
+  scope, or ``enroll read:authenticators remove:authenticators`` when none) instead of
+  ``mfa_required`` (DOCUMENTED: "Manage Authentication Factors with Authentication API").
+  Policy ``"always"`` stands for a tenant requiring MFA on every login: ``mfa_required``.
+* That access token enrolls as the bearer of ``/mfa/associate`` (DOCUMENTED: needs the
+  ``enroll`` scope) and is accepted as ``mfa_token`` by the mfa-oob/mfa-otp grants that
+  confirm the enrollment; the tokens are for the audience and scope first asked for
+  (INFERRED: no page or recording names the token that confirms such an enrollment).
+* Tenant settings (``configure_tenant``): passwordless code lifetime (DOCUMENTED default
+  180 s, per connection), OTP length (INFERRED default 6), MFA code lifetime (DOCUMENTED
+  5 minutes), mfa_token lifetime (INFERRED 600 s: the documented lifetime of
+  MFA-audience tokens).
+* An audience that names no registered API (``add_api``; the MFA and Management APIs
+  are registered) answers 403 ``access_denied`` "Service not found: <aud>" (DOCUMENTED
+  text, seen on ``/authorize``; the status on ``/oauth/token`` INFERRED).
+* ``refresh_token`` only with ``offline_access`` and an API that allows offline access,
+  or no audience (DOCUMENTED: Refresh Tokens); the MFA API allows it (DOCUMENTED: "use a
+  refresh token to refresh it"), the Management API does not (INFERRED).
+* ``scope`` is echoed when the request named none and not when granted as asked
+  (RECORDED: go-auth0 ``TestLoginWithEmail`` vs ``TestRefreshToken``,
+  ``TestMFAVerifyWithOTP``, ``TestOAuthLoginWithPassword``); the refresh grant always
+  echoes it (RECORDED without a scope; INFERRED with one).
+* Guardian ``base_url`` is ``https://<domain>.guardian.us.auth0.com`` (RECORDED: go-auth0
+  ``TestMFAAddAuthenticator/Should_return_response_for_OOB_(Auth0_channel)``: the region
+  label is ``us`` even for an eu tenant; ``guardian_region`` changes it).
+* "already enrolled": 403 ``access_denied`` "User is already enrolled" (DOCUMENTED text
+  in the enrollment guides; code and status INFERRED).
+* SMS and voice are one pair ``sms|dev_X`` / ``voice|dev_X`` (RECORDED: Auth0.swift
+  ``Auth0Tests/MFA/Auth0MFAClientTests.swift``; DOCUMENTED in the MFA API page).
+* ``mfa_requirements`` (with ``mfa_requirements=True``): ``challenge`` lists the user's
+  active kinds as ``phone``/``otp``/``push-notification``/``email`` plus
+  ``recovery-code``; a user with none gets ``enroll`` with every kind (DOCUMENTED sample,
+  early access; which kinds appear when is INFERRED).
+* ``mfa_on_refresh``: a refresh of a user with an active factor answers ``mfa_required``
+  (DOCUMENTED as "Customize MFA for refresh token flows", early access; body INFERRED to
+  be the first factor's).
+* ``expired_token`` says what expired: "oob_code is expired" (the code only; the
+  mfa_token lives on) or "mfa_token is expired" (RECORDED strings in Auth0.swift and
+  Auth0.Android helpers for the latter; the former INFERRED from the MFA draft).
+
 Faults (see :class:`~flowengine.testing.Fault`): ``status_500``, ``status_502_html``,
 ``status_503``, ``status_429``, ``connect_refused`` and ``connect_timeout`` answer
 instead of the tenant (NOT processed, no state change). ``empty_200``,

@@ -67,7 +67,10 @@ class CookieCodec:
     key: bytes = attrs.field(repr=False)
     name: str = COOKIE_NAME
     samesite: str = "Lax"
-    max_age: int = 3600
+    #: Longer than a flow can stay idle (an hour after its latest code), so that a login
+    #: that expired is still recognised and said so once; the handle inside is useless
+    #: once its flow ended, and every step re-issues the cookie.
+    max_age: int = 7200
 
     def __attrs_post_init__(self) -> None:
         if len(self.key) < 32:

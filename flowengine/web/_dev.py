@@ -5,7 +5,7 @@ Theory of operation
 ``DevTenant`` owns an :class:`~flowengine.testing.Auth0Emulator` and a clock it can move
 forward. The login page's development panel reads it (the codes the emulator "sent",
 which it prints because they are fake codes of a local emulator) and drives it: approve
-or reject the pending push, make the next passwordless start answer 429, skip ten
+or reject the pending push, make the next passwordless start answer 429, skip an
 minutes so the flow passes Auth0's deadlines. Nothing here exists in a page served
 against a real tenant: the panel and its routes are only built with a ``DevTenant``.
 """
@@ -94,8 +94,10 @@ class DevTenant:
             self.emulator.add_fault(Fault("/passwordless/start", "status_429", seconds=30.0))
             return "The next passwordless start will be rate-limited (429)."
         if action == "advance":
-            self.clock.advance(601.0)
-            return "The clock moved ten minutes forward."
+            # Past every deadline a login can be left at: a code_sent flow lives an idle
+            # hour after its latest code (an expired code alone allows a resend).
+            self.clock.advance(3601.0)
+            return "The clock moved an hour forward."
         raise KeyError(action)
 
 
@@ -104,5 +106,5 @@ DEV_ACTIONS = {
     "approve_push": "Approve push",
     "reject_push": "Reject push",
     "rate_limit": "Rate-limit next start",
-    "advance": "Skip 10 minutes",
+    "advance": "Skip an hour",
 }

@@ -89,6 +89,18 @@ PROBLEMS: Mapping[type[e.FlowEngineError], ProblemEntry] = {
     e.GuardRejectedError: _p(
         "step-closed", "Step not available", 409, "This step is not available right now."
     ),
+    e.FactorNotAllowedError: _p(
+        "factor-not-allowed",
+        "Factor not offered",
+        409,
+        "This login does not offer that factor. Choose one of those shown.",
+    ),
+    e.MfaCodeExpiredError: _p(
+        "mfa-code-expired",
+        "Code expired",
+        409,
+        "The code expired. Ask for a new one: the login goes on.",
+    ),
     e.InvalidInputError: _p("invalid-input", "Invalid input", 422, "A field is not valid."),
     e.InvalidHandleError: _p(
         "invalid-session",
@@ -205,6 +217,12 @@ PROBLEMS: Mapping[type[e.FlowEngineError], ProblemEntry] = {
     ),
     e.Auth0Error: _p(
         "auth0-refused", "Login refused", 400, "The identity provider refused this request."
+    ),
+    e.MfaRequiredError: _p(
+        "mfa-required",
+        "Second factor required",
+        403,
+        "The identity provider asks for a second factor before renewing this session.",
     ),
     e.FlowEndedError: _p("ended", "Login ended", 403, "This login has ended. Start again."),
     e.FlowExpiredError: _p(

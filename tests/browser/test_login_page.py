@@ -222,7 +222,7 @@ def test_flow_id_alone_resumes_nothing(browser: Any, login: LoginPage, target: A
 
 
 def test_expired_flow(login: LoginPage) -> None:
-    """Past Auth0's deadline the page says the login expired and offers a new one."""
+    """Past the flow's deadline (an idle hour) the page says it expired and offers a new one."""
     login.start_sms(new_phone())
     login.dev("advance")
     login.expect_state("expired")

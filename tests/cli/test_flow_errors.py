@@ -186,7 +186,13 @@ def test_an_ambiguous_send_is_kept_in_doubt(cli: Cli, emu: Auth0Emulator) -> Non
     shown = flow.step("show")
     assert (shown["state"], shown["seq"]) == ("started", 1)
     assert shown["context"]["send_unconfirmed"] is True
-    assert shown["next"] == ["start_passwordless", "resend_code", "login_password", "cancel"]
+    assert shown["next"] == [
+        "start_passwordless",
+        "resend_code",
+        "login_password",
+        "refresh",
+        "cancel",
+    ]
 
 
 def test_an_ambiguous_send_resumes_by_resend(cli: Cli, emu: Auth0Emulator) -> None:

@@ -36,8 +36,9 @@ EXPECTED: dict[str, tuple[str | None, str]] = {
     ),
     "password_after_mfa_required": (
         P1,
-        "started --login_password/mfa_required--> mfa_required "
-        "--login_password/tokens--> authenticated",
+        # SPIN's first trail: any first factor that answered mfa_required (login_password
+        # or refresh), then the bypassing row
+        "/mfa_required--> mfa_required --login_password/tokens--> authenticated",
     ),
     "mfa_required_means_authenticated": (
         P1,
@@ -47,7 +48,7 @@ EXPECTED: dict[str, tuple[str | None, str]] = {
     "resend_out_of_expired": (P2_FINAL, "--> expired [then resend_code from expired]"),
     "leave_authenticated": (
         P2_FINAL,
-        "started --login_password/tokens--> authenticated [then enroll from authenticated]",
+        "/tokens--> authenticated [then enroll from authenticated]",
     ),
     # an unreachable state has no trail: SPIN's exhaustive search names the rows never taken
     "no_challenge": (None, "confirm_oob from challenge_pending"),

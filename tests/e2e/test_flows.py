@@ -216,17 +216,20 @@ def test_wrong_codes_then_resend(driver: Driver, emu: Auth0Emulator) -> None:
     assert driver.verify_otp(flow, new).state == "mfa_required"
 
 
-def test_expired_code_expires_the_flow_before_any_request(
+def test_expired_code_is_refused_before_any_request(
     driver: Driver, emu: Auth0Emulator, clock: FakeClock
 ) -> None:
-    """Past the 3-minute code deadline the flow expires locally and sends nothing."""
+    """Past the 3-minute code lifetime verify is refused locally, unsent; a resend goes on."""
     flow = driver.new_flow()
     driver.start_passwordless(flow, connection="sms", phone_number=PHONE)
     clock.advance(181)
     sent = len(emu.requests)
-    with pytest.raises(FlowExpiredError):
+    with pytest.raises(GuardRejectedError) as info:
         driver.verify_otp(flow, emu.last_code(PHONE))
-    assert flow.state == "expired" and len(emu.requests) == sent
+    assert info.value.guard == "code_alive"
+    assert flow.state == "code_sent" and len(emu.requests) == sent
+    driver.resend_code(flow)
+    assert driver.verify_otp(flow, emu.last_code(PHONE)).state == "mfa_required"
 
 
 def test_mfa_token_expiry(driver: Driver, emu: Auth0Emulator, clock: FakeClock) -> None:
@@ -244,6 +247,7 @@ def test_no_mfa_policy_authenticates_with_first_factor(
 ) -> None:
     """With MFA off and an API audience, the first factor alone yields tokens."""
     emu.mfa_policy = "never"
+    emu.add_api("https://api.example.com/")  # the tenant knows the API (offline access on)
     d = make_driver(audience="https://api.example.com/")
     flow = d.new_flow()
     d.start_passwordless(flow, connection="sms", phone_number=PHONE)

@@ -114,6 +114,7 @@ def d_token_passwordless_sms(env: Env) -> Result:
 
 
 def d_token_passwordless_email(env: Env) -> Result:
+    env.emu.add_api("https://api.example.com")
     _never(env).api.start_email(send="code")
     return _r(
         env.api.verify_otp(
@@ -167,6 +168,11 @@ def d_token_mfa_required_requirements(env: Env) -> Result:
 def d_token_password(env: Env) -> Result:
     _never(env)
     return _r(_password(env, scope="profile email"))
+
+
+def d_token_password_default_scope(env: Env) -> Result:
+    _never(env)
+    return _r(_password(env))
 
 
 def d_token_password_wrong(env: Env) -> Result:
@@ -443,6 +449,7 @@ CASES: dict[str, Driver] = {
     "token_mfa_required_403": d_token_mfa_required,
     "token_mfa_required_requirements_403": d_token_mfa_required_requirements,
     "token_password_200": d_token_password,
+    "token_password_default_scope_200": d_token_password_default_scope,
     "token_password_wrong_403": d_token_password_wrong,
     "token_password_blocked_429": d_token_password_blocked,
     "token_refresh_200": d_token_refresh,
@@ -512,11 +519,12 @@ SHARED: dict[str, tuple[str, frozenset[str]]] = {
         "token_mfa_required_requirements_403",
         frozenset(),
     ),
-    "oauth_token_password_200": ("token_password_200", frozenset()),
-    # the recording did not echo the requested scope; the emulator echoes a given scope
+    # the recorded request named no scope: the default scope is granted and echoed
+    "oauth_token_password_200": ("token_password_default_scope_200", frozenset()),
+    # the recording did not echo the requested scope, and neither does the emulator
     "oauth_token_passwordless_otp_email_200": (
         "token_passwordless_email_200",
-        frozenset({"scope"}),
+        frozenset(),
     ),
     "oauth_token_passwordless_unauthorized_client_403": (
         "token_passwordless_unauthorized_client_403",

@@ -71,6 +71,7 @@ def test_list_with_access_token(api: Api, emu: Auth0Emulator, clock: FakeClock) 
 def test_access_token_of_other_audience(api: Api, emu: Auth0Emulator) -> None:
     """An access token for another audience is not accepted by the MFA API."""
     emu.mfa_policy = "never"
+    emu.add_api("https://api.example.com")
     api.start_sms()
     access = api.verify_otp(audience="https://api.example.com").json()["access_token"]
     assert api.list(access).status_code == 401

@@ -13,8 +13,8 @@ from flowengine import (
     Auth0Config,
     Flow,
     FlowClient,
-    FlowExpiredError,
     FlowRepository,
+    GuardRejectedError,
     Keyring,
     SnapshotError,
     dump_flow,
@@ -70,12 +70,12 @@ def test_async_flow_client_runs_the_seed(
 def test_clients_run_on_the_emulators_fake_clock(
     flow_client: FlowClient, auth0_emulator: Auth0Emulator, auth0_clock: FakeClock
 ) -> None:
-    """Advancing auth0_clock past the code's 3 minutes expires the flow, with no request sent."""
+    """Advancing auth0_clock past the code's 3 minutes refuses it, with no request sent."""
     flow = flow_client.new_flow()
     assert flow.created_at == auth0_clock.time()
     flow_client.start_passwordless(flow, connection="sms", phone_number=PHONE)
     auth0_clock.advance(181)
-    with pytest.raises(FlowExpiredError):
+    with pytest.raises(GuardRejectedError):
         flow_client.verify_otp(flow, auth0_emulator.last_code(PHONE))
     assert len(auth0_emulator.requests) == 1
 

@@ -258,7 +258,7 @@ def challenge_with_faults(lg: Login) -> None:
 
 
 def lockout_and_expiry(lg: Login) -> None:
-    """Ten wrong passwords lock the user; a code left for three minutes expires the flow."""
+    """Ten wrong passwords lock the user; an expired code is refused, an expired mfa_token ends."""
     lg.rig.seed_users("new")
     lg.new("fl_lock")
     for _ in range(10):
@@ -267,7 +267,12 @@ def lockout_and_expiry(lg: Login) -> None:
     lg.new("fl_exp")
     lg.step("fl_exp", "start_passwordless", connection="sms", phone_number=PHONE)
     lg.rig.clock.advance(181)
+    lg.step("fl_exp", "verify_otp", lg.code(PHONE))  # past the code's lifetime: refused
+    assert lg.flow("fl_exp").state == "code_sent"
+    lg.step("fl_exp", "resend_code")
     lg.step("fl_exp", "verify_otp", lg.code(PHONE))
+    lg.rig.clock.advance(601)
+    lg.step("fl_exp", "list_authenticators")
     assert lg.flow("fl_exp").state == "expired"
 
 

@@ -108,7 +108,7 @@ def test_single_byte_changes_to_a_stored_row_are_refused(tmp_path: Any) -> None:
 
 
 def test_expired_flow_is_expired_on_resume_and_sends_nothing() -> None:
-    """Resuming past the code's deadline stores `expired` and raises before any request."""
+    """Resuming past the mfa_token's deadline stores `expired` and raises before any request."""
     clock = FakeClock()
     emu = tenant(clock)
     repo = FlowRepository(MemoryStore(), KEYS, clock=clock.time)
@@ -117,11 +117,12 @@ def test_expired_flow_is_expired_on_resume_and_sends_nothing() -> None:
     handle = repo.add(flow)
     with repo.step(handle) as f:
         client.start_passwordless(f, connection="sms", phone_number="+15550100")
+        client.verify_otp(f, emu.last_code("+15550100"))  # mfa_required: an mfa_token
     handle = f.handle
-    clock.advance(181)
+    clock.advance(601)  # an expired passwordless code no longer ends a login; this does
     sent = len(emu.requests)
     with pytest.raises(FlowExpiredError), repo.step(handle) as f:
-        client.verify_otp(f, "123456")
+        client.list_authenticators(f)
     assert repo.get(flow.flow_id).state == "expired"
     assert len(emu.requests) == sent
 

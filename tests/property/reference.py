@@ -61,10 +61,11 @@ ALL_TRIGGERS = (
     "confirm_otp",
     "confirm_recovery_code",
     "poll_push",
+    "refresh",
     "cancel",
     "expire",
 )
-CALLS_AUTH0 = ALL_TRIGGERS[:11]
+CALLS_AUTH0 = ALL_TRIGGERS[:12]
 FIRST_FACTOR = frozenset({"verify_otp", "login_password"})
 SECOND_FACTOR = frozenset({"confirm_oob", "confirm_otp", "confirm_recovery_code", "poll_push"})
 
@@ -75,6 +76,8 @@ TABLE: dict[tuple[str, str, str], tuple[str, str]] = {
     (STARTED, "login_password", "right"): (MFA_REQUIRED, "mfa_required"),
     (STARTED, "login_password", "wrong"): (STARTED, "wrong_credentials"),
     (STARTED, "login_password", "blocked"): (LOCKED, "locked"),
+    (STARTED, "refresh", "right"): (AUTHENTICATED, "tokens"),
+    (STARTED, "refresh", "mfa"): (MFA_REQUIRED, "mfa_required"),
     (STARTED, "cancel", "-"): (CANCELLED, "cancelled"),
     (CODE_SENT, "resend_code", "sent"): (CODE_SENT, "code_sent"),
     (CODE_SENT, "verify_otp", "right"): (MFA_REQUIRED, "mfa_required"),
@@ -103,6 +106,7 @@ TABLE: dict[tuple[str, str, str], tuple[str, str]] = {
     (_P[0], "poll_push", "rejected"): (REJECTED, "rejected"),
     (_P[0], "cancel", "-"): (CANCELLED, "cancelled"),
     (_P[0], "expire", "-"): (EXPIRED, "deadline"),
+    (_P[0], "expire", "code_expired"): (MFA_REQUIRED, "code_expired"),
     (_P[1], "confirm_oob", "right"): (AUTHENTICATED, "tokens"),
     (_P[1], "confirm_oob", "wrong"): (_P[1], "wrong_code"),
     (_P[1], "confirm_otp", "right"): (AUTHENTICATED, "tokens"),
@@ -112,6 +116,7 @@ TABLE: dict[tuple[str, str, str], tuple[str, str]] = {
     (_P[1], "poll_push", "rejected"): (REJECTED, "rejected"),
     (_P[1], "cancel", "-"): (CANCELLED, "cancelled"),
     (_P[1], "expire", "-"): (EXPIRED, "deadline"),
+    (_P[1], "expire", "code_expired"): (MFA_REQUIRED, "code_expired"),
 }
 #: (state, trigger) pairs that have a row: every other pair is illegal.
 LEGAL = frozenset((s, t) for s, t, _ in TABLE)
@@ -121,6 +126,7 @@ CODE_TTL = 180.0
 MFA_CODE_TTL = 300.0
 MFA_TOKEN_TTL = 600.0
 POLL_INTERVAL = 5.0
+IDLE_TTL = 3600.0
 
 #: The shortest legal way into each state: (setup, steps). See ``tests/property``.
 SHORTEST_PATHS: dict[str, tuple[str, tuple[str, ...]]] = {
@@ -165,9 +171,10 @@ class Expect:
     @property
     def sends(self) -> bool:
         """Whether the step sends exactly one request."""
-        return self.kind in ("move", "remote_error") and self.outcome not in (
-            "cancelled",
-            "deadline",
+        return (
+            self.kind in ("move", "remote_error")
+            and self.outcome not in ("cancelled", "deadline")
+            and self.situation != "code_expired"  # the expire trigger: no call
         )
 
 
@@ -237,10 +244,16 @@ class RefCtx:
     address: str | None = None
     code_attempts: int = 0
     code_exp: float | None = None
+    code_sent: float | None = None
     user: str | None = None
     mfa_exp: float | None = None
     factor: str | None = None  # sms voice email otp push (enroll) or otp oob push (challenge)
     binding_to: str | None = None
+    #: Which of the MFA messages sent to ``binding_to`` carries this factor's binding code
+    #: (a rollback can return to an older pending factor whose code is not the latest).
+    binding_index: int | None = None
+    #: The user's active factor kinds as the last list showed them (None: no list, or none).
+    known: frozenset[str] | None = None
     oob_exp: float | None = None
     next_poll: float | None = None
     push: int | None = None
@@ -260,6 +273,8 @@ class RefLogin:
     blocked: bool = False
     ctx: RefCtx = field(default_factory=RefCtx)
     history: list[RefCtx] = field(default_factory=list)
+    stale_at: float = 0.0
+    mfa_sent_to: dict[str, int] = field(default_factory=dict)
 
     # -------------------------------------------------------------- queries
 
@@ -272,7 +287,9 @@ class RefLogin:
         """The tightest of Auth0's deadlines in the current state (None: not live)."""
         c = self.ctx
         if c.state == CODE_SENT:
-            return c.code_exp
+            # an expired code asks for a resend: the flow is only swept after an idle hour
+            assert c.code_sent is not None
+            return c.code_sent + IDLE_TTL
         if c.state == MFA_REQUIRED:
             return c.mfa_exp
         if c.state in PENDING:
@@ -308,6 +325,20 @@ class RefLogin:
         if expect.state != before.state:
             self.history.append(before)
         self.ctx = new
+
+    def code_expired(self) -> bool:
+        """A pending factor's code is past its lifetime while the mfa_token still lives."""
+        c = self.ctx
+        return c.state in PENDING and c.mfa_exp is not None and self.stale_at < c.mfa_exp
+
+    def back_to_mfa_required(self) -> None:
+        """The pending code expired with a live mfa_token: the flow is in mfa_required."""
+        self.history.append(copy.copy(self.ctx))
+        self.ctx = copy.copy(self.ctx)
+        self.ctx.state = MFA_REQUIRED
+        self.ctx.factor = self.ctx.binding_to = None
+        self.ctx.oob_exp = self.ctx.next_poll = None
+        self.ctx.push = None
 
     def expire_now(self) -> None:
         """The flow was expired (locally, or by the expire trigger)."""
@@ -359,14 +390,15 @@ class RefLogin:
         if not is_legal(state, trigger):
             return Expect("illegal")
         if driver and trigger in CALLS_AUTH0 and self.stale(now):
-            self.expire_now()
-            return Expect("expired_local", state=EXPIRED, raises="FlowExpiredError")
+            return self.expire_on_step(now)
         c = self.ctx
         guard: str | None = None
         if trigger == "resend_code" and state == STARTED:
             guard = "send_unconfirmed"  # no send is ever in doubt here: faults are elsewhere
         elif trigger == "verify_otp" and c.code_attempts >= 3:
             guard = "code_attempts_left"
+        elif trigger == "verify_otp" and c.code_exp is not None and now >= c.code_exp:
+            guard = "code_alive"
         elif trigger == "confirm_oob" and c.binding_to is None:
             guard = "binding_code_expected"
         elif trigger == "confirm_otp" and state in PENDING and c.factor != "otp":
@@ -377,6 +409,15 @@ class RefLogin:
             elif c.next_poll is not None and now < c.next_poll:
                 guard = "poll_due"
         return Expect("guard", guard=guard) if guard else None
+
+    def expire_on_step(self, now: float) -> Expect:
+        """A step on a stale flow: back to mfa_required (code only), or expired."""
+        self.stale_at = now
+        if self.code_expired():
+            self.back_to_mfa_required()
+            return Expect("code_expired_local", state=MFA_REQUIRED, guard="mfa_code_alive")
+        self.expire_now()
+        return Expect("expired_local", state=EXPIRED, raises="FlowExpiredError")
 
     def _row(self, trigger: str, situation: str) -> Expect:
         """The table's move for ``trigger`` in the current state and ``situation``."""
@@ -389,7 +430,15 @@ class RefLogin:
         if trigger == "resend_code":
             conn, address = self.ctx.conn or conn, self.ctx.address or address
         e = self._row(trigger, "sent")
-        self.move(e, now, conn=conn, address=address, code_attempts=0, code_exp=now + CODE_TTL)
+        self.move(
+            e,
+            now,
+            conn=conn,
+            address=address,
+            code_attempts=0,
+            code_exp=now + CODE_TTL,
+            code_sent=now,
+        )
         return e
 
     def verify(self, now: float, right: bool) -> Expect:
@@ -433,7 +482,8 @@ class RefLogin:
     def list_authenticators(self, now: float) -> Expect:
         """list_authenticators: always listed while the mfa_token is fresh."""
         e = self._row("list_authenticators", "listed")
-        self.move(e, now)
+        kinds = frozenset("otp" if t == "totp" else t for t in self._user().active)
+        self.move(e, now, known=kinds or None)
         return e
 
     def enroll(self, now: float, factor: str, to: str | None) -> Expect:
@@ -456,7 +506,8 @@ class RefLogin:
             "push": None,
         }
         if factor in ("sms", "voice", "email"):
-            changes.update(binding_to=to, oob_exp=now + MFA_CODE_TTL)
+            assert to is not None
+            changes.update(binding_to=to, oob_exp=now + MFA_CODE_TTL, binding_index=self._sent(to))
         elif factor == "push":
             changes.update(
                 oob_exp=now + MFA_CODE_TTL, next_poll=now + POLL_INTERVAL, push=self._new_push(now)
@@ -465,6 +516,12 @@ class RefLogin:
             user.has_totp = True
         self.move(e, now, **changes)
         return e
+
+    def _sent(self, to: str) -> int:
+        """Count an MFA message the tenant sends to ``to``; return its index among them."""
+        index = self.mfa_sent_to.get(to, 0)
+        self.mfa_sent_to[to] = index + 1
+        return index
 
     def _new_push(self, now: float) -> int:
         """Record a push the tenant raises now; return its index."""
@@ -484,6 +541,19 @@ class RefLogin:
         assert sorted(user.active) == sorted(t for _, t, _ in active), (user.active, active)
         kinds = {"totp": "otp", "sms": "oob", "voice": "oob", "email": "oob", "push": "oob"}
         allowed = set((challenge_type or "otp oob").split())
+        known = self.ctx.known
+        if known is not None:  # the flow refuses locally what a list showed the user lacks
+            if authenticator_id is not None:
+                prefix = authenticator_id.split("|", 1)[0]
+                wants = {"totp": "otp"}.get(prefix, prefix)
+                if wants not in known:
+                    return Expect("guard", guard="enrolled_factors")
+            elif challenge_type is not None:
+                wanted = set()
+                for part in challenge_type.split():
+                    wanted |= {"otp"} if part == "otp" else {"sms", "voice", "email", "push"}
+                if not wanted & known:
+                    return Expect("guard", guard="enrolled_factors")
         if not active:
             return self._stay("challenge", "not_enrolled", now)
         if authenticator_id is not None:
@@ -522,7 +592,13 @@ class RefLogin:
         else:
             if kind in ("sms", "voice") and not user.sms_sends.take(now):
                 return Expect("remote_error", situation="too_many_sms")
-            changes.update(factor="oob", binding_to=address, oob_exp=now + MFA_CODE_TTL)
+            assert address is not None
+            changes.update(
+                factor="oob",
+                binding_to=address,
+                oob_exp=now + MFA_CODE_TTL,
+                binding_index=self._sent(address),
+            )
         e = self._row("challenge", "challenged")
         self.move(e, now, **changes)
         return e
@@ -590,6 +666,11 @@ class RefLogin:
 
     def no_call(self, trigger: str, now: float) -> Expect:
         """cancel, or the expire trigger fired on the core."""
+        self.stale_at = now
+        if trigger == "expire" and self.code_expired():
+            e = self._row(trigger, "code_expired")
+            self.move(e, now, factor=None, binding_to=None, oob_exp=None, next_poll=None, push=None)
+            return e
         e = self._row(trigger, "-")
         self.move(e, now)
         return e

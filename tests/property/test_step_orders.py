@@ -32,6 +32,7 @@ from flowengine import (
     GuardRejectedError,
     IllegalTransitionError,
     InvalidInputError,
+    MfaCodeExpiredError,
     SnapshotExpiredError,
     StaleHandleError,
     StepResult,
@@ -168,8 +169,7 @@ class LoginOrders(RuleBasedStateMachine):
         """A stored flow past its deadline is expired by ``repo.step`` before any step runs."""
         if not (self.PERSIST and self.ref.stale(self.rig.now)):
             return None
-        self.ref.expire_now()
-        return Expect("expired_local", state="expired", raises="FlowExpiredError")
+        return self.ref.expire_on_step(self.rig.now)
 
     def _run(self, invoke: Callable[[], Any]) -> Any:
         """Take the step on the flow in memory, or inside ``repo.step`` with the newest handle."""
@@ -245,6 +245,14 @@ class LoginOrders(RuleBasedStateMachine):
             else:
                 self.counts["invalid_rejected"] += 1
             return
+        if kind == "code_expired_local":
+            # the pending code expired, the mfa_token lives: back in mfa_required, unsent
+            assert isinstance(error, MfaCodeExpiredError), where
+            assert error.guard == "mfa_code_alive", where
+            assert self.flow.state == "mfa_required" and requests == 0, where
+            assert self.flow.seq == before["seq"] + 1, where
+            self.counts["local_code_expiries"] += 1
+            return
         if kind == "expired_local":
             assert isinstance(error, FlowExpiredError), where
             assert self.flow.state == "expired" and requests == 0, where
@@ -290,6 +298,15 @@ class LoginOrders(RuleBasedStateMachine):
             wrong = wrong[:-1] + str((int(wrong[-1]) + 1) % 10)
         self.typed.add(wrong)
         return wrong, False
+
+    def _binding_code(self) -> str | None:
+        """The binding code of the pending factor (not always the newest sent to its address)."""
+        c = self.ref.ctx
+        if c.binding_to is None or c.binding_index is None:
+            return None
+        to = c.binding_to.lower() if "@" in c.binding_to else c.binding_to
+        sent = [m for m in self.rig.emu.outbox if m.purpose == "mfa" and m.to == to]
+        return sent[c.binding_index].code if c.binding_index < len(sent) else None
 
     def _last_code(self, to: str | None, purpose: str) -> str | None:
         """The newest code the tenant sent to ``to`` for ``purpose``, if any."""
@@ -438,7 +455,7 @@ class LoginOrders(RuleBasedStateMachine):
     @rule(kind=S.code_kinds, wrong=S.code_digits, garbage=S.garbage_codes)
     def confirm_oob(self, kind: str, wrong: str, garbage: str) -> None:
         """Type the binding code the tenant sent: right, wrong or garbage."""
-        right = self._last_code(self.ref.ctx.binding_to, "mfa")
+        right = self._binding_code()
         code, is_right = self._code(kind, right, wrong, garbage)
         self.step(
             "confirm_oob",

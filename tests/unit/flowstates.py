@@ -115,6 +115,7 @@ OUTCOME_DATA: dict[str, dict[str, Any]] = {
     },
     "must_enroll": {},
     "pending": {},
+    "code_expired": {"description": "oob_code is expired"},
     "slow_down": {},
     "cancelled": {},
     "deadline": {},
@@ -138,6 +139,7 @@ PARAMS: dict[str, dict[str, Any]] = {
     "confirm_otp": {"otp": "123456"},
     "confirm_recovery_code": {"recovery_code": "A" * 24},
     "poll_push": {},
+    "refresh": {"refresh_token": "v1.test-refresh-token"},
     "cancel": {},
     "expire": {},
 }

@@ -82,6 +82,7 @@ def test_failing_guard_raises_guard_rejected(edge: m.Edge, guard: str) -> None:
         "push_expected": {"factor": "sms"},
         "poll_due": {"next_poll_at": NOW + 5},
         "recovery_code_not_in_doubt": {"recovery_code_in_doubt": True},
+        "code_alive": {"code_expires_at": NOW},
     }
     flow = flow_in(edge.source, factor_for(edge), **context_for(edge))
     flow.context = flow.context.evolve(**breakers[guard])
