@@ -1,0 +1,117 @@
+"""The tenant, the application and the seed login every figure uses."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+
+from flowengine import Auth0Config
+from flowengine.testing import Auth0Emulator
+
+TENANT = "tenant.example.auth0.com"
+CLIENT_ID = "bench-app"
+CLIENT_SECRET = "bench-secret-0123456789"
+PHONE = "+15550100"
+SCOPE = "openid profile offline_access"
+MFA_AUDIENCE = f"https://{TENANT}/mfa/"
+BASE_URL = f"https://{TENANT}"
+
+GRANT_PASSWORDLESS_OTP = "http://auth0.com/oauth/grant-type/passwordless/otp"
+GRANT_MFA_OOB = "http://auth0.com/oauth/grant-type/mfa-oob"
+
+
+def make_emulator(seed: int = 1, clock: Callable[[], float] | None = None) -> Auth0Emulator:
+    """A fresh tenant with the bench application and no per-IP limit on code sends."""
+    emu = (
+        Auth0Emulator(TENANT, seed=seed)
+        if clock is None
+        else Auth0Emulator(TENANT, seed=seed, clock=clock)
+    )
+    emu.add_client(CLIENT_ID, client_secret=CLIENT_SECRET)
+    emu.rate_limit("/passwordless/start", None)
+    return emu
+
+
+def make_config(domain: str = TENANT) -> Auth0Config:
+    """The application's configuration (``domain`` may be a loopback base URL)."""
+    return Auth0Config(domain, CLIENT_ID, CLIENT_SECRET, tenant_domain=TENANT)
+
+
+def phone_for(n: int) -> str:
+    """A distinct E.164 number per flow (so no per-user SMS bucket is ever shared)."""
+    return f"+1555{n:07d}"
+
+
+def dumps(fields: dict[str, object]) -> bytes:
+    """Compact JSON, as a hand-written client (and the library) sends it."""
+    return json.dumps(fields, separators=(",", ":")).encode()
+
+
+#: Request headers of a hand-written JSON client.
+JSON_HEADERS = {"content-type": "application/json", "accept": "application/json"}
+
+
+class RawSeedError(Exception):
+    """The hand-written client got an answer it did not expect."""
+
+
+def raw_bodies(phone: str) -> tuple[bytes, Callable[[str], bytes]]:
+    """The start body, and a builder of the verify body from the code (hand-written)."""
+    start = dumps(
+        {
+            "client_id": CLIENT_ID,
+            "client_secret": CLIENT_SECRET,
+            "connection": "sms",
+            "send": "code",
+            "phone_number": phone,
+        }
+    )
+
+    def verify(code: str) -> bytes:
+        return dumps(
+            {
+                "grant_type": GRANT_PASSWORDLESS_OTP,
+                "client_id": CLIENT_ID,
+                "client_secret": CLIENT_SECRET,
+                "realm": "sms",
+                "username": phone,
+                "otp": code,
+                "audience": MFA_AUDIENCE,
+                "scope": SCOPE,
+            }
+        )
+
+    return start, verify
+
+
+def raw_enroll_body(phone: str) -> bytes:
+    """The ``/mfa/associate`` body for an SMS authenticator (hand-written)."""
+    return dumps(
+        {
+            "client_id": CLIENT_ID,
+            "client_secret": CLIENT_SECRET,
+            "authenticator_types": ["oob"],
+            "oob_channels": ["sms"],
+            "phone_number": phone,
+        }
+    )
+
+
+def raw_confirm_body(mfa_token: str, oob_code: str, binding_code: str) -> bytes:
+    """The mfa-oob grant body (hand-written)."""
+    return dumps(
+        {
+            "grant_type": GRANT_MFA_OOB,
+            "client_id": CLIENT_ID,
+            "client_secret": CLIENT_SECRET,
+            "mfa_token": mfa_token,
+            "oob_code": oob_code,
+            "binding_code": binding_code,
+        }
+    )
+
+
+def expect(status: int, wanted: int, what: str) -> None:
+    """The hand-written client's status check."""
+    if status != wanted:
+        raise RawSeedError(f"{what}: HTTP {status}, expected {wanted}")

@@ -1,0 +1,420 @@
+"""The tenant's state and the helpers every endpoint shares.
+
+Theory of operation: :class:`TenantBase` owns all of the emulated tenant's state
+(clients, users and their authenticators, pending codes, MFA sessions, oob codes,
+tokens, the outbox, the request log, faults and rate-limit buckets) and the one
+``threading.Lock`` that guards it. The endpoint families are mixins on top of it
+(``_emu_passwordless``, ``_emu_grants``, ``_emu_mfa``, ``_emu_push``), as are the
+test-facing control API (``_emu_control``) and the request pipeline
+(``_emu_wire``); :class:`~flowengine.testing.Auth0Emulator` combines them. The
+``_``-methods here assume the caller holds the lock.
+
+Randomness comes from one ``random.Random(seed)`` when seeded (so every code and
+token is reproducible, and the ORDER of draws is part of the behaviour) or from
+:mod:`secrets` otherwise; every generated secret is remembered by ``_secret`` so
+:meth:`issued_secrets` can hand them to a leak test.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hmac
+import json
+import random
+import secrets
+import string
+import threading
+import time
+from collections.abc import Callable, Mapping
+from typing import Any, Literal
+from urllib.parse import parse_qsl
+
+from flowengine.testing._emu_state import (
+    ALNUM,
+    B32,
+    B64URL,
+    JSON_CT,
+    PHONE_RE,
+    UPPER_ALNUM,
+    AccessToken,
+    Authenticator,
+    AuthKind,
+    Bucket,
+    Client,
+    HttpError,
+    MfaPolicy,
+    MfaSession,
+    Oob,
+    PendingCode,
+    RefreshToken,
+    Request,
+    User,
+    dumps,
+    invalid_request,
+    normalise_address,
+)
+from flowengine.testing._models import (
+    EmulatorResponse,
+    OutboxMessage,
+    PushScript,
+    RequestRecord,
+    UserInfo,
+)
+
+__all__ = ["TenantBase"]
+
+
+def _b64url(data: bytes) -> str:
+    """Unpadded base64url, as in a JWT."""
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
+
+
+class TenantBase:
+    """The tenant's state, its lock, and the helpers shared by every endpoint family."""
+
+    def __init__(
+        self,
+        domain: str = "tenant.example.auth0.com",
+        *,
+        clock: Callable[[], float] = time.time,
+        sleep: Callable[[float], None] = time.sleep,
+        mfa_policy: MfaPolicy = "always",
+        push_poll_interval: float = 5.0,
+        seed: int | None = None,
+        tenant_name: str | None = None,
+        mfa_requirements: bool = False,
+        list_type_field: bool = False,
+    ) -> None:
+        """Create an empty tenant.
+
+        ``mfa_policy`` "always" answers every first factor with ``mfa_required``;
+        "never" issues tokens unless the audience is the MFA API and the user has an
+        active non-email factor. ``seed`` makes every code and token deterministic.
+        ``tenant_name`` is the issuer shown in ``otpauth://`` URIs (default: the first
+        label of ``domain``). ``mfa_requirements`` adds the (early-access)
+        ``mfa_requirements`` object to ``mfa_required``; ``list_type_field`` adds the
+        newer ``type`` field to ``GET /mfa/authenticators`` items.
+        """
+        if mfa_policy not in ("always", "never"):
+            raise ValueError("mfa_policy must be 'always' or 'never'")
+        self.domain = domain
+        self.mfa_policy: MfaPolicy = mfa_policy
+        self.push_poll_interval = float(push_poll_interval)
+        self.push_script = PushScript()
+        self.tenant_name = tenant_name or domain.split(".", 1)[0]
+        self.mfa_requirements = mfa_requirements
+        self.list_type_field = list_type_field
+        self._clock = clock
+        self._sleep = sleep
+        self._rng: random.Random | None = random.Random(seed) if seed is not None else None
+        self._lock = threading.Lock()
+        self._clients: dict[str, Client] = {}
+        self._users: dict[str, User] = {}
+        # the ``_id`` /passwordless/start promised to an address that is not a user yet
+        self._pending_ids: dict[str, str] = {}
+        self._codes: dict[tuple[str, str], PendingCode] = {}  # by (connection, address)
+        self._sessions: dict[str, MfaSession] = {}  # by mfa_token
+        self._oobs: dict[str, Oob] = {}  # by oob_code
+        self._access: dict[str, AccessToken] = {}  # by the access token itself
+        self._refresh: dict[str, RefreshToken] = {}  # by the refresh token itself
+        self._outbox: list[OutboxMessage] = []
+        self._requests: list[RequestRecord] = []
+        self._issued: set[str] = set()
+        self._faults: list[list[Any]] = []  # [Fault, remaining: int | None]
+        self._limits: dict[str, tuple[int, float]] = {"/passwordless/start": (50, 3600.0)}
+        self._buckets: dict[tuple[str, str], Bucket] = {}  # by (endpoint, client IP)
+
+    # ------------------------------------------------------------- shared properties
+
+    @property
+    def mfa_audience(self) -> str:
+        """The MFA API audience, ``https://<domain>/mfa/``."""
+        return f"https://{self.domain}/mfa/"
+
+    # ------------------------------------------------------------- answers
+
+    @staticmethod
+    def _json(
+        status: int, payload: object, headers: Mapping[str, str] | None = None
+    ) -> EmulatorResponse:
+        return EmulatorResponse(
+            status, {"content-type": JSON_CT, **(headers or {})}, dumps(payload)
+        )
+
+    def _error(self, exc: HttpError) -> EmulatorResponse:
+        return self._json(exc.status, exc.payload, exc.headers)
+
+    # ------------------------------------------------------------- randomness
+
+    def _rand(self, alphabet: str, n: int) -> str:
+        if self._rng is not None:
+            return "".join(self._rng.choices(alphabet, k=n))
+        return "".join(secrets.choice(alphabet) for _ in range(n))
+
+    def _secret(self, value: str) -> str:
+        self._issued.add(value)
+        return value
+
+    def _digits(self) -> str:
+        return self._secret(self._rand(string.digits, 6))
+
+    def _iron(self, now: float, ttl: float) -> str:
+        """An opaque ``Fe26.2*...`` sealed-looking string (mfa_token, oob_code)."""
+        hexd = "0123456789abcdef"
+        return self._secret(
+            f"Fe26.2*SERVER_{int(now)}*{self._rand(hexd, 64)}*{self._rand(B64URL, 22)}*"
+            f"{self._rand(B64URL, 214)}*{int((now + ttl) * 1000)}*{self._rand(hexd, 64)}*"
+            f"{self._rand(B64URL, 43)}"
+        )
+
+    def _jwt(self, claims: Mapping[str, object]) -> str:
+        header = _b64url(dumps({"alg": "RS256", "typ": "JWT", "kid": "flowengine-emulator"}))
+        payload = _b64url(dumps({**claims, "jti": self._rand(ALNUM, 16)}))
+        return self._secret(f"{header}.{payload}.{self._rand(B64URL, 342)}")
+
+    def _dev_id(self) -> str:
+        return "dev_" + self._rand(ALNUM, 16)
+
+    # ------------------------------------------------------------- users
+
+    def _ensure_user(self, username: str, connection: str, *, prefix: str | None = None) -> User:
+        user = self._users.get(username)
+        now = self._clock()
+        if user is None:
+            hex_id = self._pending_ids.pop(username, None) or self._rand("0123456789abcdef", 24)
+            user = User(
+                username=username,
+                user_id=f"{prefix or connection}|{hex_id}",
+                connections={connection},
+                password=None,
+                email=username if "@" in username else None,
+                phone_number=username if PHONE_RE.match(username) else None,
+                mfa_failures=Bucket(10, 3600.0, 10.0, now),
+                sms_sends=Bucket(10, 36000.0, 10.0, now),
+            )
+            self._users[username] = user
+        user.connections.add(connection)
+        return user
+
+    def _get_user(self, username: str) -> User:
+        user = self._users.get(normalise_address(username)) or self._users.get(username)
+        if user is None:
+            raise KeyError(username)
+        return user
+
+    @staticmethod
+    def _user_info(user: User) -> UserInfo:
+        return UserInfo(
+            username=user.username,
+            user_id=user.user_id,
+            connections=frozenset(user.connections),
+            email=user.email,
+            phone_number=user.phone_number,
+            blocked=user.blocked,
+            has_recovery_code=user.recovery_code is not None,
+        )
+
+    def _give_recovery_code(self, user: User, now: float) -> str:
+        code = self._secret(self._rand(UPPER_ALNUM, 24))
+        user.recovery_code = code
+        if not any(a.type == "recovery-code" for a in user.authenticators):
+            user.authenticators.append(
+                Authenticator(
+                    id=f"recovery-code|{self._dev_id()}",
+                    type="recovery-code",
+                    group="recovery-code",
+                    active=False,
+                    created_at=now,
+                )
+            )
+        return code
+
+    @staticmethod
+    def _activate_recovery(user: User) -> None:
+        for a in user.authenticators:
+            if a.type == "recovery-code":
+                a.active = True
+
+    def _create_authenticators(
+        self,
+        user: User,
+        kind: AuthKind,
+        now: float,
+        *,
+        phone_number: str | None = None,
+        email: str | None = None,
+    ) -> list[Authenticator]:
+        """Add ``kind``'s inactive authenticators: sms/voice come as a pair, push with a TOTP."""
+        group = self._dev_id()
+
+        def new(
+            k: AuthKind,
+            auth_id: str,
+            *,
+            phone: str | None = None,
+            address: str | None = None,
+            secret: str | None = None,
+        ) -> Authenticator:
+            return Authenticator(
+                id=auth_id,
+                type=k,
+                group=group,
+                active=False,
+                created_at=now,
+                secret=secret,
+                phone_number=phone,
+                email=address,
+            )
+
+        created: list[Authenticator]
+        if kind in ("sms", "voice"):
+            if phone_number is None or not PHONE_RE.match(phone_number):
+                raise ValueError("sms/voice need an E.164 phone_number")
+            twin: AuthKind = "voice" if kind == "sms" else "sms"
+            created = [new(k, f"{k}|{group}", phone=phone_number) for k in (kind, twin)]
+        elif kind == "email":
+            if email is None:
+                raise ValueError("email authenticators need an email")
+            created = [new("email", f"email|{group}", address=email)]
+        elif kind == "push":
+            created = [new("push", f"push|{group}")]
+            # the twin's own id is drawn before its secret (the seeded order of draws)
+            totp_id = f"totp|{self._dev_id()}"
+            created.append(new("totp", totp_id, secret=self._secret(self._rand(B32, 32))))
+        elif kind == "totp":
+            created = [new("totp", f"totp|{group}", secret=self._secret(self._rand(B32, 32)))]
+        else:
+            raise ValueError(f"cannot enroll {kind!r}")
+        user.authenticators.extend(created)
+        return created
+
+    def _send(
+        self,
+        channel: Literal["sms", "voice", "email"],
+        to: str,
+        code: str | None,
+        purpose: Literal["passwordless", "mfa"],
+        now: float,
+        link: str | None = None,
+    ) -> None:
+        self._outbox.append(OutboxMessage(channel, normalise_address(to), code, purpose, now, link))
+
+    # ------------------------------------------------------------- body parsing
+
+    @staticmethod
+    def _parse_body(
+        req: Request, *, allow_form: bool, err: Callable[[str], HttpError]
+    ) -> dict[str, object]:
+        ctype = req.headers.get("content-type", "").split(";")[0].strip().lower()
+        if ctype == "application/json":
+            try:
+                value = json.loads(req.raw)
+            except (ValueError, UnicodeDecodeError):
+                raise err("The request body is not valid JSON.") from None
+            if not isinstance(value, dict):
+                raise err("The request body must be a JSON object.")
+            return value
+        if ctype == "application/x-www-form-urlencoded" and allow_form:
+            try:
+                pairs = parse_qsl(
+                    req.raw.decode("utf-8"), keep_blank_values=True, strict_parsing=bool(req.raw)
+                )
+            except (UnicodeDecodeError, ValueError):
+                raise err("The request body is not valid form data.") from None
+            out: dict[str, object] = {}
+            for key, value in pairs:
+                if key in out:
+                    raise err(f"Duplicate parameter: {key}")
+                out[key] = value
+            return out
+        allowed = "application/json" + (
+            " or application/x-www-form-urlencoded" if allow_form else ""
+        )
+        raise err(f"Unsupported Content-Type; expected {allowed}.")
+
+    @staticmethod
+    def _str(
+        body: Mapping[str, object],
+        name: str,
+        *,
+        required: bool = True,
+        err: Callable[[str], HttpError] = invalid_request,
+    ) -> str | None:
+        value = body.get(name)
+        if value is None or value == "":
+            if required:
+                raise err(f"Missing required parameter: {name}")
+            return None
+        if not isinstance(value, str):
+            raise err(f"Invalid parameter type: {name} must be a string")
+        return value
+
+    def _req_str(self, body: Mapping[str, object], name: str) -> str:
+        value = self._str(body, name)
+        assert value is not None
+        return value
+
+    @staticmethod
+    def _scope(body: Mapping[str, object]) -> str | None:
+        value = body.get("scope")
+        if value is None or value == "":
+            return None
+        if isinstance(value, list) and all(isinstance(v, str) for v in value):
+            return " ".join(str(v) for v in value)
+        if not isinstance(value, str):
+            raise HttpError(400, "invalid_scope", "Scope must be an array or a string")
+        return value
+
+    # ------------------------------------------------------------- client auth
+
+    def _client(
+        self,
+        req: Request,
+        body: Mapping[str, object],
+        *,
+        basic: bool = True,
+        missing: Callable[[], HttpError] | None = None,
+    ) -> Client:
+        basic_id: str | None = None
+        basic_secret: str | None = None
+        auth = req.headers.get("authorization", "")
+        if basic and auth[:6].lower() == "basic ":
+            try:
+                decoded = base64.b64decode(auth[6:].strip(), validate=True).decode("utf-8")
+                basic_id, _, basic_secret = decoded.partition(":")
+            except (binascii.Error, UnicodeDecodeError, ValueError):
+                raise HttpError(401, "invalid_client", "Malformed Basic authorization.") from None
+        client_id = body.get("client_id")
+        if client_id is not None and not isinstance(client_id, str):
+            raise HttpError(401, "invalid_client", "Invalid client_id.")
+        if basic_id is not None and client_id and client_id != basic_id:
+            raise HttpError(
+                401, "invalid_client", "client_id does not match the Basic credentials."
+            )
+        client_id = client_id or basic_id
+        if not client_id:
+            raise (
+                missing()
+                if missing
+                else HttpError(401, "invalid_client", "Missing required parameter: client_id")
+            )
+        if "client_assertion" in body:
+            raise HttpError(
+                401, "invalid_client", "client_assertion is not supported by the emulator."
+            )
+        client = self._clients.get(client_id)
+        if client is None:
+            raise HttpError(401, "invalid_client", "Unknown client.")
+        secret = body.get("client_secret", basic_secret)
+        if client.secret is None:
+            if secret:
+                raise HttpError(
+                    401, "invalid_client", "This client is public: do not send a client_secret."
+                )
+            return client
+        if not isinstance(secret, str) or not secret:
+            raise HttpError(401, "invalid_client", "Client authentication is required.")
+        if not hmac.compare_digest(secret.encode(), client.secret.encode()):
+            raise HttpError(401, "invalid_client", "Unauthorized")
+        return client

@@ -1,0 +1,1 @@
+"""The crash suite: real worker processes killed mid-step against a served tenant."""

@@ -1,0 +1,145 @@
+"""A worker that dies mid-step leaves an intent; whoever takes over never repeats it silently."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import structlog
+
+from flowengine import (
+    Auth0Config,
+    Flow,
+    FlowClient,
+    FlowRepository,
+    GuardRejectedError,
+    Keyring,
+)
+from flowengine.stores import MemoryStore, SQLiteStore
+from flowengine.testing import Auth0Emulator, FakeClock
+
+PHONE = "+15550100"
+DOMAIN = "tenant.example.auth0.com"
+LEASE = 120.0
+
+
+class Rig:
+    """One tenant, one store and two workers sharing a fake clock."""
+
+    def __init__(self, store_path: Path | None = None) -> None:
+        self.clock = FakeClock()
+        self.emu = Auth0Emulator(domain=DOMAIN, seed=41, clock=self.clock)
+        self.emu.add_client("app-id", client_secret="app-secret")
+        self.store = (
+            SQLiteStore(store_path) if store_path is not None else MemoryStore(clock=self.clock)
+        )
+        keys = Keyring.generate()
+        self.repo = FlowRepository(self.store, keys, clock=self.clock, lease=LEASE)
+        config = Auth0Config(DOMAIN, "app-id", client_secret="app-secret")
+        self.client = FlowClient(config, transport=self.emu.transport(), clock=self.clock)
+        # Dead workers' open blocks: kept referenced, or garbage collection would run their
+        # exit (a dead process runs nothing).
+        self.dead: list[object] = []
+
+    def die_during(self, handle: str, step: str, *args: object, **kwargs: object) -> Flow:
+        """Start ``step`` in a repo.step block and vanish after Auth0 answered (no save)."""
+        block = self.repo.step(handle)
+        self.dead.append(block)
+        flow = block.__enter__()
+        getattr(self.client, step)(flow, *args, **kwargs)
+        return flow  # the block is never exited: the claim and its intent stay behind
+
+    def after_the_lease(self) -> None:
+        """Let the dead worker's lease run out (on the store's clock too, for SQLite)."""
+        self.clock.advance(LEASE + 1)
+
+
+@pytest.fixture
+def rig() -> Iterator[Rig]:
+    """A rig over the memory store."""
+    made = Rig()
+    yield made
+    made.client.close()
+
+
+def _sms_to(rig: Rig, to: str) -> int:
+    return sum(1 for m in rig.emu.outbox if m.to == to)
+
+
+def test_a_start_that_died_unsaved_is_not_sent_again_silently(rig: Rig) -> None:
+    """After a takeover, start_passwordless is refused; only an explicit resend sends again."""
+    flow = rig.client.new_flow()
+    handle = rig.repo.add(flow)
+    rig.die_during(handle, "start_passwordless", connection="sms", phone_number=PHONE)
+    assert _sms_to(rig, PHONE) == 1
+    rig.after_the_lease()
+    with structlog.testing.capture_logs() as events, rig.repo.step(handle) as taken:
+        assert taken.uncertain is not None and taken.uncertain.trigger == "start_passwordless"
+        with pytest.raises(GuardRejectedError) as info:
+            rig.client.start_passwordless(taken, connection="sms", phone_number=PHONE)
+        assert info.value.guard == "no_unconfirmed_send"
+        assert _sms_to(rig, PHONE) == 1, "no silent second SMS"
+        rig.client.resend_code(taken)  # the explicit, informed resend
+    assert [e["event"] for e in events if e["event"] == "flow_takeover"] == ["flow_takeover"]
+    assert _sms_to(rig, PHONE) == 2
+    assert taken.state == "code_sent" and taken.handle
+
+
+def test_a_verify_that_died_unsaved_needs_a_new_code(rig: Rig) -> None:
+    """After a takeover of a verify_otp, the code counts as spent: resend first."""
+    handle = rig.repo.add(rig.client.new_flow())
+    with rig.repo.step(handle) as f:
+        rig.client.start_passwordless(f, connection="sms", phone_number=PHONE)
+    rig.die_during(f.handle, "verify_otp", rig.emu.last_code(PHONE))
+    rig.after_the_lease()
+    sent = len(rig.emu.requests)
+    with rig.repo.step(f.handle) as taken:
+        assert taken.uncertain is not None and taken.uncertain.trigger == "verify_otp"
+        with pytest.raises(GuardRejectedError) as info:
+            rig.client.verify_otp(taken, rig.emu.last_code(PHONE))
+        assert info.value.guard == "code_attempts_left"
+    assert len(rig.emu.requests) == sent
+
+
+def test_a_recovery_code_that_died_unsaved_is_not_offered_again(rig: Rig) -> None:
+    """Auth0 may have rotated the recovery code: the flow refuses it and points elsewhere."""
+    handle = rig.repo.add(rig.client.new_flow())
+    with rig.repo.step(handle) as f:
+        rig.client.start_passwordless(f, connection="sms", phone_number=PHONE)
+    with rig.repo.step(f.handle) as f:
+        rig.client.verify_otp(f, rig.emu.last_code(PHONE))
+    with rig.repo.step(f.handle) as f:
+        enrolled = rig.client.enroll(f, "sms", phone_number=PHONE)
+        rig.client.confirm_oob(f, rig.emu.last_code(PHONE, purpose="mfa"))
+    codes = enrolled.recovery_codes or [rig.emu.recovery_code_of(PHONE) or ""]
+    second = rig.client.new_flow()
+    handle = rig.repo.add(second)
+    with rig.repo.step(handle) as g:
+        rig.client.start_passwordless(g, connection="sms", phone_number=PHONE)
+    with rig.repo.step(g.handle) as g:
+        rig.client.verify_otp(g, rig.emu.last_code(PHONE))
+    assert g.state == "mfa_required"
+    rig.die_during(g.handle, "confirm_recovery_code", codes[0])
+    rig.after_the_lease()
+    with rig.repo.step(g.handle) as taken:
+        assert taken.uncertain is not None
+        assert taken.uncertain.trigger == "confirm_recovery_code"
+        with pytest.raises(GuardRejectedError) as info:
+            rig.client.confirm_recovery_code(taken, codes[0])
+        assert info.value.guard == "recovery_code_not_in_doubt"
+        assert "another factor" in info.value.reason
+
+
+def test_the_intent_is_sealed_in_the_store(tmp_path: Path) -> None:
+    """The journal names where a code went, but the store never holds it in clear text."""
+    made = Rig(tmp_path / "flows.db")
+    try:
+        handle = made.repo.add(made.client.new_flow())
+        made.die_during(handle, "start_passwordless", connection="sms", phone_number=PHONE)
+        with sqlite3.connect(tmp_path / "flows.db") as db:
+            (intent,) = db.execute("SELECT claim_intent FROM flows").fetchone()
+        assert intent and PHONE not in intent and "start_passwordless" not in intent
+    finally:
+        made.client.close()
