@@ -1,1 +1,0 @@
-"""The crash suite: real worker processes killed mid-step against a served tenant."""
