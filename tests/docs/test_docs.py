@@ -28,6 +28,7 @@ import flowengine.testing
 from flowengine import _machine as m
 from flowengine.cli import build_parser
 from flowengine.cli._output import exit_code_for
+from flowengine.web._problem import PROBLEMS
 
 from ._docstrings import docstring
 
@@ -194,8 +195,8 @@ def test_the_doubt_table_covers_every_trigger_that_calls_auth0() -> None:
         assert row[3] == GEN.EFFECT_TEXT[doubt.on_takeover.__name__]
 
 
-def test_the_error_catalogue_is_the_exception_tree_with_exit_codes() -> None:
-    """Every public error appears once, under its parent, with the CLI's exit code."""
+def test_the_error_catalogue_is_the_exception_tree_with_http_and_exit_codes() -> None:
+    """Every public error appears once, under its parent, with its HTTP problem and exit code."""
     public = {
         n: getattr(flowengine, n)
         for n in flowengine.__all__
@@ -209,12 +210,21 @@ def test_the_error_catalogue_is_the_exception_tree_with_exit_codes() -> None:
         cells = [c.strip() for c in line.strip("|").split("|")]
         name = re.search(r"`(\w+)`", cells[0])
         assert name is not None
-        seen[name.group(1)] = (cells[1].strip("`"), int(cells[3]))
+        assert len(cells) == 6, line
+        seen[name.group(1)] = (
+            cells[1].strip("`"),
+            int(cells[3]),
+            cells[4].strip("`"),
+            int(cells[5]),
+        )
     assert set(seen) == set(public)
     for name, cls in public.items():
-        parent, code = seen[name]
+        parent, status, slug, code = seen[name]
         assert code == exit_code_for(cls.__new__(cls))
         assert parent == "Exception" or issubclass(cls, getattr(flowengine, parent))
+        own = PROBLEMS[cls]  # the class's own entry, the one problem_for picks first
+        assert (status, slug) == (own.status, own.slug), name
+    assert "waits" not in text
 
 
 def _all_parsers(parser: argparse.ArgumentParser) -> Iterator[argparse.ArgumentParser]:
