@@ -205,7 +205,7 @@ def errors_page() -> str:
         "errors leave the flow exactly as it was and send nothing. The HTTP columns are the "
         "status and the RFC 9457 problem `type` (after the prefix "
         f"`{TYPE_BASE}`) that `flowengine.web.problem_for` answers "
-        "with; exit codes are those of the `flowengine` command "
+        "with ([API reference](web.md)); exit codes are those of the `flowengine` command "
         "([CLI reference](cli.md)). A step that was applied but did not succeed is not an "
         "error: a wrong code answers 422 `wrong-code`, wrong credentials 422 "
         "`wrong-credentials` (`flowengine.web.problem_for_result`).",

@@ -25,6 +25,7 @@ import pytest
 
 import flowengine
 import flowengine.testing
+import flowengine.web
 from flowengine import _machine as m
 from flowengine.cli import build_parser
 from flowengine.cli._output import exit_code_for
@@ -122,7 +123,8 @@ def test_python_block_runs(page: str, index: int, code: str, tmp_path: Path) -> 
 #: after the assignment or ``#:`` comments before it). Each test is xfail(strict): it
 #: fails the day one is documented, so that the name leaves this list.
 UNDOCUMENTED: set[tuple[str, str]] = set()
-PUBLIC = [(pkg.__name__, name) for pkg in (flowengine, flowengine.testing) for name in pkg.__all__]
+PACKAGES = (flowengine, flowengine.testing, flowengine.web)
+PUBLIC = [(pkg.__name__, name) for pkg in PACKAGES for name in pkg.__all__]
 
 
 @pytest.mark.parametrize(
@@ -247,6 +249,15 @@ def test_the_cli_reference_has_every_command_and_option() -> None:
                 assert option in sections[p.prog], (p.prog, option)
 
 
+def test_the_cli_reference_has_the_commands_that_landed_with_the_web_layer() -> None:
+    """``web``, ``store migrate``, ``flow audit`` and ``diagram --view`` are in the reference."""
+    page = GEN.cli_page()
+    for prog in ("flowengine web", "flowengine store migrate", "flowengine flow audit"):
+        assert f"## `{prog}`" in page, prog
+    diagram = page.split("## `flowengine diagram`", 1)[1].split("\n## ", 1)[0]
+    assert "--view" in diagram
+
+
 def test_the_diagrams_copied_into_the_site_exist() -> None:
     """The security review and diagrams the site publishes are the committed ones."""
     for source in GEN.COPIED.values():
@@ -301,6 +312,10 @@ def test_the_site_builds_in_strict_mode_with_no_warning(tmp_path: Path) -> None:
     assert (site / "index.html").is_file()
     for page in ("concepts/tables", "reference/cli", "reference/errors", "reference/api"):
         assert (site / page / "index.html").is_file(), page
-    api = (site / "reference" / "api" / "index.html").read_text()
-    for name in flowengine.__all__:
-        assert f'id="flowengine.{name}"' in api, name
+    for page, package in (("api", flowengine), ("web", flowengine.web)):
+        html = (site / "reference" / page / "index.html").read_text()
+        for name in package.__all__:
+            assert f'id="{package.__name__}.{name}"' in html, name
+    web = (site / "reference" / "web" / "index.html").read_text()
+    for adapter in ("starlette.login_app", "flask.login_blueprint"):
+        assert f'id="flowengine.web.{adapter}"' in web, adapter
