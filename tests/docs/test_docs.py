@@ -321,6 +321,33 @@ def test_every_test_the_docs_cite_exists() -> None:
             assert re.search(rf"^(async )?def {name}\(", source.read_text(), re.M), (path, name)
 
 
+def test_each_attacker_of_the_security_model_cites_a_test_and_the_review() -> None:
+    """Every attacker paragraph names a proving test and links the generated review."""
+    text = (DOCS / "security.md").read_text()
+    section = text.split("\n## Attackers and guarantees\n", 1)[1].split("\n## ", 1)[0]
+    attackers = [p for p in map(str.strip, section.split("\n\n")) if p.startswith("**Someone")]
+    for needle in (
+        "logs",
+        "writes to the store",
+        "two tabs",
+        "crashes",
+        "network path",
+        "wrong tenant",
+        "client assertion",
+        "`id_token`",
+        "cookie",
+        "web page from two tabs",
+    ):
+        assert any(needle in p.split("**")[1] for p in attackers), needle
+    for paragraph in attackers:
+        head = paragraph.split("**")[1]
+        assert re.search(r"`tests/[\w/]+\.py", paragraph), head
+        assert "](diagrams/review.md#" in paragraph, head
+        assert "*Left to the application*" in paragraph, head
+    for page in ("concepts/real-tenant.md", "guides/identity.md"):
+        assert f"]({page}" in text, page
+
+
 def test_the_guides_lead_to_the_web_framework_guides() -> None:
     """The Guides index links the FastAPI and Flask guides, and both carry runnable code."""
     text = (DOCS / "guides" / "index.md").read_text()
