@@ -348,6 +348,20 @@ def test_each_attacker_of_the_security_model_cites_a_test_and_the_review() -> No
         assert f"]({page}" in text, page
 
 
+def test_the_concepts_describe_the_audit_trail_and_the_diagram_views() -> None:
+    """The audit trail's fold limit and the views' names on the concept pages are the code's."""
+    from flowengine._audit import AUDIT_LIMIT
+    from flowengine.diagram import VIEW_NAMES
+
+    persistence = (DOCS / "concepts" / "persistence.md").read_text()
+    assert "## The audit trail" in persistence
+    assert f"past {AUDIT_LIMIT} entries" in persistence
+    machine = (DOCS / "concepts" / "machine.md").read_text()
+    views = machine.split("### Diagram views", 1)[1].split("```", 1)[0]
+    for name in VIEW_NAMES:
+        assert f"`{name}`" in views or f"**{name}**" in views, name
+
+
 def test_the_guides_lead_to_the_web_framework_guides() -> None:
     """The Guides index links the FastAPI and Flask guides, and both carry runnable code."""
     text = (DOCS / "guides" / "index.md").read_text()
