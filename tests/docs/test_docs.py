@@ -11,6 +11,7 @@ warning where MkDocs is installed (the ``docs`` extra; CI installs it).
 from __future__ import annotations
 
 import argparse
+import ast
 import importlib.util
 import logging
 import os
@@ -186,6 +187,50 @@ def test_public_name_has_a_docstring(package: str, name: str) -> None:
     """Every name in ``__all__`` carries the docstring the API reference shows."""
     module = sys.modules[package]
     assert docstring(module, name), f"{package}.{name} has no docstring"
+
+
+#: A Sphinx role (``:class:`X```): mkdocstrings shows it raw, so docstrings use backticks.
+SPHINX_ROLE = re.compile(r":(?:py:)?(?:class|func|data|meth|attr|mod|exc|obj|const):`")
+
+
+def _documentation_of(path: Path) -> Iterator[tuple[int, str]]:
+    """Every docstring of a module (module, classes, functions) and its ``#:`` comments."""
+    source = path.read_text()
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Module | ast.ClassDef | ast.FunctionDef | ast.AsyncFunctionDef):
+            doc = ast.get_docstring(node, clean=False)
+            if doc:
+                yield getattr(node, "lineno", 1), doc
+    for number, line in enumerate(source.splitlines(), 1):
+        if line.lstrip().startswith("#:"):
+            yield number, line
+
+
+def test_no_docstring_uses_a_sphinx_role() -> None:
+    """No docstring or ``#:`` comment of the package holds ``:class:`` and the like."""
+    found = [
+        f"{path.relative_to(ROOT)}:{line}"
+        for path in sorted((ROOT / "flowengine").rglob("*.py"))
+        for line, text in _documentation_of(path)
+        if SPHINX_ROLE.search(text)
+    ]
+    assert found == []
+
+
+def test_the_sphinx_role_check_sees_a_role() -> None:
+    """The check above is not blind: it finds a role in a docstring and in a comment."""
+    assert SPHINX_ROLE.search("See :class:`FlowClient`.") and SPHINX_ROLE.search(":func:`x`")
+    assert not SPHINX_ROLE.search("See ``FlowClient``.")
+
+
+def test_every_public_docstring_is_free_of_sphinx_roles() -> None:
+    """The docstrings the API reference shows, public names and their members, have none."""
+    for package, name in PUBLIC:
+        obj = getattr(sys.modules[package], name)
+        docs = [docstring(sys.modules[package], name) or ""]
+        if isinstance(obj, type):
+            docs += [getattr(v, "__doc__", None) or "" for v in vars(obj).values()]
+        assert not any(SPHINX_ROLE.search(d) for d in docs), f"{package}.{name}"
 
 
 def test_the_undocumented_list_names_only_public_names() -> None:
