@@ -5,7 +5,8 @@ Theory of operation
 The pages a reader trusts most are the ones that cannot drift: the machine's table
 comes from ``flowengine._machine.EDGES`` (and ``GUARD_RECORDS``, ``DOUBT``), the CLI
 reference from the argparse parsers the command runs, the error catalogue from the
-exception classes and ``flowengine.cli._output.exit_code_for``, and the security
+exception classes with ``flowengine.cli._output.exit_code_for`` and the web layer's
+``flowengine.web._problem.PROBLEMS``, and the security
 review and diagrams from ``diagrams/`` (themselves checked against the machine by
 ``tests/diagrams``). Nothing here is committed as Markdown: ``mkdocs build`` calls
 ``main()``, which writes each page into the build's virtual docs directory.
@@ -179,36 +180,52 @@ def error_classes() -> list[type[BaseException]]:
     return order
 
 
+def http_problem(cls: type[BaseException]) -> tuple[int, str]:
+    """The HTTP status and problem ``type`` slug the web layer gives ``cls`` (its own entry)."""
+    from flowengine.web._problem import PROBLEMS
+
+    entry = next(PROBLEMS[c] for c in cls.__mro__ if c in PROBLEMS)
+    return entry.status, entry.slug
+
+
 def errors_page() -> str:
-    """The exception tree with each error's meaning and the CLI's exit code for it."""
+    """The exception tree with each error's meaning, HTTP problem and CLI exit code."""
     import flowengine
     from flowengine.cli._output import exit_code_for
+    from flowengine.web._problem import TYPE_BASE
 
     lines = [
         "# Error catalogue",
         "",
         "<!-- Generated from flowengine/_errors.py by docs/gen_pages.py at build time. -->",
         "",
-        "Generated at build time from the exception classes of `flowengine` and "
-        "`flowengine.cli._output.exit_code_for`. Every error the library raises on purpose "
-        "derives from `FlowEngineError`; *local* errors leave the flow exactly as it was and "
-        "send nothing. Exit codes are those of the `flowengine` command "
-        "([CLI reference](cli.md)); the HTTP status a web layer maps each error to waits "
-        "for that layer (issue 15).",
+        "Generated at build time from the exception classes of `flowengine`, "
+        "`flowengine.cli._output.exit_code_for` and `flowengine.web._problem.PROBLEMS`. "
+        "Every error the library raises on purpose derives from `FlowEngineError`; *local* "
+        "errors leave the flow exactly as it was and send nothing. The HTTP columns are the "
+        "status and the RFC 9457 problem `type` (after the prefix "
+        f"`{TYPE_BASE}`) that `flowengine.web.problem_for` answers "
+        "with ([API reference](web.md)); exit codes are those of the `flowengine` command "
+        "([CLI reference](cli.md)). A step that was applied but did not succeed is not an "
+        "error: a wrong code answers 422 `wrong-code`, wrong credentials 422 "
+        "`wrong-credentials` (`flowengine.web.problem_for_result`).",
         "",
-        "| error | parent | meaning | CLI exit code |",
-        "|---|---|---|---|",
+        "| error | parent | meaning | HTTP status | problem type | CLI exit code |",
+        "|---|---|---|---|---|---|",
     ]
     for cls in error_classes():
         depth = sum(1 for b in cls.__mro__[1:] if issubclass(b, flowengine.FlowEngineError))
-        doc = (cls.__doc__ or "").strip().splitlines()[0]
+        doc = " ".join((cls.__doc__ or "").strip().split("\n\n")[0].split())  # first paragraph
         parent = next(
             (b.__name__ for b in cls.__bases__ if issubclass(b, flowengine.FlowEngineError)),
             "Exception",
         )
         code = exit_code_for(cls.__new__(cls))  # isinstance only: no constructor arguments
+        status, slug = http_problem(cls)
         indent = "&nbsp;&nbsp;&nbsp;&nbsp;" * depth
-        lines.append(f"| {indent}`{cls.__name__}` | `{parent}` | {doc} | {code} |")
+        lines.append(
+            f"| {indent}`{cls.__name__}` | `{parent}` | {doc} | {status} | `{slug}` | {code} |"
+        )
     lines += ["", "## What the exit codes mean", "", "```text"]
     from flowengine.cli._output import EXIT_CODES_HELP
 

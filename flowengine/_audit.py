@@ -2,7 +2,7 @@
 
 Theory of operation
 -------------------
-Every transition a flow takes adds one :class:`AuditEntry`: when, which
+Every transition a flow takes adds one ``AuditEntry``: when, which
 trigger, which outcome, from which state to which, the Auth0 endpoint the
 trigger calls (its declared call in ``_machine.TRIGGERS``; none for cancel and
 expire), the HTTP status of Auth0's answer and the request id Auth0 sent with
@@ -22,8 +22,8 @@ as absent (nothing else a server sends is copied).
 The trail is part of the flow (``Flow.audit``), so it is sealed with it: it is
 written into the snapshot envelope's ``audit`` array, authenticated with the
 rest, and survives resume, rollback (which appends, never truncates) and every
-store. It is bounded: past :data:`AUDIT_LIMIT` entries the oldest are folded
-into an :class:`AuditSummary` (how many, from when to when, a count per trigger
+store. It is bounded: past ``AUDIT_LIMIT`` entries the oldest are folded
+into an ``AuditSummary`` (how many, from when to when, a count per trigger
 and outcome). Entries are slotted objects holding interned names, not dicts,
 so an idle flow stays small; in the envelope each is one compact JSON object
 (``{"at": ..., "t": trigger, "o": outcome, "s": source, "d": dest, "st": status,
@@ -272,11 +272,11 @@ class AuditEntry:
         return out
 
     def __getitem__(self, key: str) -> Any:
-        """``entry["trigger"]``: a member of :meth:`to_json` (entries read like its objects)."""
+        """``entry["trigger"]``: a member of ``to_json`` (entries read like its objects)."""
         return self.to_json()[key]
 
     def get(self, key: str, default: Any = None) -> Any:
-        """A member of :meth:`to_json`, or ``default``."""
+        """A member of ``to_json``, or ``default``."""
         return self.to_json().get(key, default)
 
     def __eq__(self, other: object) -> bool:
@@ -462,7 +462,7 @@ class AuditSummary:
 
 
 class AuditTrail(Sequence[AuditEntry]):
-    """A flow's audit trail: its last :data:`AUDIT_LIMIT` entries, and a summary of older ones."""
+    """A flow's audit trail: its last ``AUDIT_LIMIT`` entries, and a summary of older ones."""
 
     __slots__ = ("_entries", "_summary")
 

@@ -11,13 +11,13 @@ at most five minutes of lifetime.
 
 The pure core builds request bodies without a clock or randomness, so it writes
 only ``client_id`` and ``client_assertion_type`` (see
-:meth:`Auth0Config.client_auth <flowengine._config.Auth0Config.client_auth>`).
+``Auth0Config.client_auth <flowengine._config.Auth0Config.client_auth>``).
 Just before each send (each retry too, since a ``jti`` is single-use) the driver
-calls :func:`sign_request` with the time and a fresh UUID, which adds the signed
+calls ``sign_request`` with the time and a fresh UUID, which adds the signed
 ``client_assertion`` to the body. Signing is PyJWT's (``jwt.encode`` over a
 ``cryptography`` key object), the library Auth0's own auth0-python uses for this.
 
-The private key never leaves the key object built by :func:`load_private_key`;
+The private key never leaves the key object built by ``load_private_key``;
 messages name the problem, never the key or an assertion.
 """
 

@@ -1,10 +1,10 @@
-"""Tenant and client configuration: :class:`Auth0Config`, base-URL parsing, defaults.
+"""Tenant and client configuration: ``Auth0Config``, base-URL parsing, defaults.
 
 Pure: no I/O. A bad tenant host or client id is a ``ConfigurationError`` when the
 configuration is built, before any flow exists; its message never repeats the value.
 
 The checks of what a caller types in at each step (phone numbers, emails, codes, ids)
-live in :mod:`flowengine._validate`; their names are re-exported here for the modules
+live in ``flowengine._validate``; their names are re-exported here for the modules
 that still import them from this one.
 """
 
@@ -102,7 +102,7 @@ def parse_base_url(value: str) -> tuple[str, str]:
 
     ``urlsplit`` silently drops tabs and newlines and strips leading control
     characters, so ``"https://exa\tmple.com"`` would name ``example.com``: the
-    character rule of :func:`~flowengine._validate.is_plain_text` runs on the raw
+    character rule of ``flowengine._validate.is_plain_text`` runs on the raw
     value first. An ``@`` anywhere is refused, even with an empty user name
     (``https://@host``), which ``urlsplit`` reports as no credentials at all.
     Messages never repeat the value.
@@ -263,7 +263,7 @@ class Auth0Config:
 
         With a private key the body carries ``client_assertion_type`` only: the
         driver signs a fresh ``client_assertion`` into it just before each send
-        (:func:`flowengine._client_auth.sign_request`), because an assertion
+        (``flowengine._client_auth.sign_request``), because an assertion
         needs the clock and a random ``jti``, which this pure core never reads.
         """
         if self.signing_key is not None:

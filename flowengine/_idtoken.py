@@ -18,11 +18,11 @@ SDKs do it):
 4. the claims: ``iss`` is a name of the configured tenant (``https://<host>/``,
    or ``https://<tenant_domain>/``); ``aud`` is the client id (or an array holding
    it, with ``azp`` the client id); ``exp`` is in the future and ``iat`` not in the
-   future, each with :data:`LEEWAY` seconds for clock skew; ``sub`` is present.
+   future, each with ``LEEWAY`` seconds for clock skew; ``sub`` is present.
    There is no ``nonce``: these grants have no authorization request to bind.
 
 Pure: the JWKS document and ``now`` come in as arguments; nothing here does I/O
-or reads a clock. A failure raises :class:`~flowengine._errors.IdTokenError` whose
+or reads a clock. A failure raises ``flowengine._errors.IdTokenError`` whose
 ``reason`` is a short code and whose message never contains the token.
 """
 
@@ -75,7 +75,7 @@ class Jwks:
     fetched_at: float
 
     def fresh(self, now: float) -> bool:
-        """True while the keys are younger than :data:`JWKS_TTL`."""
+        """True while the keys are younger than ``JWKS_TTL``."""
         return 0 <= now - self.fetched_at < JWKS_TTL
 
 

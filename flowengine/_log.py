@@ -5,7 +5,7 @@ Theory of operation
 A library prints nothing unless asked. structlog's default configuration prints
 every event on stdout, so the library never logs through it and never calls
 ``structlog.configure()``. Every event goes to the stdlib logger ``flowengine``
-(:data:`LOGGER`), which carries a ``logging.NullHandler`` so that Python's
+(``LOGGER``), which carries a ``logging.NullHandler`` so that Python's
 last-resort handler never prints a warning either. Like any logger it is
 disabled below ``WARNING`` until the application configures logging, so an
 application that configured nothing sees nothing.
@@ -63,7 +63,7 @@ _UNCONFIGURED: list[Any] = [structlog.stdlib.ProcessorFormatter.wrap_for_formatt
 
 
 def _bound() -> structlog.stdlib.BoundLogger:
-    """A structlog logger over :data:`LOGGER` with the processors that apply right now."""
+    """A structlog logger over ``LOGGER`` with the processors that apply right now."""
     if structlog.is_configured():
         processors = structlog.get_config()["processors"]
     else:

@@ -2,8 +2,8 @@
 
 Theory of operation
 -------------------
-The drivers (``_sync.py``, ``_async.py``) carry two decorators: :func:`traced_step`
-on the method that runs one step and :func:`traced_http` on the one that sends its
+The drivers (``_sync.py``, ``_async.py``) carry two decorators: ``traced_step``
+on the method that runs one step and ``traced_http`` on the one that sends its
 request.  With the ``flowengine[otel]`` extra installed, each step is a span
 ``flowengine.step`` and each request a child span ``HTTP <method>`` of it, through
 the global tracer provider the application configured (none configured: the API's
@@ -20,7 +20,7 @@ complete logins for every secret the tenant issued.
 
 No cost when it is not installed: ``import flowengine`` does not import
 ``opentelemetry``.  The first traced call tries the import once; when it fails (or
-:data:`ENV_DISABLE` is set) every later call goes straight to the wrapped method
+``ENV_DISABLE`` is set) every later call goes straight to the wrapped method
 after one check of a module global.  Installed but with no tracer provider
 configured (the API's proxy or no-op provider), a call costs that check and one
 ``isinstance`` of the global provider, and builds no span.

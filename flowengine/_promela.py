@@ -49,7 +49,7 @@ What SPIN verifies (assertions and end states, safety mode)
       report): a row never taken means its source state is unreachable or
       its guards can never hold.
 
-:func:`spin_check` writes the model to a temporary directory, runs ``spin
+``spin_check`` writes the model to a temporary directory, runs ``spin
 -a``, compiles ``pan.c`` with ``gcc`` and runs ``pan`` exhaustively; on an
 error it replays the trail (``spin -t``) and translates the ``printf`` lines
 the model emits into a path of the machine.
@@ -460,7 +460,7 @@ def spin_check(
 ) -> SpinReport:
     """Generate the model of ``edges``, verify it with SPIN, and report.
 
-    Raises :class:`SpinUnavailableError` when ``spin`` or ``gcc`` is missing: a
+    Raises ``SpinUnavailableError`` when ``spin`` or ``gcc`` is missing: a
     missing checker is never a pass.
     """
     for tool in ("spin", "gcc"):

@@ -2,12 +2,12 @@
 
 Theory of operation
 -------------------
-Nothing here is drawn by hand. :func:`to_mermaid` and :func:`to_dot` draw one
-arrow per :class:`~flowengine._table.DrawnEdge` (a distinct (source, trigger,
+Nothing here is drawn by hand. ``to_mermaid`` and ``to_dot`` draw one
+arrow per ``flowengine._table.DrawnEdge`` (a distinct (source, trigger,
 destination) of ``flowengine._machine.EDGES``), labelled with the trigger, its
 guards, the Auth0 call it makes, the outcome kinds that lead there and markers
 for secrets going in (codes the user types) or out (tokens). Both are plain
-text and need nothing installed; :func:`diagram_bytes` hands DOT text to
+text and need nothing installed; ``diagram_bytes`` hands DOT text to
 ``flowengine._graphviz.render`` for SVG or PNG.
 
 ``to_dot(view=...)`` draws one of the views ``flowengine._views`` selects from
@@ -17,17 +17,17 @@ one view per factor, or the full table. Every state and arrow is drawn in the
 style of its *kind* (``_NODE_STYLES``, ``_EDGE_STYLES``), and the legend in the
 picture's title is drawn from the same styles, listing only the kinds drawn.
 
-A flow's own diagram (:func:`flow_diagram`) lights up the path it took. It is
-given state and trigger *names* only (``Flow.path()``, and :func:`history_steps`,
+A flow's own diagram (``flow_diagram``) lights up the path it took. It is
+given state and trigger *names* only (``Flow.path()``, and ``history_steps``,
 which reads the names out of a history and never its ``context``); each name is
 checked against ``STATES`` and ``TRIGGERS`` before anything is drawn, so no
 context value can reach a diagram.
 
-:func:`write_committed` writes ``diagrams/``: ``flow.mmd``, ``flow.dot``,
+``write_committed`` writes ``diagrams/``: ``flow.mmd``, ``flow.dot``,
 ``flow.svg``, ``doubt.mmd``, the views (``overview.dot``/``.svg`` and
 ``view-<factor>.dot``/``.svg``) and the security review ``review.md``
 (``flowengine._review``, opening with its sign-off summary);
-:func:`check_committed` says which of them drifted from the table (the drift
+``check_committed`` says which of them drifted from the table (the drift
 check CI runs). After the machine changes, ``python -m flowengine.diagram
 --write diagrams/`` regenerates them all.
 
@@ -72,7 +72,7 @@ __all__ = [
 COMMITTED_VIEWS: Final = tuple(
     ("overview" if v == "overview" else f"view-{v}") for v in _views.VIEW_NAMES if v != "full"
 )
-#: The files :func:`write_committed` writes, in this order.
+#: The files ``write_committed`` writes, in this order.
 COMMITTED_FILES: Final = (
     "flow.mmd",
     "flow.dot",
@@ -744,7 +744,7 @@ def flow_diagram(
 ) -> bytes:
     """One flow's diagram: ``flow_path`` (``Flow.path()``) highlighted, ``current`` marked.
 
-    ``steps`` (from :func:`history_steps`) pins the exact arrows taken;
+    ``steps`` (from ``history_steps``) pins the exact arrows taken;
     without it every arrow between consecutive states of the path is lit.
     Only state and trigger names are accepted, never a context.
     """
@@ -785,7 +785,7 @@ def _committed_contents(edges: Sequence[m.Edge] = m.EDGES, *, svg: bool = True) 
 
 
 def write_committed(directory: Path) -> list[Path]:
-    """Write every file of :data:`COMMITTED_FILES` (the diagrams, the views, the review)."""
+    """Write every file of ``COMMITTED_FILES`` (the diagrams, the views, the review)."""
     directory.mkdir(parents=True, exist_ok=True)
     written = []
     for name, data in _committed_contents().items():
@@ -807,7 +807,7 @@ def check_committed(directory: Path, *, svg: bool = True) -> list[str]:
 
 
 def _drifted(directory: Path, fresh: Mapping[str, bytes]) -> list[str]:
-    """The files of ``directory`` that differ from ``fresh`` (see :func:`check_committed`)."""
+    """The files of ``directory`` that differ from ``fresh`` (see ``check_committed``)."""
     problems = []
     for name, data in fresh.items():
         path = directory / name

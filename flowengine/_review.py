@@ -2,7 +2,7 @@
 
 Theory of operation
 -------------------
-:func:`review_report` checks the properties a security reviewer cares about
+``review_report`` checks the properties a security reviewer cares about
 on ``flowengine._machine.EDGES`` (the declarative table) and on
 ``flowengine._machine.MACHINE`` (the ``transitions`` machine built from it,
 which is what a flow actually fires on):
@@ -20,19 +20,19 @@ which is what a flow actually fires on):
   end, final states are closed, every illegal (state, trigger) pair is refused
   by the machine when fired, there are no ``to_<state>`` shortcuts, and every
   secret a flow keeps is sealed in snapshots.
-* **The secrets inventory** (``SECRET_HOMES`` and :func:`_secret_inventory`,
+* **The secrets inventory** (``SECRET_HOMES`` and ``_secret_inventory``,
   in one section below) says which triggers take each secret in or hand it out
   and where it lives afterwards.
 * **The repository properties** are not in the table at all: who may resume
   a flow, and whether the store may hand an older row back.
-  :func:`repository_trials` runs the real ``FlowRepository`` over a
+  ``repository_trials`` runs the real ``FlowRepository`` over a
   ``MemoryStore`` (fixed clock and keyring, two hand-made flows, no Auth0) and
   tries a bare flow id, forged and foreign handles, another binding, a handle
   older than the flow and earlier rows written back; each must be refused with
   its own error, and the current handle accepted. Nothing random is printed.
 
-:attr:`ReviewReport.ok` is false when any property fails;
-:meth:`ReviewReport.to_markdown` is the committed ``diagrams/review.md``.
+``ReviewReport.ok`` is false when any property fails;
+``ReviewReport.to_markdown`` is the committed ``diagrams/review.md``.
 Every function takes the table as an optional ``edges`` argument, so tests can
 hand in a modified copy and watch a property fail.
 """

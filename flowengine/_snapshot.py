@@ -6,8 +6,8 @@ nonce, drawn from an injectable ``nonce_source`` (``os.urandom`` by default).
 
 The plain envelope
 ------------------
-The flow layer hands :func:`encode` a plain dict and gets the same dict back from
-:func:`decode`::
+The flow layer hands ``encode`` a plain dict and gets the same dict back from
+``decode``::
 
     {"schema": 1, "machine": "auth0-passwordless-mfa", "machine_hash": "<sha256 hex>",
      "flow_id": "fl_...", "seq": 3, "state": "mfa_required",
@@ -18,7 +18,7 @@ The flow layer hands :func:`encode` a plain dict and gets the same dict back fro
      "audit": [{...}, ...]}                  # JSON objects, no secrets (flowengine._audit)
 
 Every top-level key of ``context`` and of each ``history[i]["context"]`` that is in
-:data:`SECRET_FIELDS` (tokens, codes, and personal data such as phone numbers and email
+``SECRET_FIELDS`` (tokens, codes, and personal data such as phone numbers and email
 addresses) is moved out of the clear text into one AES-256-GCM sealed payload. Keys nested
 deeper are not inspected: a secret must sit at the top level of a context.
 
@@ -68,19 +68,19 @@ Design choices (and how they differ from the first sketch)
 
 Decoding
 --------
-:func:`decode` checks, in order: the size (at most :data:`MAX_SNAPSHOT_BYTES`) and that the
+``decode`` checks, in order: the size (at most ``MAX_SNAPSHOT_BYTES``) and that the
 text is ASCII; the frame and the format version ``v``; the key id; the canonical base64;
 authentication and decryption; the envelope's ``schema`` (known, and with a migration path
-to :data:`CURRENT_SCHEMA`); the envelope's strict shape (exact key set, types) and the
-secret payload's; then it puts the secrets back, runs :data:`MIGRATIONS` (validating the
+to ``CURRENT_SCHEMA``); the envelope's strict shape (exact key set, types) and the
+secret payload's; then it puts the secrets back, runs ``MIGRATIONS`` (validating the
 result in full), checks the machine name and definition hash, and finally the expiry when
 ``now`` is given. Every failure raises a
-:class:`~flowengine._errors.SnapshotError` subclass and nothing partial is ever returned.
+``flowengine._errors.SnapshotError`` subclass and nothing partial is ever returned.
 Messages never contain key material or secret values. Nothing is unpickled or evaluated.
 
 Keys
 ----
-A :class:`Keyring` holds 32-byte AES-256-GCM keys by key id; the first key encrypts, all of
+A ``Keyring`` holds 32-byte AES-256-GCM keys by key id; the first key encrypts, all of
 them decrypt, so keys rotate by putting a new key first and dropping the old one once the
 longest-lived snapshot sealed with it has expired. Nonces are 96 random bits, so a key must
 not seal more than about 2**32 snapshots (the collision bound NIST SP 800-38D asks for);
@@ -90,10 +90,10 @@ call.
 Schema versions
 ---------------
 ``v`` is the codec's format; ``env["schema"]`` is the envelope's content schema.
-:data:`MIGRATIONS` maps a schema ``N`` to a function turning a plain schema-``N`` envelope
+``MIGRATIONS`` maps a schema ``N`` to a function turning a plain schema-``N`` envelope
 (secrets already restored) into a schema-``N+1`` one. A snapshot whose schema is newer than
-:data:`CURRENT_SCHEMA`, older than 1, or has no migration path raises
-:class:`~flowengine._errors.SnapshotVersionError`. Files under ``tests/golden/`` hold one
+``CURRENT_SCHEMA``, older than 1, or has no migration path raises
+``flowengine._errors.SnapshotVersionError``. Files under ``tests/golden/`` hold one
 snapshot per released schema and must keep loading forever.
 """
 
@@ -534,10 +534,10 @@ def encode(
 ) -> str:
     """Seal ``envelope`` with the keyring's first key and return the snapshot text.
 
-    The envelope is not modified. Raises :class:`SnapshotMalformedError` when the envelope
+    The envelope is not modified. Raises ``SnapshotMalformedError`` when the envelope
     is not of the current schema's shape, holds a non-JSON value (a non-string key, a
-    tuple, a set, ``NaN``...), or would encode to more than :data:`MAX_SNAPSHOT_BYTES`;
-    :class:`ConfigurationError` for a bad keyring or nonce source.
+    tuple, a set, ``NaN``...), or would encode to more than ``MAX_SNAPSHOT_BYTES``;
+    ``ConfigurationError`` for a bad keyring or nonce source.
     """
     if not isinstance(keyring, Keyring):
         raise ConfigurationError("encode needs a Keyring")
@@ -646,7 +646,7 @@ def decode(
 
     Nothing but the fixed frame (``{"v":N,"kid":"...","env":`` ... ``,"sealed":"..."}``) is
     looked at before the tag is verified; the envelope is parsed only once authentic. Raises
-    a :class:`SnapshotError` subclass (see the module docstring) and returns nothing
+    a ``SnapshotError`` subclass (see the module docstring) and returns nothing
     partial. ``now`` is epoch seconds; with ``None`` the expiry is not checked.
     """
     if not isinstance(keyring, Keyring):

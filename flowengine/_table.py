@@ -6,11 +6,11 @@ Theory of operation
 it can end in. The diagrams and the review want it two other ways, both
 computed here and nowhere else:
 
-* :func:`table_rows`: one :class:`Row` per (edge, outcome), the unit the
-  review's path search walks; :func:`machine_rows` reads the same rows back out
+* ``table_rows``: one ``Row`` per (edge, outcome), the unit the
+  review's path search walks; ``machine_rows`` reads the same rows back out
   of a built ``transitions`` machine (its conditions name the outcome and the
   guards), so the review can prove the running machine *is* the table.
-* :func:`drawn_edges`: one :class:`DrawnEdge` per distinct (source, trigger,
+* ``drawn_edges``: one ``DrawnEdge`` per distinct (source, trigger,
   destination), the unit the diagrams draw, with its label parts (the call,
   the outcomes, secrets going in and tokens coming out).
 
@@ -112,7 +112,7 @@ def declared_trigger(name: str) -> m.TriggerSpec:
 
 
 def call_text(call: m.Auth0Call | None) -> str:
-    """``POST /oauth/token (passwordless/otp)`` (``Auth0Call.label``), or :data:`NO_CALL`."""
+    """``POST /oauth/token (passwordless/otp)`` (``Auth0Call.label``), or ``NO_CALL``."""
     return NO_CALL if call is None else call.label()
 
 

@@ -3,12 +3,12 @@
 Theory of operation
 -------------------
 Every public step checks its arguments here before a request is built, so bad input is a
-local :class:`InvalidInputError` and the flow is untouched. Each validator takes the value and
+local ``InvalidInputError`` and the flow is untouched. Each validator takes the value and
 the name of the field, and returns the value to send (surrounding spaces removed, a
 recovery code folded to upper case).
 
-One rule is shared by all of them and by the flow-id checks of :class:`~flowengine.Flow` and
-the stores: :func:`is_plain_text`. A value that will be shown to a person, logged, or
+One rule is shared by all of them and by the flow-id checks of ``flowengine.Flow`` and
+the stores: ``is_plain_text``. A value that will be shown to a person, logged, or
 compared with what a person typed must not carry characters that are invisible or that move
 the cursor: C0 and C1 controls and DEL (a newline forges a log line, ESC drives the
 terminal), format characters (Unicode category ``Cf``: zero-width spaces and joiners, the
@@ -106,7 +106,7 @@ def _require_str(field: str, value: object) -> str:
 
 
 def plain_text(value: object, field: str, *, max_len: int = 512) -> str:
-    """A non-empty string of at most ``max_len`` characters that passes :func:`is_plain_text`."""
+    """A non-empty string of at most ``max_len`` characters that passes ``is_plain_text``."""
     if not isinstance(value, str) or not value or len(value) > max_len:
         raise InvalidInputError(
             field, f"must be a non-empty string of at most {max_len} characters"

@@ -6,7 +6,7 @@ The full diagram draws every row of ``flowengine._machine.EDGES``; at overview
 size that is unreadable. A *view* is a selection of the same rows, computed here
 from the table and nowhere else, that ``flowengine._render`` draws:
 
-* **the overview** (:func:`overview`): every state; every row that moves the
+* **the overview** (``overview``): every state; every row that moves the
   flow forward (source and destination differ, the destination is no failure)
   merged into one arrow per (source, destination) that names its triggers and
   the factors using them; and every row into a failure state folded into one
@@ -14,7 +14,7 @@ from the table and nowhere else, that ``flowengine._render`` draws:
   where it comes from and why ("any live state but started → expired: a deadline
   passed or Auth0 said expired"). Rows that stay in their state (a wrong code, a
   pending push) are left to the factor views.
-* **one view per factor** (:data:`FACTORS`, :func:`factor_view`): the rows of the
+* **one view per factor** (``FACTORS``, ``factor_view``): the rows of the
   triggers a first factor (SMS, email, password) or a second factor (SMS/voice,
   email, TOTP, push, recovery code) uses, every outcome included, plus the
   call-less rows (cancel, expire) out of the states those rows leave; each row
@@ -22,9 +22,9 @@ from the table and nowhere else, that ``flowengine._render`` draws:
   state are merged into one arrow naming each trigger and outcome. SMS and
   email use the same triggers (they differ in the connection and where the code
   goes), and so do the SMS/voice and email second factors.
-* **the full view** (:func:`full_view`): every row.
+* **the full view** (``full_view``): every row.
 
-Each view carries the rows it accounts for (:attr:`View.rows`), taken from the
+Each view carries the rows it accounts for (``View.rows``), taken from the
 same arrows that are drawn; a test checks that the overview and the factor
 views together account for every row of the table, so a new trigger cannot be
 missed by all of them.
@@ -311,7 +311,7 @@ def full_view(edges: Sequence[m.Edge] = m.EDGES) -> View:
 
 
 def view(name: str, edges: Sequence[m.Edge] = m.EDGES) -> View:
-    """The view called ``name`` (one of :data:`VIEW_NAMES`)."""
+    """The view called ``name`` (one of ``VIEW_NAMES``)."""
     if name == "overview":
         return overview(edges)
     if name == "full":

@@ -6,18 +6,18 @@ hand, and every function takes the table as an optional ``edges`` argument
 
 * ``flowengine._table``: the table as rows (one per outcome, what the review
   walks) and as drawn arrows (one per (source, trigger, destination)).
-* ``flowengine._render``: :func:`to_mermaid` and :func:`to_dot` (text, nothing
-  installed needed), :func:`diagram_bytes` and :func:`flow_diagram` (a flow's
+* ``flowengine._render``: ``to_mermaid`` and ``to_dot`` (text, nothing
+  installed needed), ``diagram_bytes`` and ``flow_diagram`` (a flow's
   path lit, from state and trigger *names* only, so no context value can reach
-  a diagram), :func:`write_committed` and :func:`check_committed` (``diagrams/``
+  a diagram), ``write_committed`` and ``check_committed`` (``diagrams/``
   and its drift check).
-* ``flowengine._graphviz``: :func:`render`, DOT text to SVG or PNG with
+* ``flowengine._graphviz``: ``render``, DOT text to SVG or PNG with
   Graphviz's ``dot``.
-* ``flowengine._views``: the views (:data:`VIEW_NAMES`): the overview for one
-  screen, one per factor (:data:`FACTORS`) and the full table; ``to_dot(view=...)``
+* ``flowengine._views``: the views (``VIEW_NAMES``): the overview for one
+  screen, one per factor (``FACTORS``) and the full table; ``to_dot(view=...)``
   draws them.
-* ``flowengine._review``: :func:`review_report`, the exhaustive path search
-  and the properties a security reviewer cares about; :attr:`ReviewReport.ok`
+* ``flowengine._review``: ``review_report``, the exhaustive path search
+  and the properties a security reviewer cares about; ``ReviewReport.ok``
   is false when any property fails.
 
 Command line (``flowengine.cli._diagram_cmd``, the same code as ``flowengine

@@ -3,7 +3,7 @@
 ``python -m flowengine.diagram`` (which CI and the committed files name) is the
 same ``diagram`` command under another name, plus ``--review`` for what
 ``flowengine review`` prints: both parsers get their options from
-:func:`_add_diagram_options` and run :func:`run_diagram` or :func:`run_review`.
+``_add_diagram_options`` and run ``run_diagram`` or ``run_review``.
 
 ``--write DIR`` regenerates the committed ``diagrams/`` files, ``--check DIR``
 exits 1 when they drifted from the machine. Without either, the diagram is

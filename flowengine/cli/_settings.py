@@ -240,7 +240,7 @@ def ensure_key_file(path: Path, *, create_parent: bool = False) -> Keyring:
 
     The directory is created (mode 0700) only with ``create_parent``: the default data
     directory. A mistyped ``--key-file`` directory is an error, not a new key somewhere
-    that nothing else reads. The key id is random (see :class:`Keyring`).
+    that nothing else reads. The key id is random (see ``Keyring``).
     """
     if path.exists():
         return read_key_file(path)

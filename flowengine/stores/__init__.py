@@ -1,19 +1,19 @@
 """Flow stores: where resumable flows wait, as sealed snapshots, between HTTP requests.
 
-Every store implements :class:`FlowStore` (create, load, claim, save, release,
+Every store implements ``FlowStore`` (create, load, claim, save, release,
 delete, sweep_expired, list, close) and is a context manager.  Pick one with
-:func:`open_store` and a URL (``memory:``, ``sqlite:///abs/path.db``,
+``open_store`` and a URL (``memory:``, ``sqlite:///abs/path.db``,
 ``sqlite:relative.db``, ``sqlite:///:memory:``, ``redis://host:port/db``,
 ``rediss://...``, ``postgresql://user@host:port/db``,
 ``redis+cluster://host:port,host:port``) or build one directly.
 Importing this package imports neither ``redis`` nor ``psycopg``;
-:class:`RedisStore`, :class:`RedisClusterStore` and :class:`PostgresStore` do,
+``RedisStore``, ``RedisClusterStore`` and ``PostgresStore`` do,
 when they are built.
 
-The bundled stores also report :class:`StoreStats` (``store.stats()``, what
+The bundled stores also report ``StoreStats`` (``store.stats()``, what
 ``flowengine store stats`` prints), judge claims by their own clock, and sweep
 a small batch of expired flows on their own as flows are written (see
-:mod:`flowengine.stores._base`).
+``flowengine.stores._base``).
 """
 
 from __future__ import annotations

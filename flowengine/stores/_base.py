@@ -1,4 +1,4 @@
-"""The flow store contract: :class:`StoredFlow`, the :class:`FlowStore` protocol, ``open_store``.
+"""The flow store contract: ``StoredFlow``, the ``FlowStore`` protocol, ``open_store``.
 
 A flow store keeps one record per flow between HTTP requests.  The record's
 ``data`` is the sealed snapshot text, which a store never parses; ``seq``,
@@ -10,9 +10,9 @@ Concurrency protocol
 A worker that wants to advance a flow from sequence number ``seq``:
 
 1. ``claim(flow_id, seq, token, now=now)`` reserves the step for ``lease``
-   seconds.  The claim is refused with :class:`StaleSnapshotError` when the stored
+   seconds.  The claim is refused with ``StaleSnapshotError`` when the stored
    flow is no longer at ``seq`` (someone advanced it, or the caller replays an
-   old snapshot) and with :class:`FlowBusyError` when another token holds an
+   old snapshot) and with ``FlowBusyError`` when another token holds an
    unexpired claim.  Re-claiming with the same token renews the lease (and
    proves the claim is still held: a worker that lost it is refused).
 2. Before any request is built it re-claims with ``intent=`` (the *intent
@@ -39,23 +39,23 @@ see every other worker's claim as lapsed and take the step too, sending a
 second request to Auth0), and a caller's clock may be injected (a fake clock
 in tests, a replayed request).  So:
 
-* :class:`~flowengine.stores.redis.RedisStore` reads the server's ``TIME``
+* ``flowengine.stores.redis.RedisStore`` reads the server's ``TIME``
   inside its Lua scripts: every client of one Redis server shares one clock.
-* :class:`~flowengine.stores.sqlite.SQLiteStore` computes the time in SQL
+* ``flowengine.stores.sqlite.SQLiteStore`` computes the time in SQL
   (``julianday('now')``), so injected clocks cannot move it either.  It is
   still the clock of whichever host runs the statement: an SQLite store is
   for the processes of **one host** (one clock).  Several hosts sharing the
   file over a network file system would each judge claims by their own
   clock, and are not supported (nor is SQLite's locking over most of them).
-* :class:`~flowengine.stores.postgres.PostgresStore` computes the time in
+* ``flowengine.stores.postgres.PostgresStore`` computes the time in
   SQL on the server (``statement_timestamp()``): every host sharing one
   PostgreSQL server shares its clock.
-* :class:`~flowengine.stores.memory.MemoryStore` uses its own ``clock``
+* ``flowengine.stores.memory.MemoryStore`` uses its own ``clock``
   (``time.time`` unless a test passes another).
 
 The ``now`` argument of ``claim`` is validated and kept for the protocol's
 sake, but it decides nothing; ``record.updated_at`` is the caller's clock and
-is stored as it is (it orders :meth:`FlowStore.list`), but no longer decides
+is stored as it is (it orders ``FlowStore.list``), but no longer decides
 whether a claim stands in the way of a ``save``.
 
 Deletion
@@ -63,7 +63,7 @@ Deletion
 ``delete``, ``sweep_expired`` and the automatic sweep remove the flow's
 sealed snapshot, and ``save`` removes the previous revision's, from what the
 store keeps.  For SQLite that means the bytes in the database file and its
-write-ahead log too (see the :mod:`~flowengine.stores.sqlite` docstring:
+write-ahead log too (see the ``flowengine.stores.sqlite`` docstring:
 ``secure_delete=ON`` and a truncating checkpoint after every write that
 replaces or deletes a snapshot); Redis frees the memory (an RDB or AOF file
 on disk keeps what it holds until it is rewritten: configure persistence
@@ -71,7 +71,7 @@ accordingly).  PostgreSQL deletes with plain ``DELETE``/``UPDATE`` statements
 and runs no ``VACUUM``: the old row versions stay in the table's pages as dead
 tuples until (auto)vacuum reclaims them, and in the write-ahead log, its
 archive and backups for as long as those are kept (see the
-:mod:`~flowengine.stores.postgres` docstring).
+``flowengine.stores.postgres`` docstring).
 
 Automatic sweeping
 ------------------
@@ -90,10 +90,10 @@ plus the deletes when there is something to delete; a failure of the sweep
 is swallowed (the write itself succeeded) and retried an interval later.
 ``sweep_expired(now)`` and ``flowengine store sweep`` remain for a full sweep.
 
-Store URLs accepted by :func:`open_store`
+Store URLs accepted by ``open_store``
 -----------------------------------------
 ``memory:`` (or ``memory://``)
-    A fresh, process-local :class:`~flowengine.stores.memory.MemoryStore`.
+    A fresh, process-local ``flowengine.stores.memory.MemoryStore``.
 ``sqlite:///abs/path/flows.db``
     An SQLite file at an absolute path (``sqlite:////abs/path`` means the same).
 ``sqlite:relative/path/flows.db``
@@ -101,24 +101,24 @@ Store URLs accepted by :func:`open_store`
 ``sqlite:///:memory:`` (or ``sqlite::memory:``)
     A private in-memory SQLite database (one per store; useful in tests).
 ``redis://[[user]:password@]host[:port][/db][?option=value]``, ``rediss://...``
-    A :class:`~flowengine.stores.redis.RedisStore`; the options are a subset of
+    A ``flowengine.stores.redis.RedisStore``; the options are a subset of
     redis-py's ``from_url`` options (``db``, ``socket_timeout``,
     ``socket_connect_timeout``, ``socket_keepalive``, ``retry_on_timeout``,
     ``max_connections``, ``health_check_interval``, ``protocol``, ``timeout``,
     ``client_name``, ``username``, ``password`` and the ``ssl_*`` ones).
     The connection is made on first use.
 ``postgresql://[user[:password]@]host[:port]/dbname[?param=value]``, ``postgres://...``
-    A :class:`~flowengine.stores.postgres.PostgresStore` (the ``flowengine[postgres]``
+    A ``flowengine.stores.postgres.PostgresStore`` (the ``flowengine[postgres]``
     extra, psycopg 3); the query parameters are libpq's.  It connects and
     creates or migrates its schema when opened.
 ``redis+cluster://[[user]:password@]host:port[,host:port...][?option=value]``, ``rediss+cluster://...``
-    A :class:`~flowengine.stores.redis_cluster.RedisClusterStore` on a Redis
+    A ``flowengine.stores.redis_cluster.RedisClusterStore`` on a Redis
     Cluster reached through any of the listed nodes (options:
     ``socket_timeout``, ``socket_connect_timeout``, ``max_connections``,
     ``client_name``, ``username``, ``password`` and the ``ssl_*`` ones).
 
 SQLite paths are percent-decoded and take no query string.  Any other URL
-raises :class:`ConfigurationError`; its message never repeats the URL's
+raises ``ConfigurationError``; its message never repeats the URL's
 userinfo (a password); for ``redis``/``rediss`` URLs it repeats none of the
 URL except, for an unknown option, the option's name; for ``postgresql`` URLs,
 none of it.
@@ -179,11 +179,11 @@ class FlowStore(Protocol):
     """
 
     def create(self, record: StoredFlow) -> None:
-        """Insert ``record``; :class:`StoreError` if a flow with its id exists."""
+        """Insert ``record``; ``StoreError`` if a flow with its id exists."""
         ...
 
     def load(self, flow_id: str) -> StoredFlow:
-        """Return the stored flow; :class:`FlowNotFoundError` if there is none."""
+        """Return the stored flow; ``FlowNotFoundError`` if there is none."""
         ...
 
     def claim(
@@ -203,19 +203,19 @@ class FlowStore(Protocol):
         when given, is kept with the claim (the intent journal); re-claiming with
         the same token keeps the previous intent otherwise. Returns the intent an
         expired claim of *another* token left behind, or None.
-        Raises :class:`StaleSnapshotError` if the stored seq differs,
-        :class:`FlowBusyError` if another token holds an unexpired claim and
-        :class:`FlowNotFoundError` if the flow is missing.
+        Raises ``StaleSnapshotError`` if the stored seq differs,
+        ``FlowBusyError`` if another token holds an unexpired claim and
+        ``FlowNotFoundError`` if the flow is missing.
         """
         ...
 
     def save(self, record: StoredFlow, *, expected_seq: int, token: str | None) -> None:
         """Compare-and-swap ``record`` in place of the flow at ``expected_seq``; drop the claim.
 
-        Raises :class:`StaleSnapshotError` if the stored seq is not ``expected_seq``,
-        :class:`StoreError` if ``record.seq != expected_seq + 1``,
-        :class:`FlowBusyError` if another token holds a claim unexpired by the
-        store's clock and :class:`FlowNotFoundError` if it is missing.
+        Raises ``StaleSnapshotError`` if the stored seq is not ``expected_seq``,
+        ``StoreError`` if ``record.seq != expected_seq + 1``,
+        ``FlowBusyError`` if another token holds a claim unexpired by the
+        store's clock and ``FlowNotFoundError`` if it is missing.
         """
         ...
 
@@ -345,35 +345,35 @@ class StoreBase:
 
 
 def check_flow_id(flow_id: object) -> str:
-    """Return ``flow_id`` if it is a non-empty plain string, else raise :class:`StoreError`."""
+    """Return ``flow_id`` if it is a non-empty plain string, else raise ``StoreError``."""
     if not isinstance(flow_id, str) or not flow_id or not is_plain_text(flow_id):
         raise StoreError("a flow id must be a non-empty string without control characters")
     return flow_id
 
 
 def check_seq(seq: object, what: str = "seq") -> int:
-    """Return ``seq`` if it is a non-negative int (not a bool), else raise :class:`StoreError`."""
+    """Return ``seq`` if it is a non-negative int (not a bool), else raise ``StoreError``."""
     if isinstance(seq, bool) or not isinstance(seq, int) or seq < 0:
         raise StoreError(f"{what} must be a non-negative integer")
     return seq
 
 
 def check_time(value: object, what: str) -> float:
-    """Return ``value`` as a float if it is a finite number, else raise :class:`StoreError`."""
+    """Return ``value`` as a float if it is a finite number, else raise ``StoreError``."""
     if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
         raise StoreError(f"{what} must be a finite number of seconds")
     return float(value)
 
 
 def check_token(token: object) -> str:
-    """Return ``token`` if it is a non-empty string, else raise :class:`StoreError`."""
+    """Return ``token`` if it is a non-empty string, else raise ``StoreError``."""
     if not isinstance(token, str) or not token:
         raise StoreError("a claim token must be a non-empty string")
     return token
 
 
 def check_record(record: object) -> StoredFlow:
-    """Validate every field a store relies on; raise :class:`StoreError` on the first bad one."""
+    """Validate every field a store relies on; raise ``StoreError`` on the first bad one."""
     if not isinstance(record, StoredFlow):
         raise StoreError("a store only accepts StoredFlow records")
     check_flow_id(record.flow_id)
@@ -430,7 +430,7 @@ def check_intent(intent: object) -> str | None:
 
 
 def check_limit(limit: object) -> int:
-    """Return ``limit`` if it is a non-negative int, else raise :class:`StoreError`."""
+    """Return ``limit`` if it is a non-negative int, else raise ``StoreError``."""
     if isinstance(limit, bool) or not isinstance(limit, int) or limit < 0:
         raise StoreError("limit must be a non-negative integer")
     return limit
@@ -505,7 +505,7 @@ def _sqlite_path(rest: str) -> str:
 
 
 def check_redis_url(url: str) -> None:
-    """Raise :class:`ConfigurationError` if ``url`` is not a usable redis/rediss URL.
+    """Raise ``ConfigurationError`` if ``url`` is not a usable redis/rediss URL.
 
     The messages never include any part of the URL: a password may be anywhere
     in a malformed one.
@@ -544,7 +544,7 @@ def check_redis_url(url: str) -> None:
 def open_store(url: str) -> FlowStore:
     """Open the flow store that ``url`` names (see this module's docstring for the forms).
 
-    Raises :class:`ConfigurationError` for anything else, without echoing a password.
+    Raises ``ConfigurationError`` for anything else, without echoing a password.
     """
     if not isinstance(url, str):
         raise ConfigurationError(f"a store URL must be a string; {_EXPECTED}")

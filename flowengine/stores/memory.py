@@ -2,7 +2,7 @@
 
 Claims are judged by the store's own ``clock`` (``time.time`` unless given),
 never by the ``now`` a caller passes: see "One clock for claims" in
-:mod:`flowengine.stores._base`.
+``flowengine.stores._base``.
 """
 
 from __future__ import annotations
@@ -57,8 +57,8 @@ class MemoryStore(StoreBase):
     """Flows in a dict guarded by one lock; nothing survives the process.
 
     Every method holds the lock for its whole run, so each is atomic with
-    respect to the others.  After :meth:`close` every method raises
-    :class:`StoreError`.  ``clock`` is the store's clock (claims are judged by
+    respect to the others.  After ``close`` every method raises
+    ``StoreError``.  ``clock`` is the store's clock (claims are judged by
     it); ``auto_sweep`` and ``auto_sweep_batch`` set the automatic sweep (a scan
     of the dict, at most once per ``auto_sweep`` seconds).
     """
@@ -95,7 +95,7 @@ class MemoryStore(StoreBase):
         return entry
 
     def create(self, record: StoredFlow) -> None:
-        """Insert ``record``; :class:`StoreError` if a flow with its id exists."""
+        """Insert ``record``; ``StoreError`` if a flow with its id exists."""
         check_record(record)
         with self._lock:
             self._check_open()
@@ -105,7 +105,7 @@ class MemoryStore(StoreBase):
         self._after_write(record)
 
     def load(self, flow_id: str) -> StoredFlow:
-        """Return the stored flow; :class:`FlowNotFoundError` if there is none."""
+        """Return the stored flow; ``FlowNotFoundError`` if there is none."""
         check_flow_id(flow_id)
         with self._lock:
             self._check_open()
@@ -255,7 +255,7 @@ class MemoryStore(StoreBase):
         return records[:limit]
 
     def close(self) -> None:
-        """Drop every flow; later calls raise :class:`StoreError`.  Idempotent."""
+        """Drop every flow; later calls raise ``StoreError``.  Idempotent."""
         with self._lock:
             self._closed = True
             self._flows.clear()

@@ -36,7 +36,7 @@ Design
   that broke is closed, not pooled.  A store used in a child after
   ``fork()`` abandons (never closes: that would end the parent's session on
   the shared socket) the connections it inherited and opens its own.
-* The implementation is synchronous.  :class:`~flowengine.AsyncFlowRepository`
+* The implementation is synchronous.  ``flowengine.AsyncFlowRepository``
   runs the synchronous repository's store calls in worker threads, which
   this store supports (any number of threads share it), so no separate
   async store is needed.
@@ -148,7 +148,7 @@ def _row_to_flow(row: tuple[Any, ...]) -> StoredFlow:
 def check_postgres_url(url: str) -> str:
     """Return ``url`` without its password and query if it is a postgresql:// or postgres:// URL.
 
-    Raises :class:`ConfigurationError` otherwise; no message repeats any part of the URL.
+    Raises ``ConfigurationError`` otherwise; no message repeats any part of the URL.
     """
     try:
         parts = urlsplit(url)
@@ -297,7 +297,7 @@ class PostgresStore(StoreBase):
             self._give_back(conn)
 
     def _migrate(self, conn: psycopg.Connection[Any]) -> None:
-        """Create the schema, or bring an older one up to :data:`SCHEMA_VERSION`."""
+        """Create the schema, or bring an older one up to ``SCHEMA_VERSION``."""
         with conn.transaction():
             conn.execute("SELECT pg_advisory_xact_lock(%s::bigint)", (_SCHEMA_LOCK,))
             conn.execute(
@@ -340,7 +340,7 @@ class PostgresStore(StoreBase):
     # ------------------------------------------------------------ the contract
 
     def create(self, record: StoredFlow) -> None:
-        """Insert ``record``; :class:`StoreError` if a flow with its id exists."""
+        """Insert ``record``; ``StoreError`` if a flow with its id exists."""
         check_record(record)
         with self._connection() as conn:
             cur = conn.execute(
@@ -360,7 +360,7 @@ class PostgresStore(StoreBase):
         self._after_write(record)
 
     def load(self, flow_id: str) -> StoredFlow:
-        """Return the stored flow; :class:`FlowNotFoundError` if there is none."""
+        """Return the stored flow; ``FlowNotFoundError`` if there is none."""
         check_flow_id(flow_id)
         with self._connection() as conn:
             row = conn.execute(

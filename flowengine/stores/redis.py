@@ -10,7 +10,7 @@ Keys (``P`` is the prefix, ``flowengine:`` by default)
 ``P expiry``
     Sorted set of flow ids scored by ``expires_at`` (flows that expire only).
 ``P updated``
-    Sorted set of every flow id scored by ``updated_at``, for :meth:`list`.
+    Sorted set of every flow id scored by ``updated_at``, for ``list``.
 ``P state:<state>``
     Sorted set of the ids in that state scored by ``updated_at``.
 ``P states``
@@ -39,7 +39,7 @@ sweep deletes a flow only once the server's clock and the writer's
 
 The scripts touch keys they compute from the prefix, so the store needs a
 single Redis server (or a primary with replicas), not Redis Cluster: for a
-cluster use :class:`~flowengine.stores.redis_cluster.RedisClusterStore`
+cluster use ``flowengine.stores.redis_cluster.RedisClusterStore``
 (``redis+cluster://``), whose layout differs (this one is unchanged).  Use a
 ``maxmemory-policy`` of ``noeviction`` or ``volatile-*`` so that the
 indexes, which have no TTL, are never evicted.
@@ -275,7 +275,7 @@ def _pexpireat(expires_at: float | None) -> str:
 class RedisStore(StoreBase):
     """Flows in Redis under ``prefix``; give it a URL or a ready ``redis.Redis`` client.
 
-    A store built from a URL owns its client and closes it in :meth:`close`;
+    A store built from a URL owns its client and closes it in ``close``;
     a client passed in is left open.  Replies may be bytes or text (either
     ``decode_responses`` setting works).  ``sweep_batch`` is how many expired
     ids one sweep script examines before it yields the server to others;
@@ -355,7 +355,7 @@ class RedisStore(StoreBase):
 
     @contextlib.contextmanager
     def _calling(self) -> Iterator[None]:
-        """Refuse calls after close and turn redis-py errors into :class:`StoreError`."""
+        """Refuse calls after close and turn redis-py errors into ``StoreError``."""
         if self._closed:
             raise StoreError("the Redis flow store is closed")
         try:
@@ -379,7 +379,7 @@ class RedisStore(StoreBase):
     # ------------------------------------------------------------ the contract
 
     def create(self, record: StoredFlow) -> None:
-        """Insert ``record``; :class:`StoreError` if a flow with its id exists."""
+        """Insert ``record``; ``StoreError`` if a flow with its id exists."""
         check_record(record)
         expires = "" if record.expires_at is None else _num(record.expires_at)
         with self._calling():
@@ -401,7 +401,7 @@ class RedisStore(StoreBase):
         self._after_write(record)
 
     def load(self, flow_id: str) -> StoredFlow:
-        """Return the stored flow; :class:`FlowNotFoundError` if there is none (or evicted)."""
+        """Return the stored flow; ``FlowNotFoundError`` if there is none (or evicted)."""
         check_flow_id(flow_id)
         with self._calling():
             seq, state, expires, updated, data = self._client.hmget(
@@ -497,11 +497,11 @@ class RedisStore(StoreBase):
 
     @property
     def schema_key(self) -> str:
-        """The key holding the layout version (written by :meth:`migrate`)."""
+        """The key holding the layout version (written by ``migrate``)."""
         return f"{self._prefix}schema"
 
     def schema_version(self) -> int | None:
-        """The layout version written by :meth:`migrate`, or ``None`` if it never ran."""
+        """The layout version written by ``migrate``, or ``None`` if it never ran."""
         with self._calling():
             raw = self._client.get(self.schema_key)
         return None if raw is None else int(raw)
@@ -510,7 +510,7 @@ class RedisStore(StoreBase):
         """Record the layout version (version 1 is the only one there is: nothing to convert).
 
         Returns the version before (``None``: never recorded) and after; idempotent.
-        A store marked with a newer version is refused with :class:`StoreError`.
+        A store marked with a newer version is refused with ``StoreError``.
         """
         before = self.schema_version()
         if before is not None and before > SCHEMA_VERSION:

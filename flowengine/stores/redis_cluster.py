@@ -8,7 +8,7 @@ declare.  So every script here declares every key it touches in ``KEYS``
 (none is computed from the prefix inside a script), and each write keeps one
 flow and the index entries it changes in **one slot**.
 
-The flows are spread over :data:`SHARDS` fixed shards; a flow's shard is
+The flows are spread over ``SHARDS`` fixed shards; a flow's shard is
 ``crc32(flow_id) % SHARDS`` and is the *hash tag* of every key that holds the
 flow or indexes it, so a write updates the flow's hash and its index entries
 atomically on one primary.  The shards' slots fall on every primary of the
@@ -37,7 +37,7 @@ script checks the guess against the ``states`` hash and, when it was wrong,
 changes nothing and answers the right state, and the client runs it again
 with that key.  The common path (load, claim, save) costs no extra round trip.
 
-Listing and sweeping never run a cross-slot script: :meth:`list` reads the
+Listing and sweeping never run a cross-slot script: ``list`` reads the
 top entries of every shard's index (pipelined: one round trip per primary),
 merges them and reads the flows; a sweep reads each shard's expired ids and
 deletes each flow with its own one-slot script.  Neither is atomic across
@@ -50,10 +50,10 @@ a failover the replica's clock takes over: keep the cluster's clocks in sync
 with NTP, as Redis Cluster itself expects.)  A primary that restarts without
 persistence loses its flows: use ``appendonly yes`` (with ``appendfsync
 always`` or ``everysec``, per how much a crash may lose).  While a primary is
-down, calls for its flows raise :class:`StoreError`; redis-py refreshes the
+down, calls for its flows raise ``StoreError``; redis-py refreshes the
 slot map and retries, so calls work again once the cluster is back.
 
-The single-server :class:`~flowengine.stores.redis.RedisStore` keeps its own
+The single-server ``flowengine.stores.redis.RedisStore`` keeps its own
 layout (version 1), unchanged: its data stays readable, and this store does
 not read it (a single server's layout cannot be moved onto a cluster in
 place; drain the old store while new flows go to the cluster).
@@ -246,7 +246,7 @@ def check_cluster_url(url: str) -> tuple[list[tuple[str, int]], dict[str, Any]]:
     """Parse ``redis+cluster://[user:password@]host:port[,host:port...][?option=value]``.
 
     ``rediss+cluster://`` uses TLS.  Returns the startup nodes and redis-py keyword
-    arguments; raises :class:`ConfigurationError` whose message repeats nothing of
+    arguments; raises ``ConfigurationError`` whose message repeats nothing of
     the URL but, for an unknown option, its name.
     """
     scheme, sep, rest = url.partition("://")
@@ -306,7 +306,7 @@ def shard_of(flow_id: str) -> int:
 class RedisClusterStore(StoreBase):
     """Flows in a Redis Cluster under ``prefix``; give it a URL or a ready ``RedisCluster``.
 
-    A store built from a URL owns its client and closes it in :meth:`close`; a
+    A store built from a URL owns its client and closes it in ``close``; a
     client passed in is left open.  ``sweep_batch`` is how many expired ids of
     one shard a sweep reads at a time; ``auto_sweep`` and ``auto_sweep_batch``
     set the automatic sweep (at most ``auto_sweep_batch`` ids, the soonest expired
@@ -401,7 +401,7 @@ class RedisClusterStore(StoreBase):
 
     @property
     def schema_key(self) -> str:
-        """The key holding the layout version (written by :meth:`migrate`)."""
+        """The key holding the layout version (written by ``migrate``)."""
         return f"{self._prefix}{{meta}}:schema"
 
     def __repr__(self) -> str:
@@ -410,7 +410,7 @@ class RedisClusterStore(StoreBase):
 
     @contextlib.contextmanager
     def _calling(self) -> Iterator[None]:
-        """Refuse calls after close and turn redis-py errors into :class:`StoreError`."""
+        """Refuse calls after close and turn redis-py errors into ``StoreError``."""
         if self._closed:
             raise StoreError("the Redis Cluster flow store is closed")
         try:
@@ -464,7 +464,7 @@ class RedisClusterStore(StoreBase):
     # ------------------------------------------------------------ the contract
 
     def create(self, record: StoredFlow) -> None:
-        """Insert ``record``; :class:`StoreError` if a flow with its id exists."""
+        """Insert ``record``; ``StoreError`` if a flow with its id exists."""
         check_record(record)
         fid = record.flow_id
         expires = "" if record.expires_at is None else _num(record.expires_at)
@@ -496,7 +496,7 @@ class RedisClusterStore(StoreBase):
         self._after_write(record)
 
     def load(self, flow_id: str) -> StoredFlow:
-        """Return the stored flow; :class:`FlowNotFoundError` if there is none (or evicted)."""
+        """Return the stored flow; ``FlowNotFoundError`` if there is none (or evicted)."""
         check_flow_id(flow_id)
         with self._calling():
             seq, state, expires, updated, data = self._client.hmget(
@@ -745,7 +745,7 @@ class RedisClusterStore(StoreBase):
         return int(sec) + int(usec) / 1e6
 
     def schema_version(self) -> int | None:
-        """The layout version written by :meth:`migrate`, or ``None`` if it never ran."""
+        """The layout version written by ``migrate``, or ``None`` if it never ran."""
         with self._calling():
             raw = self._client.get(self.schema_key)
         return None if raw is None else int(raw)
@@ -754,7 +754,7 @@ class RedisClusterStore(StoreBase):
         """Record the layout version (there is no older cluster layout to convert).
 
         Returns the version before and after; idempotent.  A store written by a newer
-        flowengine (a greater version) is refused with :class:`StoreError`.
+        flowengine (a greater version) is refused with ``StoreError``.
         """
         before = self.schema_version()
         if before is not None and before > SCHEMA_VERSION:

@@ -15,7 +15,7 @@ Design
   flow.  ``BEGIN IMMEDIATE`` takes the write lock first, so two processes
   cannot interleave between the ``UPDATE`` and the re-read.
 * ``sweep_expired`` is one ``DELETE`` served by the index on ``expires_at``;
-  the automatic sweep (see :mod:`flowengine.stores._base`) selects at most a
+  the automatic sweep (see ``flowengine.stores._base``) selects at most a
   batch of ids through the same index, then deletes those still expired.
 * Claims are judged by SQLite's clock, computed in the SQL itself
   (``julianday('now')``), never by the caller's ``now``: processes whose
@@ -156,7 +156,7 @@ class SQLiteStore(StoreBase):
     """Flows in an SQLite database file (or a private ``":memory:"`` database).
 
     ``busy_timeout`` is how many seconds a writer waits for another process's
-    write lock before the operation fails with :class:`StoreError`;
+    write lock before the operation fails with ``StoreError``;
     ``synchronous`` is SQLite's durability setting (``NORMAL`` survives an
     application crash; ``FULL`` also a power cut, at some cost per write);
     ``max_idle`` bounds the pool of idle connections; ``scrub`` (``"all"``,
@@ -365,7 +365,7 @@ class SQLiteStore(StoreBase):
     # ------------------------------------------------------------ the contract
 
     def create(self, record: StoredFlow) -> None:
-        """Insert ``record``; :class:`StoreError` if a flow with its id exists."""
+        """Insert ``record``; ``StoreError`` if a flow with its id exists."""
         check_record(record)
         with self._connection() as conn:
             try:
@@ -385,7 +385,7 @@ class SQLiteStore(StoreBase):
         self._after_write(record)
 
     def load(self, flow_id: str) -> StoredFlow:
-        """Return the stored flow; :class:`FlowNotFoundError` if there is none."""
+        """Return the stored flow; ``FlowNotFoundError`` if there is none."""
         check_flow_id(flow_id)
         with self._connection() as conn:
             row = conn.execute(

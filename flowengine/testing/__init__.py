@@ -13,7 +13,7 @@ or over real HTTP with ``emu.serve()`` (the server's ``base_url`` is where to po
 client, as the emulator's is in-process). The pytest fixtures (``auth0_emulator``,
 ``auth0_server``, and ``flow_config``, ``flow_client``, ``async_flow_client``,
 ``flow_repository`` already wired to the emulator) live in
-:mod:`flowengine.testing.pytest_plugin`.
+``flowengine.testing.pytest_plugin``.
 """
 
 from __future__ import annotations

@@ -12,7 +12,7 @@ class FakeClock:
 
     ``time()`` returns the current fake epoch time; ``sleep(s)`` and ``advance(s)``
     move it forward. Pass ``clock.time`` and ``clock.sleep`` to
-    :class:`~flowengine.testing.Auth0Emulator` (and to the code under test) so that
+    ``flowengine.testing.Auth0Emulator`` (and to the code under test) so that
     codes, tokens, pushes and rate-limit buckets expire without real waiting.
     """
 
@@ -31,7 +31,7 @@ class FakeClock:
             return self._now
 
     def __call__(self) -> float:
-        """Alias of :meth:`time`, so the clock itself is a ``Callable[[], float]``."""
+        """Alias of ``time``, so the clock itself is a ``Callable[[], float]``."""
         return self.time()
 
     def advance(self, seconds: float) -> float:

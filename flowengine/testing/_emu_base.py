@@ -1,18 +1,18 @@
 """The tenant's state and the helpers every endpoint shares.
 
-Theory of operation: :class:`TenantBase` owns all of the emulated tenant's state
+Theory of operation: ``TenantBase`` owns all of the emulated tenant's state
 (clients, users and their authenticators, pending codes, MFA sessions, oob codes,
 tokens, the outbox, the request log, faults and rate-limit buckets) and the one
 ``threading.Lock`` that guards it. The endpoint families are mixins on top of it
 (``_emu_passwordless``, ``_emu_grants``, ``_emu_mfa``, ``_emu_push``), as are the
 test-facing control API (``_emu_control``) and the request pipeline
-(``_emu_wire``); :class:`~flowengine.testing.Auth0Emulator` combines them. The
+(``_emu_wire``); ``flowengine.testing.Auth0Emulator`` combines them. The
 ``_``-methods here assume the caller holds the lock.
 
 Randomness comes from one ``random.Random(seed)`` when seeded (so every code and
 token is reproducible, and the ORDER of draws is part of the behaviour) or from
-:mod:`secrets` otherwise; every generated secret is remembered by ``_secret`` so
-:meth:`issued_secrets` can hand them to a leak test.
+``secrets`` otherwise; every generated secret is remembered by ``_secret`` so
+``issued_secrets`` can hand them to a leak test.
 """
 
 from __future__ import annotations

@@ -35,16 +35,16 @@ class TenantControl(TenantBase):
 
     @property
     def base_url(self) -> str:
-        """Where a client reaches this tenant: ``https://<domain>``, through :meth:`transport`.
+        """Where a client reaches this tenant: ``https://<domain>``, through ``transport``.
 
-        :class:`~flowengine.testing.EmulatorServer` has the same attribute (its
+        ``flowengine.testing.EmulatorServer`` has the same attribute (its
         ``http://host:port``), so code given either can build its client from it.
         """
         return f"https://{self.domain}"
 
     @property
     def url(self) -> str:
-        """Alias of :attr:`base_url`, the name :class:`~flowengine.testing.EmulatorServer` used."""
+        """Alias of ``base_url``, the name ``flowengine.testing.EmulatorServer`` used."""
         return self.base_url
 
     def add_client(
@@ -127,7 +127,7 @@ class TenantControl(TenantBase):
 
         sms/voice create the pair, push its totp twin, otp a TOTP with a secret.
         With ``recovery_code`` the user also gets a recovery code if it has none
-        (read it with :meth:`recovery_code_of`).
+        (read it with ``recovery_code_of``).
         """
         with self._lock:
             user = self._get_user(username)

@@ -6,7 +6,7 @@ first factors (passwordless OTP, password and password-realm) end in
 ``_first_factor_done``; the refresh grant re-mints tokens without rotating; the MFA
 grants (oob, otp, recovery code) first resolve the ``mfa_token`` session. The oob
 grant of a push polls the emulated device, which is why this class builds on
-:class:`~flowengine.testing._emu_push.PushDevice`.
+``flowengine.testing._emu_push.PushDevice``.
 """
 
 from __future__ import annotations

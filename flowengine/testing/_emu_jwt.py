@@ -10,7 +10,7 @@ own on first use. ``rotate_signing_key`` (on the emulator) starts a new key (the
 old one stays published unless ``keep_old=False``), as a tenant's key rotation does.
 
 A client registered with the emulator's ``add_client_key`` authenticates with
-Private Key JWT only. :func:`check_assertion` applies Auth0's documented rules
+Private Key JWT only. ``check_assertion`` applies Auth0's documented rules
 ("Authenticate with Private Key JWT"): ``alg`` as registered, ``kid`` optional
 but when present it must name the credential, ``iss`` = ``sub`` = the client
 id (at most 64 characters), ``aud`` exactly ``https://<tenant or custom
@@ -133,7 +133,7 @@ class ClientKey:
 
 
 def load_client_key(public_key: object, algorithm: str, kid: str | None) -> ClientKey:
-    """A :class:`ClientKey` from a PEM public key (or a ``cryptography`` public key object)."""
+    """A ``ClientKey`` from a PEM public key (or a ``cryptography`` public key object)."""
     if algorithm not in ("RS256", "PS256", "ES256"):
         raise ValueError("algorithm must be RS256, PS256 or ES256")
     key: object = public_key

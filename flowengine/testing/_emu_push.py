@@ -1,7 +1,7 @@
 """Push notifications (Guardian): the phone's side and the token endpoint's polling.
 
 Theory of operation: a push oob_code starts ``pending``. The phone's answer comes
-either from the test (:meth:`approve_push` / :meth:`reject_push`, at once) or from
+either from the test (``approve_push`` / ``reject_push``, at once) or from
 ``push_script``, copied into the oob_code when it is created: ``pending`` polls
 answer ``authorization_pending`` before the scripted ``outcome`` settles it
 (``never`` stays pending until the code expires). Polling faster than

@@ -2,9 +2,9 @@
 
 Theory of operation: the tenant is plain data. Every record here is a mutable attrs
 class without behaviour beyond small derived properties; the endpoint modules
-(``_emu_*.py``) read and change them while :class:`~flowengine.testing.Auth0Emulator`
+(``_emu_*.py``) read and change them while ``flowengine.testing.Auth0Emulator``
 holds its one lock, so nothing here locks anything. A handler refuses a request by
-raising :class:`HttpError`; the dispatcher turns it into the JSON error answer.
+raising ``HttpError``; the dispatcher turns it into the JSON error answer.
 Secrets (codes, passwords, tokens) are kept out of every record's ``repr``.
 """
 

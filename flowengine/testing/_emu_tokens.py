@@ -1,7 +1,7 @@
 """What a finished factor yields: MFA sessions (``mfa_token``) and issued tokens.
 
 Theory of operation: a first factor that succeeds either issues tokens at once or,
-when MFA is needed, opens an :class:`MfaSession` and answers 403 ``mfa_required``
+when MFA is needed, opens an ``MfaSession`` and answers 403 ``mfa_required``
 with its ``mfa_token``. Every MFA route (the three MFA grants, a push approved by
 polling, ``/mfa/challenge``) looks that session up with ``_session`` and, on
 success, ends in ``_mfa_success``. Confirming an enrollment activates the whole

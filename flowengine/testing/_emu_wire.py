@@ -1,6 +1,6 @@
 """The request pipeline around the endpoint handlers: faults, rate limits, the request log.
 
-Theory of operation: :meth:`~flowengine.testing.Auth0Emulator.handle` runs every
+Theory of operation: ``flowengine.testing.Auth0Emulator.handle`` runs every
 request through three stages kept here. ``_take_fault`` picks the first injected
 fault matching the request; a pre-processing fault answers INSTEAD of the tenant
 (``_pre_fault``), any other one reshapes the tenant's real answer AFTER it changed

@@ -1,13 +1,13 @@
 """The framework-free core of the Auth0 tenant emulator.
 
-:class:`Auth0Emulator` answers ``handle(method, path, headers, body)`` exactly like
+``Auth0Emulator`` answers ``handle(method, path, headers, body)`` exactly like
 the parts of an Auth0 tenant the flow uses (``/passwordless/start``,
 ``/oauth/token``, ``/mfa/associate``, ``/mfa/challenge``, ``/mfa/authenticators``),
 with no network. All state lives in one object, behind one ``threading.Lock``; time
 comes only from the injected ``clock``.
 
 The class is assembled here from one mixin per concern, so each file reads on its
-own (every mixin builds on :class:`~flowengine.testing._emu_base.TenantBase`, which
+own (every mixin builds on ``flowengine.testing._emu_base.TenantBase``, which
 owns the state and the shared helpers; the records live in ``_emu_state``):
 
 ========================================== =================================================
@@ -20,7 +20,7 @@ owns the state and the shared helpers; the records live in ``_emu_state``):
 ``_emu_mfa.MfaEndpoints``                  ``/mfa/associate``, ``/mfa/challenge``,
                                            ``/mfa/authenticators``
 ``_emu_wire.RequestPipeline``              faults, per-IP rate limits, the request log
-this module                                :meth:`Auth0Emulator.handle`, routing, adapters
+this module                                ``Auth0Emulator.handle``, routing, adapters
 ========================================== =================================================
 
 Facts come from ``auth0-api.md`` (built to the *recorded* behaviour where docs
@@ -88,7 +88,7 @@ disagree). Where the facts are silent the emulator chooses, as listed here:
   echoed back when the scope still has ``offline_access``; a wider ``scope`` than
   the original grant → 403 ``invalid_scope``.
 * A user's verified email does NOT show up by itself as an ``email|`` authenticator;
-  seed one with :meth:`Auth0Emulator.enroll` when a test needs it.
+  seed one with ``Auth0Emulator.enroll`` when a test needs it.
 * Passwordless and password users share one namespace keyed by username: a
   passwordless email login for an existing password user logs into that user.
 * Unknown body properties are ignored everywhere except ``/passwordless/start``
@@ -138,7 +138,7 @@ SDK's test data RECORDS it (repository/path), or the emulator INFERS it:
   mfa_token lives on) or "mfa_token is expired" (RECORDED strings in Auth0.swift and
   Auth0.Android helpers for the latter; the former INFERRED from the MFA draft).
 
-Faults (see :class:`~flowengine.testing.Fault`): ``status_500``, ``status_502_html``,
+Faults (see ``flowengine.testing.Fault``): ``status_500``, ``status_502_html``,
 ``status_503``, ``status_429``, ``connect_refused`` and ``connect_timeout`` answer
 instead of the tenant (NOT processed, no state change). ``empty_200``,
 ``non_json_200`` (JSON content type, non-JSON body), ``truncated_json`` (first half,
@@ -223,13 +223,13 @@ class Auth0Emulator(
     # ------------------------------------------------------------- adapters
 
     def transport(self, client_ip: str = "127.0.0.1") -> httpx.BaseTransport:
-        """An in-process ``httpx`` transport that calls :meth:`handle`."""
+        """An in-process ``httpx`` transport that calls ``handle``."""
         from flowengine.testing._transport import EmulatorTransport
 
         return EmulatorTransport(self, client_ip=client_ip)
 
     def async_transport(self, client_ip: str = "127.0.0.1") -> httpx.AsyncBaseTransport:
-        """An in-process async ``httpx`` transport that calls :meth:`handle`."""
+        """An in-process async ``httpx`` transport that calls ``handle``."""
         from flowengine.testing._transport import AsyncEmulatorTransport
 
         return AsyncEmulatorTransport(self, client_ip=client_ip)

@@ -83,7 +83,7 @@ def _check_times(_inst: object, _attr: object, value: int | None) -> None:
 class Fault:
     """One injected failure, matched by path prefix (and optionally grant type and method).
 
-    ``kind`` is one of :data:`FAULT_KINDS`. ``times`` is how many matching requests
+    ``kind`` is one of ``FAULT_KINDS``. ``times`` is how many matching requests
     it spoils (``None`` = forever). ``seconds`` parameterises ``delay`` (how long),
     ``status_429`` (``x-ratelimit-reset`` = now + seconds, default 60), ``status_503``
     (``Retry-After``, default 3) and ``read_timeout``/``connect_timeout`` (how long the
@@ -133,7 +133,7 @@ class OutboxMessage:
 
 @frozen
 class EmulatorResponse:
-    """What :meth:`Auth0Emulator.handle` answers.
+    """What ``Auth0Emulator.handle`` answers.
 
     ``transport_fault`` tells a transport or the server to fail on the wire instead
     of (``connect_refused``/``connect_timeout``) or after (``read_timeout``/``reset``)

@@ -1,4 +1,4 @@
-"""A real loopback HTTP server in front of an :class:`Auth0Emulator`.
+"""A real loopback HTTP server in front of an ``Auth0Emulator``.
 
 Built on ``http.server.ThreadingHTTPServer`` (one daemon thread per connection,
 HTTP/1.1 keep-alive). ``stop()`` shuts the accept loop down, closes the listening
@@ -168,7 +168,7 @@ class _Handler(BaseHTTPRequestHandler):
         self.wfile.flush()
 
     def handle_one_request(self) -> None:
-        """Route every method through :meth:`_dispatch`; stop quietly on a closed socket."""
+        """Route every method through ``_dispatch``; stop quietly on a closed socket."""
         try:
             super().handle_one_request()
         except OSError:
@@ -204,7 +204,7 @@ class EmulatorServer:
     def base_url(self) -> str:
         """Where a client reaches the tenant, e.g. ``http://127.0.0.1:54321``.
 
-        The same attribute as :attr:`Auth0Emulator.base_url` (``https://<domain>``,
+        The same attribute as ``Auth0Emulator.base_url`` (``https://<domain>``,
         for its in-process transports), so code given either can build its client
         from it.
         """
@@ -212,7 +212,7 @@ class EmulatorServer:
 
     @property
     def url(self) -> str:
-        """Alias of :attr:`base_url` (its first name; ``Auth0Emulator.url`` matches it)."""
+        """Alias of ``base_url`` (its first name; ``Auth0Emulator.url`` matches it)."""
         return self.base_url
 
     @property

@@ -1,4 +1,4 @@
-"""In-process ``httpx`` transports that route requests to an :class:`Auth0Emulator`.
+"""In-process ``httpx`` transports that route requests to an ``Auth0Emulator``.
 
 Wire faults become the matching ``httpx`` exceptions:
 
@@ -53,7 +53,7 @@ class _ResetStream(httpx.SyncByteStream):
 
 
 class _AsyncResetStream(httpx.AsyncByteStream):
-    """The async twin of :class:`_ResetStream`."""
+    """The async twin of ``_ResetStream``."""
 
     def __init__(self, partial: bytes, request: httpx.Request) -> None:
         self._partial = partial

@@ -5,7 +5,7 @@ fixtures are available in any test once flowengine is installed.
 
 The tenant:
 
-* ``auth0_clock``: a :class:`FakeClock` shared by the emulator and your code.
+* ``auth0_clock``: a ``FakeClock`` shared by the emulator and your code.
 * ``auth0_emulator``: a fresh in-process tenant (``tenant.example.auth0.com``) with a
   confidential client ``app-id``/``app-secret`` and a public client ``public-id``,
   driven by ``auth0_clock``, deterministic (seed 0).
@@ -16,17 +16,17 @@ flowengine wired to that tenant (in-process, all on ``auth0_clock``, so codes,
 tokens, flows and leases expire when the test advances the clock, never in real
 time):
 
-* ``flow_config``: an :class:`~flowengine.Auth0Config` for the confidential client
+* ``flow_config``: an ``flowengine.Auth0Config`` for the confidential client
   at ``auth0_emulator.base_url``.
-* ``flow_client`` / ``async_flow_client``: a :class:`~flowengine.FlowClient` /
-  :class:`~flowengine.AsyncFlowClient` for ``flow_config`` over the emulator's
+* ``flow_client`` / ``async_flow_client``: a ``flowengine.FlowClient`` /
+  ``flowengine.AsyncFlowClient`` for ``flow_config`` over the emulator's
   in-process transport; their retry back-off sleeps on ``auth0_clock``. Closed
   after the test.
-* ``flow_keyring``: a :class:`~flowengine.Keyring` with one freshly generated key.
-* ``flow_store``: an empty :class:`~flowengine.stores.MemoryStore`, closed
+* ``flow_keyring``: a ``flowengine.Keyring`` with one freshly generated key.
+* ``flow_store``: an empty ``flowengine.stores.MemoryStore``, closed
   after the test.
 * ``flow_repository`` / ``async_flow_repository``: a
-  :class:`~flowengine.FlowRepository` (and its asyncio twin) over ``flow_store``
+  ``flowengine.FlowRepository`` (and its asyncio twin) over ``flow_store``
   and ``flow_keyring``.
 
 Override any of them in your ``conftest.py`` (e.g. ``flow_config`` for a public

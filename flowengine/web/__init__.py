@@ -4,13 +4,13 @@ Nothing here imports a web framework: the adapters do, when imported
 (``flowengine.web.starlette`` for Starlette and FastAPI, ``flowengine.web.flask`` for
 Flask; ``pip install 'flowengine[web]'``).
 
-* :func:`next_steps`: what the flow can do now, from the table *and* the guards;
-* :func:`confirm`: one action for every second factor (dispatched by the pending one);
-* :func:`start`: create, store and start a flow in one call;
-* :func:`problem_for`: any flowengine error as RFC 9457 problem details, never a secret;
-* :func:`result_view` / :func:`flow_view`: JSON for the browser, secrets only where the
+* ``next_steps``: what the flow can do now, from the table *and* the guards;
+* ``confirm``: one action for every second factor (dispatched by the pending one);
+* ``start``: create, store and start a flow in one call;
+* ``problem_for``: any flowengine error as RFC 9457 problem details, never a secret;
+* ``result_view`` / ``flow_view``: JSON for the browser, secrets only where the
   user must see them, under ``"secrets"`` with ``"show_once": true``;
-* :class:`LoginApp`: the reference login page and its JSON API over a ``FlowClient`` and a
+* ``LoginApp``: the reference login page and its JSON API over a ``FlowClient`` and a
   ``FlowRepository``, which the adapters mount.
 
 Identifiers: the **flow id** (``fl_…``) is a name for logs and support, it resumes

@@ -31,6 +31,8 @@ from flowengine._errors import ConfigurationError
 
 __all__ = ["COOKIE_NAME", "CookieCodec", "Session"]
 
+#: The default name of the login cookie (``CookieCodec.name``): HMAC-signed and HttpOnly,
+#: it carries the handle, the CSRF token and the session id the flow is bound to.
 COOKIE_NAME = "flowengine_login"
 #: Longest cookie value accepted (browsers keep ~4 KiB per cookie).
 MAX_COOKIE_CHARS = 3800

@@ -2,7 +2,7 @@
 
 Theory of operation
 -------------------
-``DevTenant`` owns an :class:`~flowengine.testing.Auth0Emulator` and a clock it can move
+``DevTenant`` owns an ``flowengine.testing.Auth0Emulator`` and a clock it can move
 forward. The login page's development panel reads it (the codes the emulator "sent",
 which it prints because they are fake codes of a local emulator) and drives it: approve
 or reject the pending push, make the next passwordless start answer 429, skip an

@@ -2,7 +2,7 @@
 
 ``app.register_blueprint(login_blueprint(login), url_prefix="/login")``.
 
-Each route hands the request to :meth:`flowengine.web.LoginApp.handle` and sends back its
+Each route hands the request to ``flowengine.web.LoginApp.handle`` and sends back its
 answer; every rule (cookie, CSRF, validation, claims) lives there. Flask serves requests
 in threads: one ``LoginApp`` is shared by all of them (see ``flowengine.web._app``).
 """

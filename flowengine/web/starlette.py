@@ -2,7 +2,7 @@
 
 ``app.mount("/login", login_app(login))``.
 
-Each request is handed to :meth:`flowengine.web.LoginApp.handle` in a worker thread
+Each request is handed to ``flowengine.web.LoginApp.handle`` in a worker thread
 (the steps call Auth0 and the store synchronously), so the event loop never waits on
 Auth0; one ``LoginApp`` serves every task. The body is read up to the limit and no
 further.
