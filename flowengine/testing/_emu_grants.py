@@ -14,6 +14,7 @@ from __future__ import annotations
 import hmac
 from collections.abc import Mapping
 
+from flowengine.testing._emu_jwt import request_host
 from flowengine.testing._emu_push import PushDevice
 from flowengine.testing._emu_state import (
     BRUTE_FORCE_LIMIT,
@@ -54,6 +55,11 @@ class TokenEndpoint(PushDevice):
                 f"Grant type '{grant}' not allowed for the client.",
                 extra={"error_uri": UNAUTHORIZED_CLIENT_URI},
             )
+        host = request_host(req)
+        if host and body.get("audience") == f"https://{host}/mfa/":
+            # The MFA API named by the host the request was sent to (a custom domain, or a
+            # loopback server) is the MFA API, as ``iss`` follows that host (INFERRED).
+            body = {**body, "audience": self.mfa_audience}
         if grant in (GRANT_PASSWORDLESS_OTP, GRANT_PASSWORD, GRANT_PASSWORD_REALM):
             self._check_audience(self._str(body, "audience", required=False))
         if grant == GRANT_PASSWORDLESS_OTP:

@@ -112,7 +112,9 @@ SDK's test data RECORDS it (repository/path), or the emulator INFERS it:
   MFA-audience tokens).
 * An audience that names no registered API (``add_api``; the MFA and Management APIs
   are registered) answers 403 ``access_denied`` "Service not found: <aud>" (DOCUMENTED
-  text, seen on ``/authorize``; the status on ``/oauth/token`` INFERRED).
+  text, seen on ``/authorize``; the status on ``/oauth/token`` INFERRED). The MFA API
+  may also be named by the host the request was sent to (``https://<Host>/mfa/``: a
+  custom domain, or the loopback server), as ``iss`` follows that host (INFERRED).
 * ``refresh_token`` only with ``offline_access`` and an API that allows offline access,
   or no audience (DOCUMENTED: Refresh Tokens); the MFA API allows it (DOCUMENTED: "use a
   refresh token to refresh it"), the Management API does not (INFERRED).

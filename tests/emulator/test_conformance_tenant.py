@@ -162,3 +162,33 @@ def test_error_texts_are_the_documented_ones(case: str, emu: Auth0Emulator, api:
     """The already-enrolled and unknown-audience answers carry the documented texts."""
     _, want = fixture(case)
     assert CASES[case](emu, api)[1] == want
+
+
+def test_only_the_host_named_mfa_audience_is_an_alias_of_the_mfa_api() -> None:
+    """Over loopback the MFA API may be named by the request's host; any other host is refused."""
+    import httpx
+
+    from flowengine.testing import Auth0Emulator
+
+    emu = Auth0Emulator(domain="tenant.example.auth0.com")
+    emu.add_client("app-id", client_secret="app-secret")
+    with emu.serve() as server, httpx.Client(base_url=server.base_url) as http:
+        host = httpx.URL(server.base_url).netloc.decode()
+        for audience, status in ((f"https://{host}/mfa/", 403), ("https://evil.example/mfa/", 403)):
+            r = http.post(
+                "/oauth/token",
+                json={
+                    "grant_type": "http://auth0.com/oauth/grant-type/passwordless/otp",
+                    "client_id": "app-id",
+                    "client_secret": "app-secret",
+                    "username": "+15550100",
+                    "otp": "000000",
+                    "realm": "sms",
+                    "audience": audience,
+                },
+            )
+            assert r.status_code == status
+            if audience.startswith("https://evil"):
+                assert r.json()["error_description"] == f"Service not found: {audience}"
+            else:
+                assert r.json()["error"] != "access_denied"  # the code is wrong, the API exists
