@@ -125,6 +125,8 @@ class Session:
         self.phone: str | None = None
         #: The verified claims of the id_token, once a step returned one.
         self.claims: dict[str, Any] | None = None
+        #: The tokens of the step that authenticated: the stored flow drops them once delivered.
+        self.tokens: dict[str, Any] | None = None
         self.ip: str | None = getattr(args, "forwarded_for", None)
 
     # ------------------------------------------------------------- terminal
@@ -196,6 +198,8 @@ class Session:
             claims = result.data.get("claims")
             if isinstance(claims, dict):
                 self.claims = claims
+            if result.tokens:
+                self.tokens = dict(result.tokens)
         except FlowEndedError:
             raise
         except (InvalidInputError, GuardRejectedError, RemoteError, TransportError) as exc:
@@ -378,7 +382,7 @@ class Session:
 
     def done(self, flow: Flow) -> int:
         """Report success (and the tokens with ``--show-tokens``)."""
-        tokens = flow.tokens or {}
+        tokens = self.tokens or flow.tokens or {}
         names = ", ".join(k for k in ("access_token", "id_token", "refresh_token") if k in tokens)
         self.say(self.s("Authenticated.", "green", "bold") + f" Tokens received: {names}.")
         if self.claims is not None:
