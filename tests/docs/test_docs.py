@@ -1,7 +1,8 @@
 """The documentation is true: its examples run, its pages match the code, and it builds.
 
 Every ```python block of ``docs/**/*.md`` runs as written (a block that defines
-``test_*`` functions runs under pytest, with the flowengine plugin's fixtures); every
+``test_*`` functions runs under pytest, with the flowengine plugin's fixtures), and every
+```bash block as a script (the ```sh blocks run in ``test_sh_blocks.py``); every
 public name has a docstring for the API reference; the pages generated at build time by
 ``docs/gen_pages.py`` cover the whole machine, CLI and error tree; the test files the
 security model cites exist; and ``scripts/docs`` (mkdocs build --strict) succeeds with no
@@ -47,7 +48,7 @@ BLOCKS = [
 ]
 
 #: ```bash blocks run too, as scripts (``bash -euo pipefail``, in an empty directory);
-#: ```sh blocks are shown, not run (installs, a real tenant, a server left running).
+#: ```sh blocks (installs, a real tenant, a server left running) run in test_sh_blocks.py.
 SCRIPTS = [
     (page.relative_to(DOCS).as_posix(), index, code)
     for page in PAGES
