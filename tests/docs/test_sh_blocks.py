@@ -161,7 +161,7 @@ EXPECT = {
     ("getting-started.md", 1): [
         r"authenticated",
         r"(?m)^flowengine emulator listening on http://127\.0\.0\.1:\d+$",
-        r"Authenticated\. Tokens received:",
+        r"Authenticated\. Tokens received: access_token, id_token",
         r"Verified identity: sms\|\w+ \+15550100",
         r"stateDiagram-v2",
     ],
