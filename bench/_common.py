@@ -12,7 +12,8 @@ TENANT = "tenant.example.auth0.com"
 CLIENT_ID = "bench-app"
 CLIENT_SECRET = "bench-secret-0123456789"
 PHONE = "+15550100"
-SCOPE = "openid profile offline_access"
+#: What the library sends with the MFA audience: the caller's scope plus the MFA API's own.
+SCOPE = "openid profile offline_access enroll read:authenticators remove:authenticators"
 MFA_AUDIENCE = f"https://{TENANT}/mfa/"
 BASE_URL = f"https://{TENANT}"
 

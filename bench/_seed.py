@@ -10,8 +10,10 @@ client would: a status check and ``json.loads``.
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import logging
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -52,9 +54,14 @@ SEED_TARGET = 1.15
 _CONFIG = make_config()
 
 
-def lib_seed_sync(emu: Auth0Emulator, http: httpx.Client) -> str:
-    """The seed through ``FlowClient`` (a thin client around the shared ``http``)."""
-    client = FlowClient(_CONFIG, http=http)
+def lib_seed_sync(
+    emu: Auth0Emulator, http: httpx.Client, clock: Callable[[], float] = time.time
+) -> str:
+    """The seed through ``FlowClient`` (a thin client around the shared ``http``).
+
+    ``clock`` is the emulator's: the id_token the library verifies is issued at its time.
+    """
+    client = FlowClient(_CONFIG, http=http, clock=clock)
     flow = client.new_flow()
     client.start_passwordless(flow, connection="sms", phone_number=PHONE)
     client.verify_otp(flow, emu.last_code(PHONE))
@@ -99,9 +106,11 @@ def raw_seed_sync(emu: Auth0Emulator, http: httpx.Client) -> str:
 # ---------------------------------------------------------------------------- async
 
 
-async def lib_seed_async(emu: Auth0Emulator, http: httpx.AsyncClient) -> str:
-    """The seed through ``AsyncFlowClient``."""
-    client = AsyncFlowClient(_CONFIG, http=http)
+async def lib_seed_async(
+    emu: Auth0Emulator, http: httpx.AsyncClient, clock: Callable[[], float] = time.time
+) -> str:
+    """The seed through ``AsyncFlowClient`` (``clock``: the emulator's, as above)."""
+    client = AsyncFlowClient(_CONFIG, http=http, clock=clock)
     flow = client.new_flow()
     await client.start_passwordless(flow, connection="sms", phone_number=PHONE)
     await client.verify_otp(flow, emu.last_code(PHONE))
@@ -176,7 +185,14 @@ class _AsyncRecorder(httpx.AsyncBaseTransport):
         return await self.inner.handle_async_request(request)
 
 
+#: The library verifies the id_token it receives against the tenant's JWKS, fetched once per
+#: client (here: per login, since each round builds its client). The hand-written contenders
+#: do not verify, so that fetch is left out of the comparison (and counted in the timing).
+_JWKS_PATH = "/.well-known/jwks.json"
+
+
 def _same(seen: list[list[tuple[str, str, list[tuple[str, str]], bytes]]], what: str) -> None:
+    seen = [[r for r in rs if not (r[0] == "GET" and r[1].endswith(_JWKS_PATH))] for rs in seen]
     if seen[0] != seen[1]:
         for a, b in zip(seen[0], seen[1], strict=False):
             if a != b:
@@ -192,7 +208,12 @@ def check_same_requests() -> int:
         emu = make_emulator(seed=7, clock=clock.time)
         rec = _Recorder(emu.transport())
         with httpx.Client(transport=rec) as http:
-            if contender(emu, http) != "authenticated":
+            run = (
+                functools.partial(contender, clock=clock.time)
+                if contender is lib_seed_sync
+                else contender
+            )
+            if run(emu, http) != "authenticated":
                 raise RuntimeError(f"{contender.__name__} did not authenticate")
         seen.append(rec.seen)
     _same(seen, "sync")
@@ -202,13 +223,20 @@ def check_same_requests() -> int:
         emu = make_emulator(seed=7, clock=clock.time)
         rec = _AsyncRecorder(emu.async_transport())
         async with httpx.AsyncClient(transport=rec) as http:
-            if await contender(emu, http) != "authenticated":
+            run = (
+                functools.partial(contender, clock=clock.time)
+                if contender is lib_seed_async
+                else contender
+            )
+            if await run(emu, http) != "authenticated":
                 raise RuntimeError(f"{contender.__name__} did not authenticate")
         return rec.seen
 
     async_seen = [asyncio.run(record(c)) for c in (lib_seed_async, raw_seed_async)]
     _same(async_seen, "async")
-    if async_seen[0] != seen[0]:
+    if [r for r in async_seen[0] if not r[1].endswith(_JWKS_PATH)] != [
+        r for r in seen[0] if not r[1].endswith(_JWKS_PATH)
+    ]:
         raise RuntimeError("the async contenders sent other requests than the sync ones")
     return len(seen[0])
 
