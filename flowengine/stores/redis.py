@@ -52,7 +52,7 @@ from __future__ import annotations
 import builtins
 import contextlib
 import math
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
 from flowengine._errors import (
@@ -262,6 +262,25 @@ def _text(value: Any) -> str:
     return str(value)
 
 
+#: The hash fields of a stored flow, in the order ``_flow_from_fields`` reads them.
+_FLOW_FIELDS = ["seq", "state", "expires_at", "updated_at", "data"]
+
+
+def _flow_from_fields(flow_id: str, row: Sequence[Any]) -> StoredFlow | None:
+    """The flow in an ``HMGET`` of ``_FLOW_FIELDS``, or None when Redis has no such flow."""
+    seq, state, expires, updated, data = row
+    if seq is None or updated is None:
+        return None
+    return StoredFlow(
+        flow_id=flow_id,
+        seq=int(seq),
+        state=_text(state),
+        expires_at=None if expires is None else float(expires),
+        updated_at=float(updated),
+        data=_text(data),
+    )
+
+
 def _num(value: float) -> str:
     """Format a float so that Redis and Lua parse back exactly the same double."""
     return repr(float(value))
@@ -404,19 +423,11 @@ class RedisStore(StoreBase):
         """Return the stored flow; ``FlowNotFoundError`` if there is none (or evicted)."""
         check_flow_id(flow_id)
         with self._calling():
-            seq, state, expires, updated, data = self._client.hmget(
-                self.flow_key(flow_id), ["seq", "state", "expires_at", "updated_at", "data"]
-            )
-        if seq is None or updated is None:
+            row = self._client.hmget(self.flow_key(flow_id), _FLOW_FIELDS)
+        flow = _flow_from_fields(flow_id, row)
+        if flow is None:
             raise FlowNotFoundError(flow_id)
-        return StoredFlow(
-            flow_id=flow_id,
-            seq=int(seq),
-            state=_text(state),
-            expires_at=None if expires is None else float(expires),
-            updated_at=float(updated),
-            data=_text(data),
-        )
+        return flow
 
     def claim(
         self,

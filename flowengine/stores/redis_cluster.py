@@ -93,7 +93,16 @@ from flowengine.stores._base import (
     check_time,
     check_token,
 )
-from flowengine.stores.redis import _CLAIM, _CLOCK, _RELEASE, _num, _pexpireat, _text
+from flowengine.stores.redis import (
+    _CLAIM,
+    _CLOCK,
+    _FLOW_FIELDS,
+    _RELEASE,
+    _flow_from_fields,
+    _num,
+    _pexpireat,
+    _text,
+)
 
 if TYPE_CHECKING:
     from redis.cluster import RedisCluster
@@ -499,19 +508,10 @@ class RedisClusterStore(StoreBase):
         """Return the stored flow; ``FlowNotFoundError`` if there is none (or evicted)."""
         check_flow_id(flow_id)
         with self._calling():
-            seq, state, expires, updated, data = self._client.hmget(
-                self.flow_key(flow_id), ["seq", "state", "expires_at", "updated_at", "data"]
-            )
-        if seq is None or updated is None:
+            row = self._client.hmget(self.flow_key(flow_id), _FLOW_FIELDS)
+        flow = _flow_from_fields(flow_id, row)
+        if flow is None:
             raise FlowNotFoundError(flow_id)
-        flow = StoredFlow(
-            flow_id=flow_id,
-            seq=int(seq),
-            state=_text(state),
-            expires_at=None if expires is None else float(expires),
-            updated_at=float(updated),
-            data=_text(data),
-        )
         self._remember(flow_id, flow.state)
         return flow
 
@@ -693,7 +693,6 @@ class RedisClusterStore(StoreBase):
         check_limit(limit)
         if limit == 0:
             return []
-        fields = ["seq", "state", "expires_at", "updated_at", "data"]
         with self._calling():
             for _ in range(_GUESSES):
                 pipe = self._pipeline()
@@ -709,25 +708,14 @@ class RedisClusterStore(StoreBase):
                 chosen = [fid for _, fid in entries[:limit]]
                 pipe = self._pipeline()
                 for fid in chosen:
-                    pipe.hmget(self.flow_key(fid), fields)
+                    pipe.hmget(self.flow_key(fid), _FLOW_FIELDS)
                 flows, orphans = [], []
                 for fid, row in zip(chosen, pipe.execute(), strict=True):
-                    seq, st, expires, updated, data = row
-                    if seq is None or updated is None:
+                    flow = _flow_from_fields(fid, row)
+                    if flow is None:
                         orphans.append(fid)
-                        continue
-                    if state is not None and _text(st) != state:
-                        continue  # saved into another state since its shard was read
-                    flows.append(
-                        StoredFlow(
-                            flow_id=fid,
-                            seq=int(seq),
-                            state=_text(st),
-                            expires_at=None if expires is None else float(expires),
-                            updated_at=float(updated),
-                            data=_text(data),
-                        )
-                    )
+                    elif state is None or flow.state == state:
+                        flows.append(flow)  # (else: saved into another state since read)
                 if not orphans:
                     break
                 pipe = self._pipeline()
