@@ -22,7 +22,7 @@ import attrs
 from bench import _harness
 from bench._harness import Report
 
-SECTIONS = ("seed", "core", "stores", "loopback", "memory", "scale")
+SECTIONS = ("seed", "core", "stores", "loopback", "memory", "imports", "scale")
 RESULTS = Path(__file__).resolve().parent / "results" / "latest.md"
 
 
@@ -44,6 +44,8 @@ class Plan:
     scale_rounds: int
     scale_seconds: float
     scale_flows: int
+    import_rounds: int
+    importtime_runs: int
 
 
 FULL = Plan(
@@ -61,6 +63,8 @@ FULL = Plan(
     scale_rounds=200,
     scale_seconds=4.0,
     scale_flows=1500,
+    import_rounds=40,
+    importtime_runs=7,
 )
 QUICK = Plan(
     seed_rounds=40,
@@ -77,6 +81,8 @@ QUICK = Plan(
     scale_rounds=20,
     scale_seconds=0.5,
     scale_flows=60,
+    import_rounds=8,
+    importtime_runs=2,
 )
 
 
@@ -107,7 +113,7 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
 
 
 def _sections(args: argparse.Namespace, plan: Plan) -> list[tuple[str, Callable[[Report], None]]]:
-    from bench import _core, _loopback, _scale, _seed, _stores
+    from bench import _core, _imports, _loopback, _scale, _seed, _stores
 
     table: dict[str, Callable[[Report], None]] = {
         "seed": lambda r: _seed.run(r, plan.seed_rounds),
@@ -128,6 +134,7 @@ def _sections(args: argparse.Namespace, plan: Plan) -> list[tuple[str, Callable[
             stock_pool=args.stock_pool,
         ),
         "memory": lambda r: _core.run_memory(r, plan.idle_flows),
+        "imports": lambda r: _imports.run(r, plan.import_rounds, plan.importtime_runs),
         "scale": lambda r: _scale.run(
             r,
             sizes=plan.scale_sizes,
