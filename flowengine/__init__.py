@@ -2,9 +2,15 @@
 
 The public surface is re-exported here; everything else lives in private
 modules and may change without notice.
+
+``import flowengine`` loads what a synchronous client needs (the ``transitions``
+machine is built then). ``AsyncFlowClient``, and asyncio with it, is imported at its
+first use (PEP 562); so are PyJWT and ``cryptography``'s RSA and X.509 (id_token
+checks, Private Key JWT) and structlog (the first enabled log event).
 """
 
-from flowengine._async import AsyncFlowClient
+import typing as _typing
+
 from flowengine._audit import AuditEntry, AuditSummary, AuditTrail
 from flowengine._config import Auth0Config
 from flowengine._context import Context, TenantSettings, Uncertain
@@ -67,6 +73,12 @@ from flowengine._step_methods import FlowSteps, RetryPolicy
 from flowengine._sync import FlowClient
 from flowengine._wire import HttpRequest, HttpResponse
 from flowengine.stores import FlowStore, open_store
+
+if _typing.TYPE_CHECKING:
+    from flowengine._async import AsyncFlowClient
+
+#: Public names imported at their first use (PEP 562): the name -> its module.
+_LAZY = {"AsyncFlowClient": "flowengine._async"}
 
 #: The library's version.
 __version__ = "0.1.0"
@@ -147,14 +159,27 @@ __all__ = [
 # Public classes say where users import them from (as httpx's do): tracebacks and
 # reprs show ``flowengine.FlowClient``, not a private module.
 for _name in __all__:
-    _obj = globals()[_name]
+    _obj = globals().get(_name)
     if isinstance(_obj, type):
         _obj.__module__ = "flowengine"
 del _name, _obj
 
 
-def __getattr__(name: str) -> type[FlowEngineError]:
-    """The deprecated 0.1 exception names, with a ``DeprecationWarning``."""
+def __getattr__(name: str) -> type[_typing.Any]:
+    """The lazily imported public names, and the deprecated 0.1 exception names."""
+    module = _LAZY.get(name)
+    if module is not None:
+        import importlib
+
+        value: type[_typing.Any] = getattr(importlib.import_module(module), name)
+        value.__module__ = "flowengine"
+        globals()[name] = value  # later look-ups find it without calling this again
+        return value
     if name in _DEPRECATED_NAMES:
         return _deprecated_name(name)
     raise AttributeError(f"module 'flowengine' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    """The module's names, the lazily imported ones included."""
+    return sorted({*globals(), *_LAZY})

@@ -18,7 +18,9 @@ calls ``sign_request`` with the time and a fresh UUID, which adds the signed
 ``cryptography`` key object), the library Auth0's own auth0-python uses for this.
 
 The private key never leaves the key object built by ``load_private_key``;
-messages name the problem, never the key or an assertion.
+messages name the problem, never the key or an assertion. PyJWT and ``cryptography``
+are imported when a key is loaded or an assertion signed, not with the package: an
+application on a client secret never loads them for this.
 """
 
 from __future__ import annotations
@@ -27,16 +29,18 @@ import json
 from typing import TYPE_CHECKING, Any, Final
 
 import attrs
-import jwt
-from cryptography.exceptions import UnsupportedAlgorithm
-from cryptography.hazmat.primitives.asymmetric import ec, rsa
-from cryptography.hazmat.primitives.serialization import load_pem_private_key
 
 from flowengine._errors import ConfigurationError
 
 if TYPE_CHECKING:
+    from typing import TypeAlias
+
+    from cryptography.hazmat.primitives.asymmetric import ec, rsa
+
     from flowengine._config import Auth0Config
     from flowengine._wire import HttpRequest
+
+    SigningKey: TypeAlias = rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey
 
 __all__ = [
     "ASSERTION_ALGORITHMS",
@@ -55,8 +59,6 @@ ASSERTION_ALGORITHMS: Final = ("RS256", "PS256", "ES256")
 #: Seconds an assertion lives: one request, so short (Auth0 allows at most 300).
 ASSERTION_LIFETIME: Final = 60
 
-SigningKey = rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey
-
 
 def load_private_key(pem: object, algorithm: str) -> SigningKey:
     """Parse a PEM private key and check it fits ``algorithm``; ``ConfigurationError`` if not.
@@ -64,6 +66,10 @@ def load_private_key(pem: object, algorithm: str) -> SigningKey:
     RS256/PS256 need an RSA key of at least 2048 bits, ES256 a P-256 key. An
     encrypted PEM is refused (decrypt it where the secret is managed).
     """
+    from cryptography.exceptions import UnsupportedAlgorithm
+    from cryptography.hazmat.primitives.asymmetric import ec, rsa
+    from cryptography.hazmat.primitives.serialization import load_pem_private_key
+
     if isinstance(pem, str):
         data = pem.encode("utf-8", "replace")
     elif isinstance(pem, bytes):
@@ -92,6 +98,8 @@ def assertion_audience(config: Auth0Config) -> str:
 
 def make_assertion(config: Auth0Config, now: float, jti: str) -> str:
     """A signed client assertion for ``config`` issued at ``now`` with id ``jti``."""
+    import jwt
+
     if config.signing_key is None:
         raise ConfigurationError("no private_key configured")
     issued = int(now)

@@ -33,12 +33,12 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Final
 
 import attrs
-import jwt
-from cryptography.hazmat.primitives.asymmetric import rsa
 
 from flowengine._errors import IdTokenError
 
 if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
     from flowengine._config import Auth0Config
     from flowengine._wire import HttpResponse
 
@@ -85,6 +85,9 @@ def parse_jwks(body: bytes) -> dict[str, rsa.RSAPublicKey]:
     Keys that are not RSA, are marked for encryption (``use`` other than ``sig``)
     or have no ``kid`` are skipped; a document with no usable key is an error.
     """
+    import jwt
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
     try:
         doc = json.loads(body)
     except (UnicodeDecodeError, ValueError):
@@ -112,6 +115,8 @@ def parse_jwks(body: bytes) -> dict[str, rsa.RSAPublicKey]:
 
 def token_kid(token: object) -> str:
     """The ``kid`` of an id_token's header, after checking its shape and ``alg``."""
+    import jwt
+
     if not isinstance(token, str) or not token or len(token) > _MAX_TOKEN:
         raise IdTokenError("the id_token is not a compact JWT", reason="malformed")
     try:
@@ -147,6 +152,8 @@ def verify_id_token(
     leeway: float = LEEWAY,
 ) -> dict[str, Any]:
     """The verified claims of ``token``, or ``IdTokenError`` (see the module docstring)."""
+    import jwt
+
     kid = token_kid(token)
     key = keys.get(kid)
     if key is None:

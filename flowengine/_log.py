@@ -11,7 +11,8 @@ disabled below ``WARNING`` until the application configures logging, so an
 application that configured nothing sees nothing.
 
 Each helper asks ``LOGGER.isEnabledFor(level)`` first: a disabled event costs
-one cached level check, and no event dict is built, no processor runs.
+one cached level check, and no event dict is built, no processor runs. structlog
+itself is imported at the first enabled event, not with the package.
 
 An enabled event is processed by structlog on its way to ``LOGGER``:
 
@@ -33,13 +34,14 @@ the objects and copy only those fields out of them.
 from __future__ import annotations
 
 import logging
-from typing import Any
-
-import structlog
+from typing import TYPE_CHECKING
 
 from flowengine._flow import StepResult
 from flowengine._handle import flow_ref
 from flowengine._wire import HttpRequest, HttpResponse
+
+if TYPE_CHECKING:
+    import structlog
 
 __all__ = [
     "LOGGER",
@@ -57,17 +59,17 @@ LOGGER.addHandler(logging.NullHandler())
 
 _DEBUG, _INFO, _WARNING = logging.DEBUG, logging.INFO, logging.WARNING
 
-# Used when the application has not configured structlog: hand the event dict, not a
-# rendered string, to the application's handlers, whose formatter decides the format.
-_UNCONFIGURED: list[Any] = [structlog.stdlib.ProcessorFormatter.wrap_for_formatter]
-
 
 def _bound() -> structlog.stdlib.BoundLogger:
     """A structlog logger over ``LOGGER`` with the processors that apply right now."""
+    import structlog  # at the first enabled event: an application that logs nothing never loads it
+
     if structlog.is_configured():
         processors = structlog.get_config()["processors"]
     else:
-        processors = _UNCONFIGURED
+        # Hand the event dict, not a rendered string, to the application's handlers,
+        # whose formatter decides the format.
+        processors = [structlog.stdlib.ProcessorFormatter.wrap_for_formatter]
     return structlog.stdlib.BoundLogger(LOGGER, processors, {})
 
 

@@ -26,7 +26,6 @@ propagates.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import json
 import time
@@ -360,25 +359,37 @@ def _intent_aad(flow_id: str, seq: int) -> bytes:
 
 
 class AsyncFlowRepository:
-    """The same repository for asyncio code: store calls run in a worker thread."""
+    """The same repository for asyncio code: store calls run in a worker thread.
+
+    Its methods import ``asyncio`` where they run (by then an event loop has loaded it),
+    so ``import flowengine`` does not.
+    """
 
     def __init__(self, repository: FlowRepository) -> None:
         self.sync = repository
 
     async def add(self, flow: Flow, *, binding: str | None = None) -> str:
         """Store a new flow; return its resume handle."""
+        import asyncio
+
         return await asyncio.to_thread(self.sync.add, flow, binding=binding)
 
     async def view(self, handle: str, *, binding: str | None = None) -> Flow:
         """Read the flow ``handle`` names without claiming it."""
+        import asyncio
+
         return await asyncio.to_thread(self.sync.view, handle, binding=binding)
 
     async def audit(self, handle: str, *, binding: str | None = None) -> AuditTrail:
         """The audit trail of the flow ``handle`` names."""
+        import asyncio
+
         return await asyncio.to_thread(self.sync.audit, handle, binding=binding)
 
     async def get(self, flow_id: str) -> Flow:
         """Read a flow without claiming it."""
+        import asyncio
+
         return await asyncio.to_thread(self.sync.get, flow_id)
 
     @asynccontextmanager
@@ -386,6 +397,8 @@ class AsyncFlowRepository:
         self, handle: str, *, binding: str | None = None, expected_seq: int | None = None
     ) -> AsyncIterator[Flow]:
         """Check the handle, load, claim and yield the flow; save it on exit if it advanced."""
+        import asyncio
+
         begin = asyncio.ensure_future(
             asyncio.to_thread(self.sync._begin, handle, binding, expected_seq)
         )

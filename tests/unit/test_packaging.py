@@ -38,6 +38,49 @@ def test_import_flowengine_imports_no_optional_dependency() -> None:
     assert proc.stdout == "[]\n"
 
 
+#: What ``import flowengine`` leaves to first use: PyJWT and cryptography's RSA and X.509
+#: (id_token checks, Private Key JWT), structlog (the first enabled log event), asyncio
+#: and the async client (``flowengine.AsyncFlowClient``).
+DEFERRED = (
+    "jwt",
+    "cryptography.x509",
+    "cryptography.hazmat.primitives.asymmetric.rsa",
+    "structlog",
+    "asyncio",
+    "flowengine._async",
+)
+
+
+def test_import_flowengine_defers_the_heavy_modules_to_first_use() -> None:
+    """``import flowengine`` builds the machine but loads none of DEFERRED until asked."""
+    code = (
+        "import sys, flowengine\n"
+        f"print(sorted(m for m in {DEFERRED!r} if m in sys.modules))\n"
+        "print('transitions' in sys.modules, flowengine._machine.MACHINE_HASH != '')\n"
+        "from flowengine import AsyncFlowClient\n"
+        "print(AsyncFlowClient.__module__, 'asyncio' in sys.modules)\n"
+    )
+    proc = _python("-c", code)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.splitlines() == ["[]", "True True", "flowengine True"]
+
+
+def test_the_first_id_token_check_loads_pyjwt() -> None:
+    """The deferred PyJWT is imported by the id_token check that needs it, which still works."""
+    code = (
+        "import sys, flowengine\n"
+        "from flowengine import _idtoken\n"
+        "print('jwt' in sys.modules)\n"
+        "try:\n"
+        "    _idtoken.token_kid('e30.e30.sig')\n"
+        "except flowengine.IdTokenError as exc:\n"
+        "    print(exc.reason, 'jwt' in sys.modules)\n"
+    )
+    proc = _python("-c", code)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.splitlines() == ["False", "algorithm True"]
+
+
 def test_the_emulator_and_the_cli_parser_import_no_optional_dependency() -> None:
     """``flowengine.testing`` and building the CLI parser import them only when used."""
     code = (
