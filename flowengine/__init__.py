@@ -72,13 +72,17 @@ from flowengine._snapshot import Keyring
 from flowengine._step_methods import FlowSteps, RetryPolicy
 from flowengine._sync import FlowClient
 from flowengine._wire import HttpRequest, HttpResponse
-from flowengine.stores import FlowStore, open_store
 
 if _typing.TYPE_CHECKING:
     from flowengine._async import AsyncFlowClient
+    from flowengine.stores import FlowStore, open_store
 
 #: Public names imported at their first use (PEP 562): the name -> its module.
-_LAZY = {"AsyncFlowClient": "flowengine._async"}
+_LAZY = {
+    "AsyncFlowClient": "flowengine._async",
+    "FlowStore": "flowengine.stores",
+    "open_store": "flowengine.stores",
+}
 
 #: The library's version.
 __version__ = "0.1.0"
@@ -165,14 +169,15 @@ for _name in __all__:
 del _name, _obj
 
 
-def __getattr__(name: str) -> type[_typing.Any]:
+def __getattr__(name: str) -> _typing.Any:
     """The lazily imported public names, and the deprecated 0.1 exception names."""
     module = _LAZY.get(name)
     if module is not None:
         import importlib
 
-        value: type[_typing.Any] = getattr(importlib.import_module(module), name)
-        value.__module__ = "flowengine"
+        value = getattr(importlib.import_module(module), name)
+        if isinstance(value, type):
+            value.__module__ = "flowengine"
         globals()[name] = value  # later look-ups find it without calling this again
         return value
     if name in _DEPRECATED_NAMES:

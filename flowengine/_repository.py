@@ -32,7 +32,7 @@ import time
 import uuid
 from collections.abc import AsyncIterator, Callable, Collection, Iterator, Mapping
 from contextlib import asynccontextmanager, contextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from flowengine._audit import AuditTrail
 from flowengine._errors import (
@@ -54,7 +54,9 @@ from flowengine._handle import Handle, binding_hash, new_secret
 from flowengine._log import log_lost_update, log_takeover
 from flowengine._machine import MACHINE_HASH, MACHINE_NAME
 from flowengine._snapshot import Keyring, decode, encode
-from flowengine.stores import FlowStore, StoredFlow
+
+if TYPE_CHECKING:  # the stores package is imported with the store the repository is given
+    from flowengine.stores import FlowStore, StoredFlow
 
 
 def dump_flow(flow: Flow, keyring: Keyring) -> str:
@@ -125,6 +127,8 @@ class FlowRepository:
             else:
                 expires_at = flow.updated_at + self._keep_tokens
                 env["expires_at"] = expires_at
+        from flowengine.stores._base import StoredFlow  # loaded with the store: a look-up
+
         return StoredFlow(
             flow_id=flow.flow_id,
             seq=flow.seq,

@@ -108,10 +108,7 @@ import math
 import os
 import re
 from collections.abc import Callable, Collection, Iterable
-from typing import Any, Final, NoReturn, TypeGuard
-
-from cryptography.exceptions import InvalidTag
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from typing import TYPE_CHECKING, Any, Final, NoReturn, TypeGuard
 
 from flowengine._context import SECRET_FIELDS as CONTEXT_SECRET_FIELDS
 from flowengine._errors import (
@@ -124,6 +121,9 @@ from flowengine._errors import (
     SnapshotTamperedError,
     SnapshotVersionError,
 )
+
+if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 __all__ = [
     "CURRENT_SCHEMA",
@@ -269,6 +269,8 @@ class Keyring:
             table[kid] = raw
         if not table:
             raise ConfigurationError("a Keyring needs at least one key")
+        from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
         self._keys: dict[str, bytes] = table
         self._aeads: dict[str, AESGCM] = {kid: AESGCM(raw) for kid, raw in table.items()}
         first = next(iter(table))
@@ -282,6 +284,8 @@ class Keyring:
     @classmethod
     def generate(cls, kid: str | None = None) -> Keyring:
         """Return a keyring holding one fresh random key under ``kid`` (random if omitted)."""
+        from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
         return cls([(kid or cls.new_kid(), AESGCM.generate_key(bit_length=256))])
 
     @classmethod
@@ -329,6 +333,8 @@ class Keyring:
             raise ConfigurationError(
                 f"key id {kid!r} is already in the keyring; rotate onto a new id"
             )
+        from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
         fresh = AESGCM.generate_key(bit_length=256) if key is None else key
         return Keyring([(kid, fresh), *self._keys.items()])
 
@@ -354,6 +360,8 @@ class Keyring:
 
     def open_sealed(self, text: str, aad: bytes) -> bytes:
         """The plaintext of a ``seal`` text; ``SnapshotTamperedError``/``SnapshotKeyError``."""
+        from cryptography.exceptions import InvalidTag
+
         kid, _, b64 = text.partition(".")
         aead = self._aeads.get(kid)
         if aead is None:
@@ -696,6 +704,8 @@ def decode(
         _malformed("the sealed member is too short")
 
     # -- authenticate every byte before the sealed member, decrypt the secrets
+    from cryptography.exceptions import InvalidTag  # loaded by the Keyring: a look-up
+
     try:
         plaintext = aead.decrypt(raw[:NONCE_SIZE], raw[NONCE_SIZE:], f"{text[:cut]}}}".encode())
     except InvalidTag:
