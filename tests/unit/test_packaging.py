@@ -38,16 +38,17 @@ def test_import_flowengine_imports_no_optional_dependency() -> None:
     assert proc.stdout == "[]\n"
 
 
-#: What ``import flowengine`` leaves to first use: PyJWT and cryptography's RSA and X.509
-#: (id_token checks, Private Key JWT), structlog (the first enabled log event), asyncio
-#: and the async client (``flowengine.AsyncFlowClient``).
+#: What ``import flowengine`` leaves to first use: PyJWT and cryptography (id_token checks,
+#: Private Key JWT, the first ``Keyring``), structlog (the first enabled log event), asyncio
+#: and the async client (``flowengine.AsyncFlowClient``), the stores (``open_store``).
 DEFERRED = (
     "jwt",
-    "cryptography.x509",
-    "cryptography.hazmat.primitives.asymmetric.rsa",
+    "cryptography",
     "structlog",
     "asyncio",
     "flowengine._async",
+    "flowengine.stores",
+    "sqlite3",
 )
 
 
@@ -57,28 +58,30 @@ def test_import_flowengine_defers_the_heavy_modules_to_first_use() -> None:
         "import sys, flowengine\n"
         f"print(sorted(m for m in {DEFERRED!r} if m in sys.modules))\n"
         "print('transitions' in sys.modules, flowengine._machine.MACHINE_HASH != '')\n"
-        "from flowengine import AsyncFlowClient\n"
-        "print(AsyncFlowClient.__module__, 'asyncio' in sys.modules)\n"
+        "from flowengine import AsyncFlowClient, open_store\n"
+        "print(AsyncFlowClient.__module__, 'asyncio' in sys.modules, 'sqlite3' in sys.modules)\n"
     )
     proc = _python("-c", code)
     assert proc.returncode == 0, proc.stderr
-    assert proc.stdout.splitlines() == ["[]", "True True", "flowengine True"]
+    assert proc.stdout.splitlines() == ["[]", "True True", "flowengine True True"]
 
 
-def test_the_first_id_token_check_loads_pyjwt() -> None:
-    """The deferred PyJWT is imported by the id_token check that needs it, which still works."""
+def test_the_first_use_loads_pyjwt_and_cryptography() -> None:
+    """The deferred modules are imported by the first call that needs them, which works."""
     code = (
         "import sys, flowengine\n"
         "from flowengine import _idtoken\n"
-        "print('jwt' in sys.modules)\n"
+        "print('jwt' in sys.modules, 'cryptography' in sys.modules)\n"
         "try:\n"
         "    _idtoken.token_kid('e30.e30.sig')\n"
         "except flowengine.IdTokenError as exc:\n"
         "    print(exc.reason, 'jwt' in sys.modules)\n"
+        "ring = flowengine.Keyring.generate('k1')\n"
+        "print(ring.open_sealed(ring.seal(b'x', b'aad'), b'aad'))\n"
     )
     proc = _python("-c", code)
     assert proc.returncode == 0, proc.stderr
-    assert proc.stdout.splitlines() == ["False", "algorithm True"]
+    assert proc.stdout.splitlines() == ["False False", "algorithm True", "b'x'"]
 
 
 def test_the_emulator_and_the_cli_parser_import_no_optional_dependency() -> None:
