@@ -604,7 +604,24 @@ def _reject_constant(name: str) -> NoReturn:
 
 # Applied to authenticated bytes only, which this module wrote with allow_nan=False and from
 # dicts (no duplicate keys); refusing NaN/Infinity here is defence in depth.
-_loads = json.JSONDecoder(parse_constant=_reject_constant, strict=True).decode
+#: A snapshot repeats the same instants (created, updated, each step's time): equal
+#: numbers parse to one float object, so a loaded flow holds no more floats than one
+#: built by steps. Floats are immutable and no secret; the memo is trimmed when large.
+_FLOATS: dict[str, float] = {}
+
+
+def _parse_float(text: str) -> float:
+    value = _FLOATS.get(text)
+    if value is None:
+        if len(_FLOATS) >= 4096:
+            _FLOATS.clear()
+        value = _FLOATS[text] = float(text)
+    return value
+
+
+_loads = json.JSONDecoder(
+    parse_constant=_reject_constant, parse_float=_parse_float, strict=True
+).decode
 
 
 def _parse(text: str, what: str) -> Any:
