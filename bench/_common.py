@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from typing import Any
+
+import jwt
 
 from flowengine import Auth0Config
 from flowengine.testing import Auth0Emulator
@@ -50,6 +53,7 @@ def dumps(fields: dict[str, object]) -> bytes:
 
 #: Request headers of a hand-written JSON client.
 JSON_HEADERS = {"content-type": "application/json", "accept": "application/json"}
+ACCEPT_HEADERS = {"accept": "application/json"}
 
 
 class RawSeedError(Exception):
@@ -116,3 +120,29 @@ def expect(status: int, wanted: int, what: str) -> None:
     """The hand-written client's status check."""
     if status != wanted:
         raise RawSeedError(f"{what}: HTTP {status}, expected {wanted}")
+
+
+#: Where the tenant publishes its signing keys.
+JWKS_URL = f"{BASE_URL}/.well-known/jwks.json"
+ISSUER = f"https://{TENANT}/"
+
+
+def raw_verify_id_token(tokens: dict[str, Any], jwks_body: bytes, now: float) -> dict[str, Any]:
+    """What a careful hand-written client does with an id_token: PyJWT, RS256, the key
+    named by ``kid`` in the tenant's JWKS, and the issuer, audience and expiry checked."""
+    token = tokens["id_token"]
+    kid = jwt.get_unverified_header(token)["kid"]
+    keys = {k["kid"]: k for k in json.loads(jwks_body)["keys"]}
+    key = jwt.PyJWK(keys[kid]).key
+    claims: dict[str, Any] = jwt.decode(
+        token,
+        key,
+        algorithms=["RS256"],
+        audience=CLIENT_ID,
+        issuer=ISSUER,
+        # Time is checked below against the caller's clock (the emulator's, in a bench).
+        options={"verify_exp": False, "verify_iat": False, "verify_nbf": False},
+    )
+    if not claims.get("sub") or claims["exp"] + 60 <= now or claims["iat"] - 60 > now:
+        raise RawSeedError("id_token claims refused")
+    return claims

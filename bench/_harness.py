@@ -150,6 +150,9 @@ class Row:
     target: str
     ok: bool | None
     note: str = ""
+    #: The figure as a number where it is a ratio of two contenders measured side by side
+    #: (what ``bench --check-against-readme`` compares with the README's table).
+    ratio: float | None = None
 
     @property
     def verdict(self) -> str:

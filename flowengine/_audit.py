@@ -151,7 +151,15 @@ class AuditEntry:
     ) -> None:
         self.at = at
         self._what = _shared(
-            (event, trigger, outcome, source, dest, undone, _STATUSES.get(status, status))
+            (
+                event,
+                trigger,
+                outcome,
+                source,
+                dest,
+                undone,
+                _STATUSES.get(status, status) if status is not None else None,
+            )
         )
         # Auth0's ids are lower-case hex: kept as bytes they take half the room.
         self._rid: str | bytes | None = (
