@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import logging
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -43,6 +42,7 @@ from bench._harness import (
     fmt_time,
     interleave,
     median,
+    unconfigure_logging,
 )
 from flowengine import AsyncFlowClient, FlowClient
 from flowengine.testing import Auth0Emulator, FakeClock
@@ -260,7 +260,7 @@ def app_logging(mode: str) -> Iterator[None]:
     ``json``: structlog rendering every ``flow_transition`` as a JSON line (the audit log
     on, see ``_harness.configure_logging``)."""
     if mode == "quiet":
-        configure_logging(level=logging.WARNING)
+        unconfigure_logging()
     else:
         configure_logging()
     try:
