@@ -29,14 +29,16 @@ import os
 import sqlite3
 import uuid
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from bench._common import make_config
-from bench._core import Canned
 from flowengine._flow import Flow
 from flowengine._snapshot import SECRET_FIELDS, Keyring
+
+if TYPE_CHECKING:
+    from bench._core import Canned
 
 _CONFIG = make_config()
 _SEALED = ',"sealed":"'
