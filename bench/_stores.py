@@ -12,6 +12,11 @@ The step goes through the in-process emulator, as in the seed figures. The same 
 comparison is repeated with the core step and a canned answer instead of the emulator,
 which shows the store's own cost undiluted. Filler flows are real sealed snapshots (the
 store never parses them) bulk-inserted with one ``executemany`` into the store's table.
+
+``run_floors`` sets the library's stored step (the core step, ``flow.begin`` +
+``flow.finish`` on a canned answer) beside a hand-written floor on the same SQLite file
+and table, and on the same Redis server and hash layout (``bench/_floor.py``): the rows
+compare the *added* cost of each (its median minus the same step with no store).
 """
 
 from __future__ import annotations
