@@ -232,7 +232,7 @@ class Keyring:
     (``SnapshotKeyError``), not as tampering.
     """
 
-    __slots__ = ("_aeads", "_keys", "_primary")
+    __slots__ = ("_aeads", "_keys", "_primary", "_subkeys")
 
     def __init__(self, keys: Iterable[tuple[str, bytes]]) -> None:
         table: dict[str, bytes] = {}
@@ -273,6 +273,7 @@ class Keyring:
         self._aeads: dict[str, AESGCM] = {kid: AESGCM(raw) for kid, raw in table.items()}
         first = next(iter(table))
         self._primary: tuple[str, AESGCM] = (first, self._aeads[first])
+        self._subkeys: dict[tuple[str, bytes], bytes] = {}
 
     @staticmethod
     def new_kid() -> str:
@@ -365,8 +366,15 @@ class Keyring:
             raise SnapshotTamperedError("the sealed text failed authentication") from None
 
     def subkey(self, kid: str, purpose: bytes) -> bytes:
-        """A 32-byte key for ``purpose`` derived from key ``kid`` (HMAC-SHA-256; never the key)."""
-        return hmac.new(self._keys[kid], purpose, hashlib.sha256).digest()
+        """A 32-byte key for ``purpose`` derived from key ``kid`` (HMAC-SHA-256; never the key).
+
+        Derived once per ``(kid, purpose)`` and kept (every handle checked or minted needs it).
+        """
+        found = self._subkeys.get((kid, purpose))
+        if found is None:
+            found = hmac.new(self._keys[kid], purpose, hashlib.sha256).digest()
+            self._subkeys[(kid, purpose)] = found
+        return found
 
     def __len__(self) -> int:
         return len(self._keys)
