@@ -534,7 +534,7 @@ def factor_of(item: Mapping[str, Any]) -> str:
     channel = item.get("oob_channel")
     if channel:
         return "push" if channel == "auth0" else str(channel)
-    return "otp" if item.get("authenticator_type") == "otp" else str(item.get("authenticator_type"))
+    return str(item.get("authenticator_type"))
 
 
 def offered_factors(ctx: Context) -> dict[str, tuple[str, ...]]:
