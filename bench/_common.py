@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from urllib.parse import urlsplit
+
+import jwt
 
 from flowengine import Auth0Config
 from flowengine.testing import Auth0Emulator
@@ -116,3 +119,39 @@ def expect(status: int, wanted: int, what: str) -> None:
     """The hand-written client's status check."""
     if status != wanted:
         raise RawSeedError(f"{what}: HTTP {status}, expected {wanted}")
+
+
+# ------------------------------------------------- a careful hand-written id_token check
+
+
+def issuer_for(base_url: str) -> str:
+    """The ``iss`` the tenant signs with when reached at ``base_url`` (its host, https)."""
+    return f"https://{urlsplit(base_url).netloc}/"
+
+
+def raw_keys(body: bytes) -> dict[str, jwt.PyJWK]:
+    """The signing keys of a JWKS document by ``kid`` (PyJWT), kept by a hand-written client."""
+    return {k.key_id: k for k in jwt.PyJWKSet.from_json(body.decode()).keys if k.key_id}
+
+
+def raw_verify(token: object, keys: dict[str, jwt.PyJWK], issuer: str) -> dict[str, object]:
+    """What a careful hand-written client checks on an id_token, with PyJWT.
+
+    RS256 only, the signature against the tenant's key named by ``kid``, ``iss``, ``aud``
+    (the client id), ``exp`` and ``iat`` with 60 s of leeway, ``sub`` present.
+    """
+    if not isinstance(token, str):
+        raise RawSeedError("confirm: no id_token")
+    key = keys.get(jwt.get_unverified_header(token).get("kid", ""))
+    if key is None:
+        raise RawSeedError("confirm: id_token signed by an unknown key")
+    claims: dict[str, object] = jwt.decode(
+        token,
+        key,
+        algorithms=["RS256"],
+        audience=CLIENT_ID,
+        issuer=issuer,
+        leeway=60,
+        options={"require": ["exp", "iat", "iss", "aud", "sub"]},
+    )
+    return claims
