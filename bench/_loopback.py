@@ -301,7 +301,7 @@ def run_default_pool(
         return elapsed, errs, cpu, wire_seen(url, before)[1]
 
     for i in range(len(contenders)):  # warm-up: imports, the JWK parsers, first connections
-        go(i, min(flows, 20))
+        go(i, min(flows, 10))
     times: list[list[float]] = [[] for _ in contenders]
     cpus: list[list[float]] = [[] for _ in contenders]
     errors = [0 for _ in contenders]
