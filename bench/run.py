@@ -39,6 +39,9 @@ class Plan:
     sweep_repeats: int
     loopback_flows: int
     loopback_rounds: int
+    pool_flows: int
+    pool_rounds: int
+    sdk_rounds: int
     idle_flows: int
     scale_sizes: tuple[int, ...]
     scale_rounds: int
@@ -56,6 +59,9 @@ FULL = Plan(
     sweep_repeats=3,
     loopback_flows=1000,
     loopback_rounds=4,
+    pool_flows=200,
+    pool_rounds=4,
+    sdk_rounds=200,
     idle_flows=10_000,
     scale_sizes=(1_000, 100_000, 1_000_000),
     scale_rounds=200,
@@ -72,6 +78,9 @@ QUICK = Plan(
     sweep_repeats=1,
     loopback_flows=100,
     loopback_rounds=2,
+    pool_flows=50,
+    pool_rounds=2,
+    sdk_rounds=16,
     idle_flows=2_000,
     scale_sizes=(1_000,),
     scale_rounds=20,
@@ -131,6 +140,9 @@ def _sections(args: argparse.Namespace, plan: Plan) -> list[tuple[str, Callable[
             flows=plan.loopback_flows,
             rounds=plan.loopback_rounds,
             stock_pool=args.stock_pool,
+            pool_flows=plan.pool_flows,
+            pool_rounds=plan.pool_rounds,
+            sdk_rounds=plan.sdk_rounds,
         ),
         "memory": lambda r: _core.run_memory(r, plan.idle_flows),
         "scale": lambda r: _scale.run(
