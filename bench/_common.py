@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from typing import Any
+from urllib.parse import urlsplit
+
+import jwt
 
 from flowengine import Auth0Config
 from flowengine.testing import Auth0Emulator
@@ -50,6 +54,7 @@ def dumps(fields: dict[str, object]) -> bytes:
 
 #: Request headers of a hand-written JSON client.
 JSON_HEADERS = {"content-type": "application/json", "accept": "application/json"}
+ACCEPT_HEADERS = {"accept": "application/json"}
 
 
 class RawSeedError(Exception):
@@ -116,3 +121,60 @@ def expect(status: int, wanted: int, what: str) -> None:
     """The hand-written client's status check."""
     if status != wanted:
         raise RawSeedError(f"{what}: HTTP {status}, expected {wanted}")
+
+
+# ------------------------------------------------- a careful hand-written id_token check
+
+#: Where the tenant publishes its signing keys.
+JWKS_URL = f"{BASE_URL}/.well-known/jwks.json"
+ISSUER = f"https://{TENANT}/"
+
+
+def issuer_for(base_url: str) -> str:
+    """The ``iss`` the tenant signs with when reached at ``base_url`` (its host, https)."""
+    return f"https://{urlsplit(base_url).netloc}/"
+
+
+def raw_keys(body: bytes) -> dict[str, jwt.PyJWK]:
+    """The signing keys of a JWKS document by ``kid`` (PyJWT), kept by a hand-written client."""
+    return {k.key_id: k for k in jwt.PyJWKSet.from_json(body.decode()).keys if k.key_id}
+
+
+def raw_verify(
+    token: object, keys: dict[str, jwt.PyJWK], issuer: str, now: float | None = None
+) -> dict[str, Any]:
+    """What a careful hand-written client checks on an id_token, with PyJWT.
+
+    RS256 only, the signature against the tenant's key named by ``kid``, ``iss``, ``aud``
+    (the client id), ``exp`` and ``iat`` with 60 s of leeway (against ``now`` when given,
+    e.g. the emulator's frozen clock; else PyJWT's wall clock), ``sub`` present.
+    """
+    if not isinstance(token, str):
+        raise RawSeedError("confirm: no id_token")
+    key = keys.get(jwt.get_unverified_header(token).get("kid", ""))
+    if key is None:
+        raise RawSeedError("confirm: id_token signed by an unknown key")
+    timed = now is None
+    claims: dict[str, Any] = jwt.decode(
+        token,
+        key,
+        algorithms=["RS256"],
+        audience=CLIENT_ID,
+        issuer=issuer,
+        leeway=60,
+        options={
+            "require": ["exp", "iat", "iss", "aud", "sub"],
+            "verify_exp": timed,
+            "verify_iat": timed,
+            "verify_nbf": timed,
+        },
+    )
+    if now is not None and (claims["exp"] + 60 <= now or claims["iat"] - 60 > now):
+        raise RawSeedError("id_token claims refused")
+    return claims
+
+
+def raw_verify_id_token(tokens: dict[str, Any], jwks_body: bytes, now: float) -> dict[str, Any]:
+    """The in-process seed's check: the keys read from the JWKS just fetched, then
+    ``raw_verify`` against the emulator's clock."""
+    return raw_verify(tokens.get("id_token"), raw_keys(jwks_body), ISSUER, now)

@@ -19,6 +19,7 @@ import httpx
 import transitions
 
 from bench._common import PHONE, SCOPE, make_config, make_emulator, phone_for
+from bench._floor import FloorCodec
 from bench._harness import (
     Report,
     Row,
@@ -39,6 +40,7 @@ from flowengine.testing import Auth0Emulator, FakeClock
 STEP_TARGET = 20e-6
 SNAPSHOT_TARGET = 40e-6
 SNAPSHOT_SIZE_TARGET = 2048
+ROUND_TRIP_TARGET = 1.5
 IDLE_TARGET = 2048
 
 _CONFIG = make_config()
@@ -179,20 +181,29 @@ def run_snapshot(report: Report, flow: Flow, iterations: int) -> None:
         load_flow(dump_flow(flow, keyring), keyring, now=None)
         return cpu_now() - t0 - overhead
 
+    floor = FloorCodec(keyring)
+
+    def floor_codec() -> float:
+        t0 = cpu_now()
+        floor.open(floor.seal(env))
+        return cpu_now() - t0 - overhead
+
+    def floor_path() -> float:
+        t0 = cpu_now()
+        Flow.from_envelope(floor.open(floor.seal(flow.to_envelope())))
+        return cpu_now() - t0 - overhead
+
+    contenders = [codec, repository_path, floor_codec, floor_path]
     for _ in range(200):
-        codec()
-        repository_path()
+        for contender in contenders:
+            contender()
     gc.collect()
-    a: list[float] = []
-    b: list[float] = []
+    samples: list[list[float]] = [[] for _ in contenders]
+    order = list(range(len(contenders)))
     for i in range(iterations):
-        if i % 2:
-            a.append(codec())
-            b.append(repository_path())
-        else:
-            b.append(repository_path())
-            a.append(codec())
-    m = median(a)
+        for k in order if i % 2 else reversed(order):
+            samples[k].append(contenders[k]())
+    m, mb, mf, mfp = (median(s) for s in samples)
     report.add(
         Row(
             figure="snapshot encode + decode (mfa_required envelope)",
@@ -213,7 +224,6 @@ def run_snapshot(report: Report, flow: Flow, iterations: int) -> None:
             ok=size <= SNAPSHOT_SIZE_TARGET,
         )
     )
-    mb = median(b)
     report.add(
         Row(
             figure="dump_flow + load_flow (codec + to/from_envelope)",
@@ -222,6 +232,26 @@ def run_snapshot(report: Report, flow: Flow, iterations: int) -> None:
             compare=fmt_delta(mb - m),
             target="-",
             ok=None,
+        )
+    )
+    report.add(
+        Row(
+            figure="snapshot round trip: flow -> sealed text -> flow (dump_flow + load_flow)",
+            measured=fmt_time(mb),
+            baseline=f"json + AES-GCM floor {fmt_time(mfp)} (same to/from_envelope)",
+            compare=f"ratio {mb / mfp:.2f}",
+            target=f"ratio <= {ROUND_TRIP_TARGET}",
+            ok=mb / mfp <= ROUND_TRIP_TARGET,
+        )
+    )
+    report.add(
+        Row(
+            figure="snapshot codec alone: encode + decode of the envelope",
+            measured=fmt_time(m),
+            baseline=f"json + AES-GCM floor {fmt_time(mf)}",
+            compare=f"ratio {m / mf:.2f}",
+            target=f"ratio <= {ROUND_TRIP_TARGET}",
+            ok=m / mf <= ROUND_TRIP_TARGET,
         )
     )
 

@@ -7,11 +7,15 @@ real Auth0 would be.
 
 Besides Auth0's endpoints it answers ``GET /_bench/code?to=...&purpose=...`` with the code
 of the latest message sent to ``to`` (the emulator's outbox look-up, over HTTP), which both
-contenders use alike.
+contenders use alike, and ``GET /_bench/requests?since=N`` with the requests the tenant
+received from the N-th on (method, path, headers, the parsed body with its secrets
+redacted; JSON), so that the wire of a contender that does not go through httpx (the
+official SDK uses ``requests``) can be compared.
 """
 
 from __future__ import annotations
 
+import json
 import sys
 from collections.abc import Mapping
 from typing import Literal
@@ -21,6 +25,7 @@ from bench._common import CLIENT_ID, CLIENT_SECRET, TENANT
 from flowengine.testing import Auth0Emulator, EmulatorResponse, EmulatorServer
 
 CODE_PATH = "/_bench/code"
+REQUESTS_PATH = "/_bench/requests"
 
 #: The listen backlog of the served tenant. ``socketserver``'s default of 5 drops SYNs when
 #: a client opens a pool of connections at once, and each dropped SYN costs a one-second
@@ -46,6 +51,21 @@ class BenchEmulator(Auth0Emulator):
         client_ip: str = "127.0.0.1",
     ) -> EmulatorResponse:
         """Answer the look-up endpoint here and everything else as the tenant."""
+        if path.startswith(REQUESTS_PATH):
+            since = int(parse_qs(urlsplit(path).query).get("since", ["0"])[0])
+            seen = [
+                {
+                    "method": r.method,
+                    "path": r.path,
+                    "headers": dict(r.headers),
+                    "body": r.body,
+                }
+                for r in self.requests[since:]
+            ]
+            doc = {"count": len(self.requests), "requests": seen}
+            return EmulatorResponse(
+                200, {"content-type": "application/json"}, json.dumps(doc).encode()
+            )
         if not path.startswith(CODE_PATH):
             return super().handle(method, path, headers, body, client_ip)
         query = parse_qs(urlsplit(path).query)

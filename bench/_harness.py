@@ -75,6 +75,19 @@ def configure_logging(level: int = logging.INFO) -> None:
     logger.propagate = False
 
 
+def unconfigure_logging() -> None:
+    """Undo ``configure_logging``: logging and structlog as an application that set up
+    nothing leaves them (the ``flowengine`` logger with its NullHandler, level unset, so
+    INFO is below the root's WARNING)."""
+    logger = logging.getLogger("flowengine")
+    if _HANDLER[0] is not None:
+        logger.removeHandler(_HANDLER[0])
+        _HANDLER[0] = None
+    logger.setLevel(logging.NOTSET)
+    logger.propagate = True
+    structlog.reset_defaults()
+
+
 def interleave(contenders: Sequence[Callable[[], float]], rounds: int) -> list[list[float]]:
     """Run every contender once per round, ABBA..., and collect the durations they return."""
     samples: list[list[float]] = [[] for _ in contenders]
@@ -150,6 +163,9 @@ class Row:
     target: str
     ok: bool | None
     note: str = ""
+    #: The figure as a number where it is a ratio of two contenders measured side by side
+    #: (what ``bench --check-against-readme`` compares with the README's table).
+    ratio: float | None = None
 
     @property
     def verdict(self) -> str:

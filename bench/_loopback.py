@@ -1,4 +1,9 @@
-"""1,000 concurrent seed logins over real HTTP on 127.0.0.1, library against raw httpx.
+"""Concurrent seed logins over real HTTP on 127.0.0.1, library against raw httpx.
+
+Three figures share one served tenant: 1,000 logins at once over ``LaneTransport`` (below);
+200 logins at once over httpx's default pool (``run_default_pool``: the library against
+raw httpx that verifies the id_token as the library does, and against raw httpx that does
+not); and one login at a time against raw httpx and the official SDK (``bench._sdk``).
 
 The emulator is served by a separate process (``bench._emuserver``) so that the client
 process measures only itself. Each round builds one shared ``httpx.AsyncClient`` (the same
@@ -21,32 +26,42 @@ round per contender, divided by the number of flows (tracemalloc is off while ti
 from __future__ import annotations
 
 import asyncio
+import collections
 import json
 import subprocess
 import sys
 import time
 import tracemalloc
+import weakref
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import httpx
+import jwt
 
+from bench import _sdk
 from bench._common import (
     JSON_HEADERS,
     RawSeedError,
     expect,
+    issuer_for,
     make_config,
     phone_for,
     raw_bodies,
     raw_confirm_body,
     raw_enroll_body,
+    raw_keys,
+    raw_verify,
 )
-from bench._emuserver import CODE_PATH
+from bench._emuserver import CODE_PATH, REQUESTS_PATH
 from bench._harness import Report, Row, fmt_bytes, fmt_delta, fmt_time, median, now
 from flowengine import AsyncFlowClient
 
 RATIO_TARGET = 1.2
+#: The default-pool figure (issue #18): library / raw httpx verifying the id_token too.
+DEFAULT_POOL_TARGET = 1.10
 POOL = 50
 LIMITS = httpx.Limits(max_connections=POOL, max_keepalive_connections=POOL)
 TIMEOUT = httpx.Timeout(120.0)
@@ -87,8 +102,15 @@ class LaneTransport(httpx.AsyncBaseTransport):
             await lane.aclose()
 
 
-def shared_client(stock_pool: bool) -> httpx.AsyncClient:
-    """The one ``httpx.AsyncClient`` a round shares between all its logins."""
+def shared_client(stock_pool: bool, default_pool: bool = False) -> httpx.AsyncClient:
+    """The one ``httpx.AsyncClient`` a round shares between all its logins.
+
+    ``default_pool``: httpx's default limits (100 connections, 20 kept alive), as
+    ``httpx.AsyncClient()`` builds them; only the timeout is raised (to ``TIMEOUT``), so that
+    a loaded machine shows as time rather than as ``PoolTimeout`` errors.
+    """
+    if default_pool:
+        return httpx.AsyncClient(timeout=TIMEOUT)
     if stock_pool:
         return httpx.AsyncClient(limits=LIMITS, timeout=TIMEOUT)
     return httpx.AsyncClient(transport=LaneTransport(POOL), timeout=TIMEOUT)
@@ -148,8 +170,8 @@ def library_login(url: str) -> Login:
     return login
 
 
-async def raw_login(http: httpx.AsyncClient, base: str, phone: str) -> None:
-    """The same requests written by hand with ``httpx.AsyncClient``."""
+async def raw_tokens(http: httpx.AsyncClient, base: str, phone: str) -> dict[str, Any]:
+    """The same requests written by hand with ``httpx.AsyncClient``; the token answer."""
     start, verify = raw_bodies(phone)
     r = await http.post(base + "/passwordless/start", headers=JSON_HEADERS, content=start)
     expect(r.status_code, 200, "start")
@@ -175,8 +197,41 @@ async def raw_login(http: httpx.AsyncClient, base: str, phone: str) -> None:
         content=raw_confirm_body(mfa_token, oob_code, binding),
     )
     expect(r.status_code, 200, "confirm")
-    if not json.loads(r.content).get("access_token"):
+    tokens: dict[str, Any] = json.loads(r.content)
+    if not tokens.get("access_token"):
         raise RawSeedError("confirm: no access_token")
+    return tokens
+
+
+async def raw_login(http: httpx.AsyncClient, base: str, phone: str) -> None:
+    """The hand-written seed, the id_token left unverified."""
+    await raw_tokens(http, base, phone)
+
+
+#: The hand-written client's key cache: one JWKS fetch per ``AsyncClient`` (weak keys, so a
+#: later round's client never inherits an earlier round's keys).
+_RAW_JWKS: weakref.WeakKeyDictionary[httpx.AsyncClient, asyncio.Future[dict[str, jwt.PyJWK]]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+async def _raw_fetch_keys(http: httpx.AsyncClient, base: str) -> dict[str, jwt.PyJWK]:
+    r = await http.get(base + "/.well-known/jwks.json", headers={"accept": "application/json"})
+    expect(r.status_code, 200, "jwks")
+    return raw_keys(r.content)
+
+
+async def raw_verified_login(http: httpx.AsyncClient, base: str, phone: str) -> None:
+    """The hand-written seed plus a careful client's id_token check.
+
+    The JWKS is fetched once per client (the first logins to need it wait for that one
+    fetch) and the token is checked with PyJWT: RS256 signature, iss, aud, exp, iat, sub.
+    """
+    tokens = await raw_tokens(http, base, phone)
+    keys = _RAW_JWKS.get(http)
+    if keys is None:
+        keys = _RAW_JWKS[http] = asyncio.ensure_future(_raw_fetch_keys(http, base))
+    raw_verify(tokens.get("id_token"), await keys, issuer_for(base))
 
 
 async def one_round(
@@ -187,12 +242,13 @@ async def one_round(
     *,
     trace: bool = False,
     stock_pool: bool = False,
+    default_pool: bool = False,
 ) -> tuple[float, int, float, float]:
     """Run ``flows`` logins at once.
 
     Returns (wall seconds, errors, peak bytes per flow when traced, client CPU seconds).
     """
-    async with shared_client(stock_pool) as http:
+    async with shared_client(stock_pool, default_pool) as http:
         if trace:
             tracemalloc.start()
             base = tracemalloc.get_traced_memory()[0]
@@ -215,37 +271,159 @@ async def one_round(
     return elapsed, len(errors), per_flow, cpu
 
 
-def run(report: Report, flows: int, rounds: int, stock_pool: bool = False) -> None:
-    """The concurrency figure."""
+def wire_seen(url: str, since: int | None = None) -> tuple[int, collections.Counter[str]]:
+    """The tenant's request count; with ``since``, its requests from there on by method + path."""
+    r = httpx.get(url + REQUESTS_PATH, params={"since": 10**12 if since is None else since})
+    expect(r.status_code, 200, "requests look-up")
+    doc = r.json()
+    seen = collections.Counter(f"{q['method']} {q['path']}" for q in doc["requests"])
+    return int(doc["count"]), seen
+
+
+#: The default-pool figure's contenders, in ABC...CBA order.
+POOL_NAMES = ("library", "raw httpx + id_token check", "raw httpx, no id_token check")
+
+
+def run_default_pool(
+    report: Report, url: str, loop: asyncio.AbstractEventLoop, flows: int, rounds: int
+) -> None:
+    """``flows`` logins at once through one ``httpx.AsyncClient()`` with httpx's default pool.
+
+    Three contenders, interleaved: the library, raw httpx with a careful client's id_token
+    check (the JWKS fetched once per client, PyJWT), raw httpx without it (info). The
+    tenant's requests are counted per round (``/_bench/requests``, outside the clock).
+    """
+    contenders: list[Login] = [library_login(url), raw_verified_login, raw_login]
+    counter = 5_000_000
+
+    def go(i: int, n: int) -> tuple[float, int, float, collections.Counter[str]]:
+        nonlocal counter
+        counter += n
+        before, _ = wire_seen(url)
+        elapsed, errs, _, cpu = loop.run_until_complete(
+            one_round(contenders[i], url, n, counter, default_pool=True)
+        )
+        return elapsed, errs, cpu, wire_seen(url, before)[1]
+
+    for i in range(len(contenders)):  # warm-up: imports, the JWK parsers, first connections
+        go(i, min(flows, 10))
+    times: list[list[float]] = [[] for _ in contenders]
+    cpus: list[list[float]] = [[] for _ in contenders]
+    errors = [0 for _ in contenders]
+    wire: list[collections.Counter[str]] = [collections.Counter() for _ in contenders]
+    jwks: list[list[int]] = [[] for _ in contenders]
+    order = list(range(len(contenders)))
+    for r in range(rounds):
+        for i in order if r % 2 == 0 else reversed(order):
+            elapsed, errs, cpu, seen = go(i, flows)
+            times[i].append(elapsed)
+            cpus[i].append(cpu)
+            errors[i] += errs
+            wire[i] += seen
+            jwks[i].append(seen["GET /.well-known/jwks.json"])
+    med = [median(t) for t in times]
+    total = flows * rounds
+    ratio = med[0] / med[1]
+    report.add(
+        Row(
+            figure=f"{flows:,} concurrent async seed logins, httpx default pool, loopback HTTP",
+            measured=f"{fmt_time(med[0])} wall, {errors[0]} errors / {total:,}",
+            baseline=f"{POOL_NAMES[1]} {fmt_time(med[1])}, {errors[1]} errors",
+            compare=f"ratio {ratio:.3f} ({fmt_delta((med[0] - med[1]) / flows)}/login)",
+            target=f"0 errors, ratio <= {DEFAULT_POOL_TARGET}",
+            ok=errors[0] == 0 and errors[1] == 0 and ratio <= DEFAULT_POOL_TARGET,
+            note=f"median of {rounds} rounds each",
+        )
+    )
+    report.add(
+        Row(
+            figure=f"the same {flows:,} logins against raw httpx without the id_token check",
+            measured=fmt_time(med[0]),
+            baseline=f"{POOL_NAMES[2]} {fmt_time(med[2])}, {errors[2]} errors",
+            compare=f"ratio {med[0] / med[2]:.3f} (the check: raw {med[1] / med[2]:.3f})",
+            target="-",
+            ok=None,
+        )
+    )
+    cpu = [median(c) for c in cpus]
+    report.add(
+        Row(
+            figure=f"client CPU time of the {flows:,} default-pool logins",
+            measured=fmt_time(cpu[0]),
+            baseline=f"raw + check {fmt_time(cpu[1])}, no check {fmt_time(cpu[2])}",
+            compare=f"ratio {cpu[0] / cpu[1]:.3f} ({fmt_delta((cpu[0] - cpu[1]) / flows)}/login)",
+            target="-",
+            ok=None,
+        )
+    )
+    per_login = "; ".join(
+        f"{name}: {sum(w.values()) / total:.2f} requests/login, JWKS GETs per round "
+        f"{min(j)}-{max(j)}"
+        for name, w, j in zip(POOL_NAMES, wire, jwks, strict=True)
+    )
+    spread = ", ".join(
+        f"{name} {min(t):.2f}-{max(t):.2f} s" for name, t in zip(POOL_NAMES, times, strict=True)
+    )
+    report.note(
+        f"default pool: one httpx.AsyncClient() per round (httpx's default limits: 100 "
+        f"connections, 20 kept alive; timeout {TIMEOUT.read:.0f} s); {flows} logins at once, "
+        f"each 4 Auth0 requests + 2 code look-ups over HTTP; rounds (min-max wall): {spread}; "
+        f"requests the tenant received (look-ups not counted): {per_login}"
+    )
+
+
+def run(
+    report: Report,
+    flows: int,
+    rounds: int,
+    stock_pool: bool = False,
+    *,
+    pool_flows: int = 200,
+    pool_rounds: int = 4,
+    sdk_rounds: int = 100,
+) -> None:
+    """The concurrency figures, then the sequential one against the official SDK."""
     with served_emulator() as url:
-        contenders: list[Login] = [library_login(url), raw_login]
         loop = asyncio.new_event_loop()
         try:
-            counter = 1_000_000
-
-            def go(i: int, trace: bool = False) -> tuple[float, int, float, float]:
-                nonlocal counter
-                counter += flows
-                return loop.run_until_complete(
-                    one_round(
-                        contenders[i], url, flows, counter, trace=trace, stock_pool=stock_pool
-                    )
-                )
-
-            for i in (0, 1):  # warm-up: imports, caches, the tenant's first connections
-                loop.run_until_complete(one_round(contenders[i], url, 50, 10 * flows + i * 50))
-            times: list[list[float]] = [[], []]
-            cpus: list[list[float]] = [[], []]
-            errors = [0, 0]
-            for r in range(rounds):
-                for i in (0, 1) if r % 2 == 0 else (1, 0):
-                    elapsed, errs, _, cpu = go(i)
-                    times[i].append(elapsed)
-                    cpus[i].append(cpu)
-                    errors[i] += errs
-            mem = [go(i, trace=True)[2] for i in (0, 1)]
+            _run_lanes(report, url, loop, flows, rounds, stock_pool)
+            run_default_pool(report, url, loop, pool_flows, pool_rounds)
         finally:
             loop.close()
+        _sdk.run(report, url, sdk_rounds)
+
+
+def _run_lanes(
+    report: Report,
+    url: str,
+    loop: asyncio.AbstractEventLoop,
+    flows: int,
+    rounds: int,
+    stock_pool: bool,
+) -> None:
+    """The 1,000-login figure over ``LaneTransport`` (or httpx's pool with ``stock_pool``)."""
+    contenders: list[Login] = [library_login(url), raw_login]
+    counter = 1_000_000
+
+    def go(i: int, trace: bool = False) -> tuple[float, int, float, float]:
+        nonlocal counter
+        counter += flows
+        return loop.run_until_complete(
+            one_round(contenders[i], url, flows, counter, trace=trace, stock_pool=stock_pool)
+        )
+
+    for i in (0, 1):  # warm-up: imports, caches, the tenant's first connections
+        loop.run_until_complete(one_round(contenders[i], url, 50, 10 * flows + i * 50))
+    times: list[list[float]] = [[], []]
+    cpus: list[list[float]] = [[], []]
+    errors = [0, 0]
+    for r in range(rounds):
+        for i in (0, 1) if r % 2 == 0 else (1, 0):
+            elapsed, errs, _, cpu = go(i)
+            times[i].append(elapsed)
+            cpus[i].append(cpu)
+            errors[i] += errs
+    mem = [go(i, trace=True)[2] for i in (0, 1)]
     lib, raw = median(times[0]), median(times[1])
     ratio = lib / raw
     total = flows * rounds

@@ -12,6 +12,11 @@ The step goes through the in-process emulator, as in the seed figures. The same 
 comparison is repeated with the core step and a canned answer instead of the emulator,
 which shows the store's own cost undiluted. Filler flows are real sealed snapshots (the
 store never parses them) bulk-inserted with one ``executemany`` into the store's table.
+
+``run_floors`` sets the library's stored step (the core step, ``flow.begin`` +
+``flow.finish`` on a canned answer) beside a hand-written floor on the same SQLite file
+and table, and on the same Redis server and hash layout (``bench/_floor.py``): the rows
+compare the *added* cost of each (its median minus the same step with no store).
 """
 
 from __future__ import annotations
@@ -28,6 +33,7 @@ from pathlib import Path
 
 from bench._common import make_config, make_emulator, phone_for
 from bench._core import Canned, scenario
+from bench._floor import RedisFloor, SQLiteFloor, core_step
 from bench._harness import Report, Row, fmt_delta, fmt_time, interleave, median, now
 from flowengine import FlowClient
 from flowengine._flow import Flow
@@ -40,6 +46,7 @@ from flowengine.testing import FakeClock
 ADDED_TARGET = 250e-6
 GROWTH_TARGET = 1.3
 SWEEP_TARGET = 2.0
+FLOOR_TARGET = 1.4
 
 _CONFIG = make_config()
 
@@ -418,6 +425,177 @@ def run_redis_sweep(report: Report, url: str, flows: int, data: str) -> None:
         store.close()
 
 
+# ------------------------------------------------------------------ hand-written floors
+
+
+class _FloorRace:
+    """Library and hand-written floor on the same store, beside the same step with no store.
+
+    Every contender runs the core ``verify_otp`` step (``flow.begin`` + ``flow.finish`` on a
+    canned answer, as the drivers run it) on a fresh flow stored outside the clock: the
+    library's ``with repo.step(handle) as flow:`` on a flow ``repo.add`` stored, the floor on
+    a flow it stored itself (sealed by its own codec), and no store at all on a flow held in
+    memory. The *added cost* of a store is its median minus the no-store median.
+    """
+
+    def __init__(self, canned: Canned) -> None:
+        self.canned = canned
+
+    def none(self) -> Callable[[], float]:
+        """The step on a flow held in memory."""
+        c = self.canned
+
+        def run() -> float:
+            flow = self.fresh()
+            t0 = now()
+            core_step(flow, c)
+            elapsed = now() - t0
+            _expect(flow.state, c.expect, "no store")
+            return elapsed
+
+        return run
+
+    def fresh(self) -> Flow:
+        """A new flow at ``code_sent`` (a copy of the canned envelope under a new id)."""
+        env = dict(self.canned.envelope)
+        env["flow_id"] = new_flow_id()
+        return Flow.from_envelope(env)
+
+    def library(self, repo: FlowRepository) -> Callable[[], float]:
+        """``with repo.step(handle) as flow:`` + the step."""
+        c = self.canned
+
+        def run() -> float:
+            handle = repo.add(self.fresh())
+            t0 = now()
+            with repo.step(handle) as flow:
+                core_step(flow, c)
+            elapsed = now() - t0
+            _expect(flow.state, c.expect, "library")
+            return elapsed
+
+        return run
+
+    def floor(self, floor: SQLiteFloor | RedisFloor) -> Callable[[], float]:
+        """The floor's resume + step + save."""
+        c = self.canned
+
+        def run() -> float:
+            flow_id = floor.add(self.fresh())
+            t0 = now()
+            state = floor.step(flow_id)
+            elapsed = now() - t0
+            _expect(state, c.expect, "floor")
+            return elapsed
+
+        return run
+
+
+def _expect(state: str, expected: str, who: str) -> None:
+    if state != expected:
+        raise RuntimeError(f"the {who} step ended in {state}, not {expected}")
+
+
+def _race(runners: list[Callable[[], float]], rounds: int) -> list[float]:
+    for runner in runners:  # warm-up
+        for _ in range(5):
+            runner()
+    return [median(s) for s in interleave(runners, rounds)]
+
+
+def _floor_row(
+    report: Report, figure: str, none: float, lib: float, floor: float, targeted: bool
+) -> None:
+    lib_added, floor_added = lib - none, floor - none
+    ratio = lib_added / floor_added
+    report.add(
+        Row(
+            figure=figure,
+            measured=f"{fmt_time(lib)} (added {fmt_time(lib_added)})",
+            baseline=f"floor {fmt_time(floor)} (added {fmt_time(floor_added)}); "
+            f"no store {fmt_time(none)}",
+            compare=f"added ratio {ratio:.2f}",
+            target=f"added ratio <= {FLOOR_TARGET}" if targeted else "-",
+            ok=(ratio <= FLOOR_TARGET) if targeted else None,
+        )
+    )
+
+
+def run_floors(report: Report, rounds: int, stored: int, redis: bool) -> None:
+    """SQLite (scrub off and the default scrub) and Redis against their hand-written floors."""
+    verify, _, mfa_flow, _ = scenario()
+    keyring = Keyring.generate("k1")
+    sample = dump_flow(mfa_flow, keyring)
+    race = _FloorRace(verify)
+    at = verify.now
+    workdir = Path(tempfile.mkdtemp(prefix="flowengine-floor-"))
+    medians: dict[str, list[float]] = {}
+    try:
+        # One race per scrub setting: the default's checkpoints wait on the disk, and
+        # interleaving them with the CPU-bound rounds of "off" would blur both.
+        for scrub in ("off", "all"):
+            path = str(workdir / f"{scrub}.db")
+            store = SQLiteStore(path, scrub=scrub)
+            floor = SQLiteFloor(path, keyring, verify, scrub=scrub == "all")
+            try:
+                bulk_insert(path, filler(stored, sample, "mfa_required", at + 600.0, at))
+                repo = FlowRepository(store, keyring, clock=lambda: at)
+                medians[scrub] = _race(
+                    [race.none(), race.library(repo), race.floor(floor)],
+                    rounds if scrub == "off" else max(10, rounds // 3),
+                )
+            finally:
+                floor.close()
+                store.close()
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+    none, lib_off, floor_off = medians["off"]
+    none_all, lib_all, floor_all = medians["all"]
+    _floor_row(
+        report,
+        f"SQLite resume + core step + save vs hand-written floor ({stored:,} stored, scrub='off')",
+        none,
+        lib_off,
+        floor_off,
+        targeted=True,
+    )
+    _floor_row(
+        report,
+        "the same with the default scrub='all' (both checkpoint the log after the save)",
+        none_all,
+        lib_all,
+        floor_all,
+        targeted=False,
+    )
+    if not redis:
+        return
+    if shutil.which("redis-server") is None:
+        report.note("redis-server not found: the Redis floor row is skipped")
+        return
+    with redis_server() as url:
+        rstore = RedisStore(url)
+        try:
+            records = [
+                StoredFlow(new_flow_id(), 2, "mfa_required", at + 600.0, at, sample)
+                for _ in range(stored)
+            ]
+            _redis_bulk(rstore, records)
+            repo = FlowRepository(rstore, keyring, clock=lambda: at)
+            rfloor = RedisFloor(rstore.client, rstore.prefix, keyring, verify)
+            none, lib, flo = _race([race.none(), race.library(repo), race.floor(rfloor)], rounds)
+        finally:
+            rstore.client.flushdb()
+            rstore.close()
+    _floor_row(
+        report,
+        f"Redis resume + core step + save vs hand-written floor ({stored:,} stored)",
+        none,
+        lib,
+        flo,
+        targeted=True,
+    )
+
+
 def run(
     report: Report,
     *,
@@ -430,4 +608,5 @@ def run(
 ) -> None:
     """All store figures."""
     run_resume(report, rounds, small, big)
+    run_floors(report, rounds, small, redis)
     run_sweep(report, sweep_flows, sweep_repeats, redis)

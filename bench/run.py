@@ -19,7 +19,7 @@ if __package__ in (None, ""):  # ``python bench/run.py``: make ``bench`` importa
 
 import attrs
 
-from bench import _harness
+from bench import _harness, _regress
 from bench._harness import Report
 
 SECTIONS = ("seed", "core", "stores", "loopback", "memory", "imports", "scale")
@@ -39,6 +39,9 @@ class Plan:
     sweep_repeats: int
     loopback_flows: int
     loopback_rounds: int
+    pool_flows: int
+    pool_rounds: int
+    sdk_rounds: int
     idle_flows: int
     scale_sizes: tuple[int, ...]
     scale_rounds: int
@@ -58,6 +61,9 @@ FULL = Plan(
     sweep_repeats=3,
     loopback_flows=1000,
     loopback_rounds=4,
+    pool_flows=200,
+    pool_rounds=4,
+    sdk_rounds=200,
     idle_flows=10_000,
     scale_sizes=(1_000, 100_000, 1_000_000),
     scale_rounds=200,
@@ -76,6 +82,9 @@ QUICK = Plan(
     sweep_repeats=1,
     loopback_flows=100,
     loopback_rounds=2,
+    pool_flows=50,
+    pool_rounds=2,
+    sdk_rounds=16,
     idle_flows=2_000,
     scale_sizes=(1_000,),
     scale_rounds=20,
@@ -107,6 +116,11 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
         "--strict", action="store_true", help="exit with status 1 when a target is missed"
     )
     parser.add_argument(
+        "--against-readme",
+        action="store_true",
+        help="CI: fail when a ratio is more than 50 %% above the README's on two runs in a row",
+    )
+    parser.add_argument(
         "--output", type=Path, default=RESULTS, help=f"where to write the Markdown ({RESULTS})"
     )
     return parser.parse_args(argv)
@@ -132,6 +146,9 @@ def _sections(args: argparse.Namespace, plan: Plan) -> list[tuple[str, Callable[
             flows=plan.loopback_flows,
             rounds=plan.loopback_rounds,
             stock_pool=args.stock_pool,
+            pool_flows=plan.pool_flows,
+            pool_rounds=plan.pool_rounds,
+            sdk_rounds=plan.sdk_rounds,
         ),
         "memory": lambda r: _core.run_memory(r, plan.idle_flows),
         "imports": lambda r: _imports.run(r, plan.import_rounds, plan.importtime_runs),
@@ -159,11 +176,18 @@ def main(argv: list[str] | None = None) -> int:
     report = Report()
     load_before = os.getloadavg()
     started = time.perf_counter()
-    for name, section in _sections(args, plan):
+    sections = _sections(args, plan)
+    section_of: dict[str, str] = {}  # figure -> the section that measured it
+    for name, section in sections:
         print(f"== {name}", flush=True)
         t0 = time.perf_counter()
+        first = len(report.rows)
         section(report)
+        section_of.update((row.figure, name) for row in report.rows[first:])
         print(f"   ({time.perf_counter() - t0:.1f} s)", flush=True)
+    regressed: list[_regress.Regression] = []
+    if args.against_readme:
+        regressed = _against_readme(report, sections, section_of)
     wall = time.perf_counter() - started
     load_after = os.getloadavg()
     report.note(
@@ -198,7 +222,43 @@ def main(argv: list[str] | None = None) -> int:
     missed = [row.figure for row in report.rows if row.ok is False]
     if missed:
         print("MISSED: " + "; ".join(missed))
+    if regressed:
+        print("REGRESSED on two runs in a row (more than 50 % above the README's ratio):")
+        for r in regressed:
+            print(f"  {r}")
+        return 1
     return 1 if missed and args.strict else 0
+
+
+def _against_readme(
+    report: Report,
+    sections: list[tuple[str, Callable[[Report], None]]],
+    section_of: dict[str, str],
+) -> list[_regress.Regression]:
+    """Compare with the README; rerun the regressed sections once; what regressed twice."""
+    published = _regress.readme_ratios(_regress.README.read_text(encoding="utf-8"))
+    checked = _regress.compared(report.rows, published)
+    first = _regress.regressions(report.rows, published)
+    print(
+        f"\nagainst the README: {len(checked)} ratios compared, {len(first)} more than "
+        f"{_regress.TOLERANCE:.0%} above it"
+    )
+    if not first:
+        return []
+    for r in first:
+        print(f"  {r}: running its section again")
+    again = Report()
+    wanted = {section_of[r.figure] for r in first}
+    for name, section in sections:
+        if name in wanted:
+            print(f"== {name} (rerun)", flush=True)
+            section(again)
+    twice = {r.figure for r in _regress.regressions(again.rows, published)}
+    report.note(
+        f"against the README: {len(checked)} ratios compared; {len(first)} above the "
+        f"tolerance on the first run, {len(twice)} again on the rerun"
+    )
+    return [r for r in first if r.figure in twice]
 
 
 if __name__ == "__main__":

@@ -80,6 +80,7 @@ class AsyncFlowClient(FlowSteps[Coroutine[Any, Any, StepResult]]):
         self._clock = clock
         self._sleep = sleep
         self._jwks: _idtoken.Jwks | None = None  # the tenant's signing keys, once fetched
+        self._jwks_fetch: asyncio.Future[_idtoken.Jwks] | None = None  # the fetch in flight
 
     async def __aenter__(self) -> AsyncFlowClient:
         return self
@@ -206,7 +207,8 @@ class AsyncFlowClient(FlowSteps[Coroutine[Any, Any, StepResult]]):
 
         The JWKS is fetched on first use, again when older than ``JWKS_TTL``, and
         once more when the token names a ``kid`` the cached set lacks (a rotated
-        key): at most one fetch per token.
+        key): at most one fetch started per token, and concurrent misses share one
+        fetch (see ``_jwks_for``).
         """
         token = _idtoken.id_token_in(resp)
         if token is None:
@@ -215,8 +217,28 @@ class AsyncFlowClient(FlowSteps[Coroutine[Any, Any, StepResult]]):
         now = self._clock()
         jwks = self._jwks
         if jwks is None or not jwks.fresh(now) or kid not in jwks.keys:
-            jwks = await self._fetch_jwks(now)
+            jwks = await self._jwks_for(kid, now)
         return _idtoken.verify_id_token(token, jwks.keys, self.config, now)
+
+    async def _jwks_for(self, kid: str, now: float) -> _idtoken.Jwks:
+        """The tenant's keys for a token signed by ``kid``; concurrent misses share one fetch.
+
+        A caller that finds a fetch in flight waits for it instead of sending its own
+        (200 logins that miss the cache at once send one GET, not 200). If the shared
+        set lacks ``kid`` (it may have been answered before the key rotated), the
+        caller starts, or joins, a fetch begun after it looked. A failed fetch fails
+        every caller that waited on it, each with its own ``IdTokenError``.
+        """
+        loop = asyncio.get_running_loop()
+        joined = self._jwks_fetch
+        if joined is not None and not joined.done() and joined.get_loop() is loop:
+            jwks = await _shared(joined)
+            if kid in jwks.keys:
+                return jwks
+        task = self._jwks_fetch
+        if task is None or task.done() or task.get_loop() is not loop:
+            task = self._jwks_fetch = asyncio.ensure_future(self._fetch_jwks(now))
+        return await _shared(task)
 
     async def _fetch_jwks(self, now: float) -> _idtoken.Jwks:
         """GET the tenant's ``/.well-known/jwks.json`` over this client's connection pool."""
@@ -328,3 +350,15 @@ class AsyncFlowClient(FlowSteps[Coroutine[Any, Any, StepResult]]):
             return False
         await self.revoke(refresh_token)
         return True
+
+
+async def _shared(fetch: asyncio.Future[_idtoken.Jwks]) -> _idtoken.Jwks:
+    """The result of a JWKS fetch several callers wait on.
+
+    Shielded: a cancelled caller does not cancel the fetch the others wait for. Each
+    caller gets its own copy of a failure (callers set ``trigger`` and ``state`` on it).
+    """
+    try:
+        return await asyncio.shield(fetch)
+    except IdTokenError as exc:
+        raise IdTokenError(str(exc), reason=exc.reason) from None

@@ -109,7 +109,7 @@ def _iso(at: float) -> str:
     return datetime.fromtimestamp(at, UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
-#: Shared (event, trigger, outcome, source, dest, undone) tuples: an entry holds one of
+#: Shared (event, trigger, outcome, source, dest, undone, status) tuples: an entry holds one of
 #: these, so the names cost each flow one pointer. Bounded: past the bound (never reached
 #: by the table's few hundred combinations) a tuple is simply not shared.
 _WHATS: dict[tuple[Any, ...], tuple[Any, ...]] = {}
@@ -130,12 +130,12 @@ def _shared(what: tuple[Any, ...]) -> tuple[Any, ...]:
 class AuditEntry:
     """One event of a flow: a step, a request in doubt or a rollback. No secret, ever.
 
-    Four slots: the time, the HTTP status, the request id, and one tuple of names
-    (event, trigger, outcome, source, destination, what a rollback could not undo)
-    shared by every entry that names the same things.
+    Three slots: the time, the request id, and one tuple of names and the HTTP status
+    (event, trigger, outcome, source, destination, what a rollback could not undo,
+    status) shared by every entry that says the same things.
     """
 
-    __slots__ = ("_rid", "_what", "at", "status")
+    __slots__ = ("_rid", "_what", "at")
 
     def __init__(
         self,
@@ -150,14 +150,28 @@ class AuditEntry:
         undone: tuple[str, ...] = (),
     ) -> None:
         self.at = at
-        self._what = _shared((event, trigger, outcome, source, dest, undone))
-        self.status = _STATUSES.get(status, status) if status is not None else None
+        self._what = _shared(
+            (
+                event,
+                trigger,
+                outcome,
+                source,
+                dest,
+                undone,
+                _STATUSES.get(status, status) if status is not None else None,
+            )
+        )
         # Auth0's ids are lower-case hex: kept as bytes they take half the room.
         self._rid: str | bytes | None = (
             bytes.fromhex(request_id)
             if request_id is not None and _HEX.fullmatch(request_id)
             else request_id
         )
+
+    @property
+    def status(self) -> int | None:
+        """The HTTP status of Auth0's answer (None for a step without a call)."""
+        return self._what[6]  # type: ignore[no-any-return]
 
     @property
     def request_id(self) -> str | None:
@@ -288,7 +302,7 @@ class AuditEntry:
         return hash(self._key())
 
     def _key(self) -> tuple[Any, ...]:
-        return (self.at, self._what, self.status, self._rid)
+        return (self.at, self._what, self._rid)
 
     def __repr__(self) -> str:
         return (

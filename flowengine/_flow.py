@@ -37,7 +37,7 @@ Time comes in as ``now`` arguments; nothing here reads a clock or does I/O.
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
 import attrs
@@ -90,6 +90,7 @@ __all__ = [
     "PUSH_POLL_INTERVAL",
     "SLOW_DOWN_STEP",
     "Flow",
+    "HistoryEntry",
     "PreparedStep",
     "StepResult",
 ]
@@ -101,6 +102,8 @@ MAY_HAVE_ACTED_STATUSES = frozenset({500, 502, 504})
 _STATE = {s.value: s for s in State}
 _TRIGGER = {t.value: t for t in Trigger}
 _OUTCOME = {o.value: o for o in Outcome}
+#: The machine's state and trigger names, one string object each (loaded flows share them).
+_NAMES: dict[str, str] = {x.value: x.value for x in (*State, *Trigger)}
 
 
 @attrs.frozen
@@ -207,7 +210,124 @@ def _str_or_none(value: object) -> str | None:
     return value if isinstance(value, str) else None
 
 
-@attrs.define
+_ENTRY_KEYS: dict[str, str] = {
+    "seq": "seq",
+    "from": "source",
+    "to": "dest",
+    "trigger": "trigger",
+    "at": "at",
+    "context": "context",
+}
+
+
+@attrs.define(slots=True, weakref_slot=False, repr=False)
+class HistoryEntry(Mapping[str, Any]):
+    """One state change of a flow, kept so it can be rolled back.
+
+    Reads like the snapshot's history object (``entry["from"]``, ``entry.get("context")``,
+    ``"context" in entry``), but is a slotted record: a flow keeps up to ``HISTORY_LIMIT``
+    of them, and a dict per entry cost four times the memory. The state and trigger names
+    are the machine's own strings, shared by every flow. ``context`` (the context before
+    the step, secrets included) is None once the flow is final; ``extra`` holds members a
+    loaded snapshot's entry carried beyond these (the schema leaves them free).
+    The repr names the step only.
+    """
+
+    seq: int | None
+    source: str | None
+    dest: str | None
+    trigger: str | None
+    at: float | None
+    context: Context | None = None
+
+    @property
+    def extra(self) -> dict[str, Any] | None:
+        """Members beyond the known ones (only a loaded entry can have them)."""
+        return None
+
+    def __getitem__(self, key: str) -> Any:
+        name = _ENTRY_KEYS.get(key)
+        if name is None:
+            if self.extra is not None and key in self.extra:
+                return self.extra[key]
+            raise KeyError(key)
+        value = getattr(self, name)
+        if value is None and key != "trigger":
+            raise KeyError(key)
+        return value
+
+    def __iter__(self) -> Iterator[str]:
+        for key, name in _ENTRY_KEYS.items():
+            if key == "trigger" or getattr(self, name) is not None:
+                yield key
+        if self.extra is not None:
+            yield from self.extra
+
+    def __len__(self) -> int:
+        return sum(1 for _ in self)
+
+    def __repr__(self) -> str:
+        return f"HistoryEntry(seq={self.seq!r}, {self.source!r} -{self.trigger!r}-> {self.dest!r})"
+
+    def to_json(self) -> dict[str, Any]:
+        """The snapshot form (the context as its JSON form, secrets still in clear)."""
+        out = {key: self[key] for key in self}
+        if self.context is not None:
+            out["context"] = self.context.to_json()
+        return out
+
+    @classmethod
+    def from_json(cls, doc: Mapping[str, Any]) -> HistoryEntry:
+        """From a checked snapshot entry; known state and trigger names become shared ones."""
+        source, dest, trigger = doc.get("from"), doc.get("to"), doc.get("trigger")
+        context = doc.get("context")
+        fields = (
+            doc.get("seq"),
+            _NAMES.get(source, source) if isinstance(source, str) else source,
+            _NAMES.get(dest, dest) if isinstance(dest, str) else dest,
+            _NAMES.get(trigger, trigger) if isinstance(trigger, str) else trigger,
+            doc.get("at"),
+            Context.from_json(context) if context is not None else None,
+        )
+        extra = {k: v for k, v in doc.items() if k not in _ENTRY_KEYS}
+        if extra:
+            return _HistoryEntryExtra(*fields, extra)
+        return cls(*fields)
+
+
+@attrs.define(slots=True, weakref_slot=False, repr=False)
+class _HistoryEntryExtra(HistoryEntry):
+    """A loaded entry that carried members beyond the known ones (kept as they were)."""
+
+    _extra: dict[str, Any] | None = None
+
+    @property
+    def extra(self) -> dict[str, Any] | None:
+        """Members beyond the known ones, as the snapshot held them."""
+        return self._extra
+
+
+@attrs.define(slots=True, weakref_slot=False)
+class _Held:
+    """What a repository gives a ``Flow`` object; allocated only once one does.
+
+    ``handle`` is the current resume handle and ``secret`` the handle's binding secret
+    (bearer secrets: never in a repr, a log or a snapshot); ``keeper`` renews the store
+    claim the flow is stepped under (and proves it still holds it) before every call
+    and wait; ``results`` are the steps applied in a lent block; ``closed`` is set once
+    that block has ended.
+    """
+
+    handle: str | None = attrs.field(default=None, repr=False)
+    secret: bytes | None = attrs.field(default=None, repr=False)
+    keeper: Callable[[str | None, Mapping[str, Any]], float] | None = attrs.field(
+        default=None, repr=False
+    )
+    results: list[StepResult] | None = attrs.field(default=None, repr=False)
+    closed: bool = False
+
+
+@attrs.define(weakref_slot=False)
 class Flow:
     """One login in progress. Mutated only by its own methods."""
 
@@ -215,7 +335,7 @@ class Flow:
     state: str = m.STARTED
     seq: int = 0
     context: Context = attrs.field(default=EMPTY, repr=False)
-    history: list[dict[str, Any]] = attrs.field(factory=list, repr=False)
+    history: list[HistoryEntry] = attrs.field(factory=list, repr=False)
     #: Every transition, request in doubt and rollback (``flowengine._audit``; no secret).
     audit: AuditTrail = attrs.field(factory=AuditTrail, repr=False)
     created_at: float = 0.0
@@ -224,20 +344,20 @@ class Flow:
     #: (state, seq) as the flow's own methods last left them: a save refuses anything else.
     _stamp_state: str = attrs.field(default="", init=False, repr=False, eq=False)
     _stamp_seq: int = attrs.field(default=-1, init=False, repr=False, eq=False)
-    #: Set once the ``repo.step`` block that lent this flow has ended.
-    _closed: bool = attrs.field(default=False, init=False, repr=False, eq=False)
-    #: The current resume handle, set by the repository that stored or lent this flow.
-    #: A bearer secret: kept out of the repr and never part of a snapshot.
-    _handle: str | None = attrs.field(default=None, init=False, repr=False, eq=False)
-    _secret: bytes | None = attrs.field(default=None, init=False, repr=False, eq=False)
-    #: Set by the repository that lent this flow: renews its claim (and proves it still
-    #: holds it) before every call to Auth0 and before every wait.
-    _keeper: Callable[[str | None, Mapping[str, Any]], float] | None = attrs.field(
-        default=None, init=False, repr=False, eq=False
-    )
-    #: Every StepResult applied on this object (in memory only): what a lost save returns.
-    #: Kept only while a repository has lent the flow; None otherwise (no secrets linger).
-    results: list[StepResult] | None = attrs.field(default=None, init=False, repr=False, eq=False)
+    #: What a repository gave this object (its handle, binding secret, claim keeper, the
+    #: results of a lent block), or None: a flow no repository touched carries nothing.
+    _held: _Held | None = attrs.field(default=None, init=False, repr=False, eq=False)
+
+    @property
+    def results(self) -> list[StepResult] | None:
+        """Every StepResult applied while a repository lent this object (what a lost
+        save returns); None otherwise (no secrets linger)."""
+        return self._held.results if self._held is not None else None
+
+    def _holder(self) -> _Held:
+        if self._held is None:
+            self._held = _Held()
+        return self._held
 
     @property
     def handle(self) -> str:
@@ -245,18 +365,19 @@ class Flow:
 
         Raises ``InvalidHandleError`` on a flow no repository has stored or lent.
         """
-        if self._handle is None:
+        handle = self._held.handle if self._held is not None else None
+        if handle is None:
             raise InvalidHandleError("this flow has no handle: store it with repo.add first")
-        return self._handle
+        return handle
 
     def set_handle(self, handle: str) -> None:
         """Called by the repository that stored or lent this flow."""
-        self._handle = handle
+        self._holder().handle = handle
 
     @property
     def binding_secret(self) -> bytes | None:
         """The handle's binding secret, in memory only while a repository holds this flow."""
-        return self._secret
+        return self._held.secret if self._held is not None else None
 
     def bind(self, binding: str | None, secret: bytes) -> None:
         """Record who may resume this flow (a hash only) and keep the secret in memory."""
@@ -264,33 +385,35 @@ class Flow:
             raise FlowClosedError("a flow's binding is set once, when it is first stored")
         if self.context.binding is None:
             self.context = self.context.evolve(binding=binding)
-        self._secret = secret
+        self._holder().secret = secret
 
     def __attrs_post_init__(self) -> None:
-        self._stamp_state, self._stamp_seq = str(self.state), self.seq
+        self._stamp_state, self._stamp_seq = self.state, self.seq
 
     def _moved(self) -> None:
-        self._stamp_state, self._stamp_seq = str(self.state), self.seq
+        self._stamp_state, self._stamp_seq = self.state, self.seq
 
     def check_untouched(self) -> None:
         """Raise ``FlowClosedError`` if ``state`` or ``seq`` were set other than by a step."""
-        if str(self.state) != self._stamp_state or self.seq != self._stamp_seq:
+        if self.state != self._stamp_state or self.seq != self._stamp_seq:
             raise FlowClosedError("the flow's state or seq was set by hand, not by a step")
 
     def close(self) -> None:
         """Refuse every later step on this object (the store holds the flow now)."""
-        self._closed = True
-        self._keeper = None
+        held = self._holder()
+        held.closed = True
+        held.keeper = None
 
     def lend(self, keeper: Callable[[str | None, Mapping[str, Any]], float]) -> None:
         """Called by a repository: ``keeper`` renews the claim this flow is stepped under."""
-        self._keeper = keeper
-        self.results = []
+        held = self._holder()
+        held.keeper = keeper
+        held.results = []
 
     @property
     def lent(self) -> bool:
         """True while a repository's ``step`` block holds this flow's claim."""
-        return self._keeper is not None
+        return self._held is not None and self._held.keeper is not None
 
     def keep_claim(
         self, trigger: str | None = None, params: Mapping[str, Any] | None = None
@@ -301,8 +424,9 @@ class Flow:
         with the trigger about to be sent (the intent journal), so a worker that
         outlived its lease sends nothing and one that dies leaves word of what it sent.
         """
-        if self._keeper is not None:
-            return self._keeper(trigger, params or {})
+        keeper = self._held.keeper if self._held is not None else None
+        if keeper is not None:
+            return keeper(trigger, params or {})
         return None
 
     @staticmethod
@@ -322,7 +446,7 @@ class Flow:
         return [*slices, rest] if rest > 1e-9 else slices
 
     def _check_open(self) -> None:
-        if self._closed:
+        if self._held is not None and self._held.closed:
             raise FlowClosedError(
                 "this Flow object was used after its repo.step block; resume the flow again"
             )
@@ -536,16 +660,14 @@ class Flow:
             m.StepInput(step.trigger, answer.data, step.params, now),
         )
         if source != dest:
-            self.history.append(
-                {
-                    "seq": self.seq + 1,
-                    "from": str(source),
-                    "to": str(dest),
-                    "trigger": str(step.trigger),
-                    "at": now,
-                    "context": previous,
-                }
-            )
+            # The enums' own value strings: shared by every flow, not copied.
+            # A new list of exactly the entries (an append would leave spare room).
+            self.history = [
+                *self.history,
+                HistoryEntry(
+                    self.seq + 1, source.value, dest.value, step.trigger.value, now, previous
+                ),
+            ]
             del self.history[:-HISTORY_LIMIT]
         if dest in m.FAILURE_STATES:
             context = context.cleared("failure")
@@ -573,13 +695,14 @@ class Flow:
             answer.error,
             produced,
         )
-        if self.results is not None:
-            self.results.append(result)
+        results = self.results
+        if results is not None:
+            results.append(result)
         if dest in m.FINAL_STATES:
             # Nothing can roll back out of a final state: drop the old contexts
             # (and the secrets they hold) from the history.
             for entry in self.history:
-                entry.pop("context", None)
+                entry.context = None
         if dest in m.FAILURE_STATES and step.trigger not in ("cancel", "expire"):
             error = _ended(dest, step.trigger, answer)
             error.result = result
@@ -723,8 +846,9 @@ class Flow:
             self.seq,
             data={"not_undone": not_undone},
         )
-        if self.results is not None:
-            self.results.append(result)
+        results = self.results
+        if results is not None:
+            results.append(result)
         return result
 
     def _audit(self, now: float, event: str, **fields: Any) -> None:
@@ -742,7 +866,7 @@ class Flow:
             "seq": self.seq,
             "state": str(self.state),
             "context": self.context.to_json(),
-            "history": [_history_json(h) for h in self.history],
+            "history": [h.to_json() for h in self.history],
             "audit": self.audit.to_stored(),
             "created_at": self.created_at,
             "updated_at": self.updated_at,
@@ -786,26 +910,12 @@ class Flow:
             state=_STATE.get(env["state"], env["state"]),
             seq=env["seq"],
             context=Context.from_json(env["context"]),
-            history=[_history_entry(h) for h in env["history"]],
+            history=[HistoryEntry.from_json(h) for h in env["history"]],
             audit=AuditTrail.from_stored(env.get("audit", [])),
             created_at=env["created_at"],
             updated_at=env["updated_at"],
             expires_at=env["expires_at"],
         )
-
-
-def _history_json(entry: Mapping[str, Any]) -> dict[str, Any]:
-    out = dict(entry)
-    if isinstance(out.get("context"), Context):
-        out["context"] = out["context"].to_json()
-    return out
-
-
-def _history_entry(entry: Mapping[str, Any]) -> dict[str, Any]:
-    out = dict(entry)
-    if "context" in out:
-        out["context"] = Context.from_json(out["context"])
-    return out
 
 
 _NO_CONFIG: Any = None

@@ -28,7 +28,10 @@ or reads a clock. A failure raises ``flowengine._errors.IdTokenError`` whose
 
 from __future__ import annotations
 
+import base64
+import binascii
 import json
+import re
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Final
 
@@ -65,6 +68,8 @@ JWKS_TTL: Final = 600.0
 #: Bounds on what is parsed from the wire: a JWKS of a few keys, a token of a few KiB.
 _MAX_KEYS: Final = 32
 _MAX_TOKEN: Final = 16384
+#: A JWT segment: unpadded base64url (RFC 7515, section 2).
+_B64URL: Final = re.compile(r"[A-Za-z0-9_-]+")
 
 
 @attrs.frozen
@@ -114,15 +119,23 @@ def parse_jwks(body: bytes) -> dict[str, rsa.RSAPublicKey]:
 
 
 def token_kid(token: object) -> str:
-    """The ``kid`` of an id_token's header, after checking its shape and ``alg``."""
-    import jwt
+    """The ``kid`` of an id_token's header, after checking its shape and ``alg``.
 
+    Only the header segment is decoded here (PyJWT's own header reader decodes and
+    checks all three segments, character by character, and ``jwt.decode`` does that
+    again); the whole token is checked by ``jwt.decode`` in ``verify_id_token``.
+    """
     if not isinstance(token, str) or not token or len(token) > _MAX_TOKEN:
         raise IdTokenError("the id_token is not a compact JWT", reason="malformed")
+    parts = token.split(".")
+    if len(parts) != 3 or not _B64URL.fullmatch(parts[0]):
+        raise IdTokenError("the id_token is not a compact JWT", reason="malformed")
     try:
-        header = jwt.get_unverified_header(token)
-    except jwt.PyJWTError:
+        header = json.loads(base64.urlsafe_b64decode(parts[0] + "=" * (-len(parts[0]) % 4)))
+    except (ValueError, binascii.Error, RecursionError):  # bad base64, UTF-8, JSON, depth
         raise IdTokenError("the id_token is not a compact JWT", reason="malformed") from None
+    if not isinstance(header, dict):
+        raise IdTokenError("the id_token is not a compact JWT", reason="malformed")
     alg = header.get("alg")
     if alg != ID_TOKEN_ALGORITHM:
         shown = alg if isinstance(alg, str) and alg.isalnum() and len(alg) <= 16 else "?"

@@ -534,7 +534,7 @@ def factor_of(item: Mapping[str, Any]) -> str:
     channel = item.get("oob_channel")
     if channel:
         return "push" if channel == "auth0" else str(channel)
-    return "otp" if item.get("authenticator_type") == "otp" else str(item.get("authenticator_type"))
+    return str(item.get("authenticator_type"))
 
 
 def offered_factors(ctx: Context) -> dict[str, tuple[str, ...]]:
@@ -711,13 +711,15 @@ Effect = Callable[[Context, StepInput], tuple[Context, Produced]]
 """The context after an outcome, and what the step produced for the caller."""
 
 
-def _first_factor_done(ctx: Context, s: StepInput) -> Context:
+def _first_factor_done(ctx: Context, s: StepInput, *also: str, **changes: Any) -> Context:
+    """The first factor is done (if ``s`` was one): its fields cleared, then the groups
+    ``also`` cleared and ``changes`` made, all in one new context."""
     if TRIGGERS[s.trigger].factor != "first":
-        return ctx
-    ctx = ctx.cleared("first_factor").evolve(first_factor=s.trigger)
+        return ctx.cleared(*also, **changes)
+    changes["first_factor"] = s.trigger
     if s.trigger == "login_password":
-        ctx = ctx.evolve(username=s.params["username"], realm=s.params["realm"])
-    return ctx
+        changes["username"], changes["realm"] = s.params["username"], s.params["realm"]
+    return ctx.cleared("first_factor", *also, **changes)
 
 
 def _code_sent(ctx: Context, s: StepInput) -> tuple[Context, Produced]:
@@ -745,37 +747,38 @@ def _wrong_credentials(ctx: Context, s: StepInput) -> tuple[Context, Produced]:
 
 
 def _mfa_required(ctx: Context, s: StepInput) -> tuple[Context, Produced]:
-    ctx = _first_factor_done(ctx, s).cleared("pending")
     produced: Produced = {}
-    ctx = ctx.evolve(
-        mfa_token=s.data["mfa_token"],
-        mfa_token_kind="mfa_token",
-        mfa_token_expires_at=s.now + ctx.tenant_settings.mfa_token_ttl,
-        mfa_requested=True,
-        must_enroll=False,
-    )
-    if TRIGGERS[s.trigger].factor == "second":
-        ctx = ctx.evolve(chained_mfa=ctx.chained_mfa + 1)
     req = s.data.get("mfa_requirements")
-    # Each mfa_required answer says afresh what Auth0 asks for: an older list is dropped.
-    ctx = ctx.evolve(mfa_requirements=req or None)
+    changes: dict[str, Any] = {
+        "mfa_token": s.data["mfa_token"],
+        "mfa_token_kind": "mfa_token",
+        "mfa_token_expires_at": s.now + ctx.tenant_settings.mfa_token_ttl,
+        "mfa_requested": True,
+        "must_enroll": False,
+        # Each mfa_required answer says afresh what Auth0 asks for: an older list is dropped.
+        "mfa_requirements": req or None,
+    }
+    if TRIGGERS[s.trigger].factor == "second":
+        changes["chained_mfa"] = ctx.chained_mfa + 1
     if req:
         produced["mfa_requirements"] = req
         if req.get("challenge"):
             kinds = requirement_factors(req["challenge"]) - {"recovery-code"}
-            ctx = ctx.evolve(enrolled_factors=" ".join(sorted(kinds)) or None)
+            changes["enrolled_factors"] = " ".join(sorted(kinds)) or None
         elif req.get("enroll"):
-            ctx = ctx.evolve(must_enroll=True)
-    return ctx, produced
+            changes["must_enroll"] = True
+    return _first_factor_done(ctx, s, "pending", **changes), produced
 
 
 def _mfa_access_token(ctx: Context, s: StepInput) -> tuple[Context, Produced]:
-    ctx = _first_factor_done(ctx, s).cleared("pending")
     tokens = s.data["tokens"]
     # Auth0 minted an MFA-API access token without a challenge: the user has no factor
     # (or only email) and must enroll; the token's own expires_in is its lifetime.
     ttl = float(tokens.get("expires_in") or ctx.tenant_settings.mfa_token_ttl)
-    return ctx.evolve(
+    return _first_factor_done(
+        ctx,
+        s,
+        "pending",
         mfa_token=tokens["access_token"],
         mfa_token_kind="access_token",
         mfa_token_expires_at=s.now + ttl,
@@ -784,15 +787,13 @@ def _mfa_access_token(ctx: Context, s: StepInput) -> tuple[Context, Produced]:
 
 def _tokens(ctx: Context, s: StepInput) -> tuple[Context, Produced]:
     tokens = dict(s.data["tokens"])
-    if TRIGGERS[s.trigger].factor == "first":
-        ctx = _first_factor_done(ctx, s)
-    else:
-        ctx = ctx.evolve(second_factor=s.trigger)
     produced: Produced = {}
     if "recovery_code" in tokens:
         produced["recovery_code"] = tokens.pop("recovery_code")
     produced["tokens"] = dict(tokens)
-    return ctx.cleared("pending", "mfa").evolve(tokens=tokens), produced
+    if TRIGGERS[s.trigger].factor == "first":
+        return _first_factor_done(ctx, s, "pending", "mfa", tokens=tokens), produced
+    return ctx.cleared("pending", "mfa", second_factor=s.trigger, tokens=tokens), produced
 
 
 def _authenticators(ctx: Context, s: StepInput) -> tuple[Context, Produced]:

@@ -232,7 +232,7 @@ class Keyring:
     (``SnapshotKeyError``), not as tampering.
     """
 
-    __slots__ = ("_aeads", "_keys", "_primary")
+    __slots__ = ("_aeads", "_keys", "_primary", "_subkeys")
 
     def __init__(self, keys: Iterable[tuple[str, bytes]]) -> None:
         table: dict[str, bytes] = {}
@@ -275,6 +275,7 @@ class Keyring:
         self._aeads: dict[str, AESGCM] = {kid: AESGCM(raw) for kid, raw in table.items()}
         first = next(iter(table))
         self._primary: tuple[str, AESGCM] = (first, self._aeads[first])
+        self._subkeys: dict[tuple[str, bytes], bytes] = {}
 
     @staticmethod
     def new_kid() -> str:
@@ -373,8 +374,15 @@ class Keyring:
             raise SnapshotTamperedError("the sealed text failed authentication") from None
 
     def subkey(self, kid: str, purpose: bytes) -> bytes:
-        """A 32-byte key for ``purpose`` derived from key ``kid`` (HMAC-SHA-256; never the key)."""
-        return hmac.new(self._keys[kid], purpose, hashlib.sha256).digest()
+        """A 32-byte key for ``purpose`` derived from key ``kid`` (HMAC-SHA-256; never the key).
+
+        Derived once per ``(kid, purpose)`` and kept (every handle checked or minted needs it).
+        """
+        found = self._subkeys.get((kid, purpose))
+        if found is None:
+            found = hmac.new(self._keys[kid], purpose, hashlib.sha256).digest()
+            self._subkeys[(kid, purpose)] = found
+        return found
 
     def __len__(self) -> int:
         return len(self._keys)
@@ -612,7 +620,24 @@ def _reject_constant(name: str) -> NoReturn:
 
 # Applied to authenticated bytes only, which this module wrote with allow_nan=False and from
 # dicts (no duplicate keys); refusing NaN/Infinity here is defence in depth.
-_loads = json.JSONDecoder(parse_constant=_reject_constant, strict=True).decode
+#: A snapshot repeats the same instants (created, updated, each step's time): equal
+#: numbers parse to one float object, so a loaded flow holds no more floats than one
+#: built by steps. Floats are immutable and no secret; the memo is trimmed when large.
+_FLOATS: dict[str, float] = {}
+
+
+def _parse_float(text: str) -> float:
+    value = _FLOATS.get(text)
+    if value is None:
+        if len(_FLOATS) >= 4096:
+            _FLOATS.clear()
+        value = _FLOATS[text] = float(text)
+    return value
+
+
+_loads = json.JSONDecoder(
+    parse_constant=_reject_constant, parse_float=_parse_float, strict=True
+).decode
 
 
 def _parse(text: str, what: str) -> Any:

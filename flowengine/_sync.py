@@ -5,9 +5,11 @@ Kept textually parallel to ``_async.py``: a change to one is made to both.
 
 from __future__ import annotations
 
+import threading
 import time
 import uuid
 from collections.abc import Callable, Mapping
+from concurrent.futures import Future
 from types import TracebackType
 from typing import Any
 
@@ -79,6 +81,8 @@ class FlowClient(FlowSteps[StepResult]):
         self._clock = clock
         self._sleep = sleep
         self._jwks: _idtoken.Jwks | None = None  # the tenant's signing keys, once fetched
+        self._jwks_fetch: Future[_idtoken.Jwks] | None = None  # the fetch in flight
+        self._jwks_lock = threading.Lock()  # guards starting a fetch
 
     def __enter__(self) -> FlowClient:
         return self
@@ -198,7 +202,8 @@ class FlowClient(FlowSteps[StepResult]):
 
         The JWKS is fetched on first use, again when older than ``JWKS_TTL``, and
         once more when the token names a ``kid`` the cached set lacks (a rotated
-        key): at most one fetch per token.
+        key): at most one fetch started per token, and concurrent misses share one
+        fetch (see ``_jwks_for``).
         """
         token = _idtoken.id_token_in(resp)
         if token is None:
@@ -207,8 +212,35 @@ class FlowClient(FlowSteps[StepResult]):
         now = self._clock()
         jwks = self._jwks
         if jwks is None or not jwks.fresh(now) or kid not in jwks.keys:
-            jwks = self._fetch_jwks(now)
+            jwks = self._jwks_for(kid, now)
         return _idtoken.verify_id_token(token, jwks.keys, self.config, now)
+
+    def _jwks_for(self, kid: str, now: float) -> _idtoken.Jwks:
+        """The tenant's keys for a token signed by ``kid``; concurrent misses share one fetch.
+
+        A caller that finds a fetch in flight waits for it instead of sending its own
+        (200 logins that miss the cache at once send one GET, not 200). If the shared
+        set lacks ``kid`` (it may have been answered before the key rotated), the
+        caller starts, or joins, a fetch begun after it looked. A failed fetch fails
+        every caller that waited on it, each with its own ``IdTokenError``.
+        """
+        joined = self._jwks_fetch
+        if joined is not None and not joined.done():
+            jwks = _shared(joined)
+            if kid in jwks.keys:
+                return jwks
+        with self._jwks_lock:
+            task = self._jwks_fetch
+            mine = task is None or task.done()
+            if mine:
+                task = self._jwks_fetch = Future()
+        assert task is not None
+        if mine:
+            try:
+                task.set_result(self._fetch_jwks(now))
+            except BaseException as exc:
+                task.set_exception(exc)
+        return _shared(task)
 
     def _fetch_jwks(self, now: float) -> _idtoken.Jwks:
         """GET the tenant's ``/.well-known/jwks.json`` over this client's connection pool."""
@@ -318,3 +350,15 @@ class FlowClient(FlowSteps[StepResult]):
             return False
         self.revoke(refresh_token)
         return True
+
+
+def _shared(fetch: Future[_idtoken.Jwks]) -> _idtoken.Jwks:
+    """The result of a JWKS fetch several callers wait on.
+
+    Each caller gets its own copy of a failure (callers set ``trigger`` and ``state``
+    on it).
+    """
+    try:
+        return fetch.result()
+    except IdTokenError as exc:
+        raise IdTokenError(str(exc), reason=exc.reason) from None

@@ -9,11 +9,15 @@ Design
   holds a connection while it is idle.  ``sqlite:///:memory:`` databases use
   a single connection behind a lock (a second connection would see another
   database).
-* Every compare-and-swap is one conditional ``UPDATE`` inside
-  ``BEGIN IMMEDIATE``; when it changes no row, a re-read in the same
-  transaction tells a stale sequence number from a busy claim from a missing
-  flow.  ``BEGIN IMMEDIATE`` takes the write lock first, so two processes
-  cannot interleave between the ``UPDATE`` and the re-read.
+* Every compare-and-swap is one conditional ``UPDATE`` (atomic on its own).
+  The usual case swaps at the first try: a ``save`` by the claim's holder, a
+  ``claim`` of a free row or a renewal by its own token.  Otherwise the
+  general path runs inside ``BEGIN IMMEDIATE``: the ``UPDATE`` again (a claim
+  first reads the claim it may take over, to hand on its intent), and when it
+  changes no row, a re-read in the same transaction tells a stale sequence
+  number from a busy claim from a missing flow.  ``BEGIN IMMEDIATE`` takes the
+  write lock first, so two processes cannot interleave between the
+  ``UPDATE`` and the re-read.
 * ``sweep_expired`` is one ``DELETE`` served by the index on ``expires_at``;
   the automatic sweep (see ``flowengine.stores._base``) selects at most a
   batch of ids through the same index, then deletes those still expired.
@@ -139,6 +143,16 @@ _ABANDONED: list[sqlite3.Connection] = []
 #: SQLite's clock in epoch seconds (julianday('now') has millisecond resolution and is the
 #: same for every use within one statement).
 _NOW = "((julianday('now') - 2440587.5) * 86400.0)"
+
+
+#: The save's compare-and-swap: the new revision, the claim dropped, if ``seq`` still matches
+#: and no other token holds a live claim (judged by SQLite's clock).
+_SAVE = (
+    "UPDATE flows SET seq = ?, state = ?, expires_at = ?, updated_at = ?, data = ?, "
+    "claim_token = NULL, claim_expires = NULL, claim_intent = NULL "
+    "WHERE flow_id = ? AND seq = ? "
+    f"AND (claim_token IS NULL OR claim_token = ? OR claim_expires <= {_NOW})"
+)
 
 
 def _row_to_flow(row: tuple[str, int, str, float | None, float, str]) -> StoredFlow:
@@ -420,6 +434,22 @@ class SQLiteStore(StoreBase):
         """Reserve the step from ``seq`` for ``token`` until SQLite's clock + ``lease``."""
         span = check_claim(flow_id, seq, token, now, lease)
         note = check_intent(intent)
+        # The usual claim finds the row free, or held by this very token (a renewal): the
+        # general statement below would then return None whatever the SELECT read, so one
+        # conditional UPDATE does it alone (a single statement is atomic). It changes no row
+        # only when another token holds a claim (live, or expired with an intent to hand
+        # over), the seq moved or the flow is gone: the general path decides those, exactly
+        # as before, in its own transaction.
+        with self._connection() as conn:
+            taken = conn.execute(
+                f"UPDATE flows SET claim_token = ?, claim_expires = {_NOW} + ?, "
+                "claim_intent = CASE WHEN ? IS NOT NULL THEN ? "
+                "WHEN claim_token = ? THEN claim_intent ELSE NULL END "
+                "WHERE flow_id = ? AND seq = ? AND (claim_token IS NULL OR claim_token = ?)",
+                (token, span, note, note, token, flow_id, seq, token),
+            ).rowcount
+        if taken == 1:
+            return None
         with self._transaction() as conn:
             row = conn.execute(
                 "SELECT claim_token, claim_intent FROM flows WHERE flow_id = ? AND seq = ?",
@@ -442,26 +472,28 @@ class SQLiteStore(StoreBase):
     def save(self, record: StoredFlow, *, expected_seq: int, token: str | None) -> None:
         """Compare-and-swap ``record`` in place of the flow at ``expected_seq``; drop the claim."""
         check_save(record, expected_seq, token)
-        with self._transaction() as conn:
-            cur = conn.execute(
-                "UPDATE flows SET seq = ?, state = ?, expires_at = ?, updated_at = ?, data = ?, "
-                "claim_token = NULL, claim_expires = NULL, claim_intent = NULL "
-                "WHERE flow_id = ? AND seq = ? "
-                f"AND (claim_token IS NULL OR claim_token = ? OR claim_expires <= {_NOW})",
-                (
-                    record.seq,
-                    record.state,
-                    record.expires_at,
-                    record.updated_at,
-                    record.data,
-                    record.flow_id,
-                    expected_seq,
-                    token,
-                ),
-            )
-            if cur.rowcount != 1:
-                raise self._why_not(conn, record.flow_id, expected_seq)
-        if self._scrub_saves:
+        params = (
+            record.seq,
+            record.state,
+            record.expires_at,
+            record.updated_at,
+            record.data,
+            record.flow_id,
+            expected_seq,
+            token,
+        )
+        # The compare-and-swap is one conditional UPDATE, atomic on its own: when it swaps,
+        # that is all. Only when it changes no row is it run again inside BEGIN IMMEDIATE,
+        # where a re-read in the same transaction says exactly why (or it swaps after all,
+        # the claim in its way having lapsed or been released in between).
+        with self._connection() as conn:
+            swapped = conn.execute(_SAVE, params).rowcount == 1
+            if swapped:
+                self._scrub_log(conn, deleted=False)
+        if not swapped:
+            with self._transaction() as conn:
+                if conn.execute(_SAVE, params).rowcount != 1:
+                    raise self._why_not(conn, record.flow_id, expected_seq)
             with self._connection() as conn:
                 self._scrub_log(conn, deleted=False)
         self._after_write(record)

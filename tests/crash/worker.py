@@ -27,8 +27,9 @@ monkeypatches made here and nowhere else:
 ``c``  after Auth0 processed the request, before the answer is read (the transport,
        once ``handle_request`` returned the response head);
 ``d``  after the answer was applied, before the save (``store.save`` entry);
-``e``  during the save: SQLite only, after the ``UPDATE`` and before the ``COMMIT``
-       of the save's transaction (the write is rolled back by SQLite's recovery).
+``e``  during the save: SQLite only, after the save's ``UPDATE`` ran inside a write
+       transaction and before its ``COMMIT`` (the store's autocommit ``UPDATE`` is
+       run inside ``BEGIN IMMEDIATE`` here; SQLite's recovery rolls the write back).
        Redis saves with one atomic script: there is no "during", so ``e`` kills
        where ``d`` does (documented in the suite as counted with ``d``);
 ``f``  after the save returned, before the next handle is printed.
@@ -162,16 +163,37 @@ def arm(store: FlowStore, point: str, pause: bool, pause_release: bool = False) 
     store.save = save_then  # type: ignore[method-assign]
     store.release = release_then  # type: ignore[method-assign]
     if point == "e" and isinstance(store, SQLiteStore):
-        transaction: Callable[[], contextlib.AbstractContextManager[Any]] = store._transaction
+        connection: Callable[[], contextlib.AbstractContextManager[Any]] = store._connection
 
         @contextlib.contextmanager
-        def dying_transaction() -> Iterator[Any]:
-            with transaction() as conn:
-                yield conn
-                if saving["now"]:
-                    die()  # the UPDATE ran inside BEGIN IMMEDIATE; the COMMIT never comes
+        def dying_connection() -> Iterator[Any]:
+            with connection() as conn:
+                yield _DyingConnection(conn) if saving["now"] else conn
 
-        store._transaction = dying_transaction  # type: ignore[method-assign]
+        store._connection = dying_connection  # type: ignore[method-assign]
+
+
+class _DyingConnection:
+    """The save's connection: its ``UPDATE`` runs inside a write transaction, then we die.
+
+    The store saves with one autocommit ``UPDATE`` (atomic: a kill in it leaves at most an
+    uncommitted write); here the statement runs inside ``BEGIN IMMEDIATE`` whose
+    ``COMMIT`` never comes, the uncommitted write SQLite's recovery must roll back.
+    """
+
+    def __init__(self, conn: Any) -> None:
+        self._conn = conn
+
+    def execute(self, sql: str, *args: Any) -> Any:
+        if not sql.lstrip().upper().startswith("UPDATE"):
+            return self._conn.execute(sql, *args)
+        if not self._conn.in_transaction:
+            self._conn.execute("BEGIN IMMEDIATE")
+        self._conn.execute(sql, *args)
+        die()  # the UPDATE ran in a write transaction; the COMMIT never comes
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._conn, name)
 
 
 def run_step(client: FlowClient, flow: Flow, trigger: str, params: dict[str, Any]) -> StepResult:

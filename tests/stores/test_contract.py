@@ -364,6 +364,26 @@ def test_an_expired_claims_intent_is_handed_to_the_next_claimer(store: FlowStore
     assert store.claim("f1", 0, "carol", now=T, lease=LEASE) is None
 
 
+def test_a_claim_with_an_intent_renews_only_its_own_claim(store: FlowStore) -> None:
+    """An intent claim renews its own token's claim (newest intent kept), never another's."""
+    store.create(flow())
+    assert store.claim("f1", 0, "alice", now=T, lease=LEASE) is None
+    assert store.claim("f1", 0, "alice", now=T, lease=LEASE, intent="sealed-1") is None
+    with pytest.raises(FlowBusyError):
+        store.claim("f1", 0, "bob", now=T, lease=LEASE, intent="sealed-b")
+    with pytest.raises(StaleSnapshotError):
+        store.claim("f1", 1, "alice", now=T, lease=LEASE, intent="sealed-x")
+    with pytest.raises(FlowNotFoundError):
+        store.claim("nope", 0, "alice", now=T, lease=LEASE, intent="sealed-x")
+    assert store.claim("f1", 0, "alice", now=T, lease=LEASE, intent="sealed-2") is None
+    renewed = time.time()
+    wait_until(renewed + LEASE)
+    assert store.claim("f1", 0, "bob", now=T, lease=LEASE, intent="sealed-b") == "sealed-2"
+    assert store.claim("f1", 0, "bob", now=T, lease=LEASE) is None  # bob's own now, kept
+    with pytest.raises(FlowBusyError):
+        store.claim("f1", 0, "alice", now=T, lease=LEASE, intent="sealed-3")
+
+
 def test_save_and_release_drop_the_intent(store: FlowStore) -> None:
     """A claim whose step was saved or given up leaves no intent for the next worker."""
     store.create(flow())

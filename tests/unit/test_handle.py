@@ -230,3 +230,16 @@ def test_length_fields_are_unsigned() -> None:
     packed = _pack("k1", flow_id, 1, SECRET)
     assert packed[3:5] == (40_000).to_bytes(2, "big")
     assert _unpack(packed) == ("k1", flow_id, 1, SECRET)
+
+
+def test_subkeys_are_derived_per_key_and_purpose_and_kept() -> None:
+    """A subkey is HMAC-SHA-256(key, purpose) of the named key, per kid and purpose, every call."""
+    ring = Keyring([("k2", bytes(range(1, 33))), ("k1", bytes(range(32)))])
+    purpose = b"flowengine resume handle v1"
+    for kid, raw in (("k2", bytes(range(1, 33))), ("k1", bytes(range(32)))):
+        expected = hmac.new(raw, purpose, hashlib.sha256).digest()
+        assert ring.subkey(kid, purpose) == expected
+        assert ring.subkey(kid, purpose) == expected  # the kept one is the same key
+        assert ring.subkey(kid, b"another purpose") != expected
+    with pytest.raises(KeyError):
+        ring.subkey("k3", purpose)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import uuid
 from typing import Any
@@ -163,3 +164,22 @@ def test_the_assertion_is_built_and_placed() -> None:
         CONFIG, "rt", None
     )
     assert make_assertion(config, NOW, str(uuid.uuid4())) != make_assertion(config, NOW, "other")
+
+
+def test_header_segment_refusals() -> None:
+    """A header that is not base64url JSON of an object, or nests too deep, is malformed."""
+    deep = base64.urlsafe_b64encode(b"[" * 12000).rstrip(b"=").decode()
+    for header in (
+        "@@@@",
+        "e30=",
+        "W10",
+        "_w",
+        deep,
+        base64.urlsafe_b64encode(b"\xff\xfe").decode(),
+    ):
+        with pytest.raises(IdTokenError) as caught:
+            token_kid(f"{header}.e30.c2ln")
+        assert caught.value.reason == "malformed"
+    # A well-formed header is read without touching the other segments.
+    head = base64.urlsafe_b64encode(b'{"alg":"RS256","kid":"k9"}').rstrip(b"=").decode()
+    assert token_kid(f"{head}.!.!") == "k9"

@@ -73,7 +73,7 @@ def test_the_first_use_loads_pyjwt_and_cryptography() -> None:
         "from flowengine import _idtoken\n"
         "print('jwt' in sys.modules, 'cryptography' in sys.modules)\n"
         "try:\n"
-        "    _idtoken.token_kid('e30.e30.sig')\n"
+        "    _idtoken.parse_jwks(b'{\"keys\": []}')\n"
         "except flowengine.IdTokenError as exc:\n"
         "    print(exc.reason, 'jwt' in sys.modules)\n"
         "ring = flowengine.Keyring.generate('k1')\n"
@@ -81,7 +81,7 @@ def test_the_first_use_loads_pyjwt_and_cryptography() -> None:
     )
     proc = _python("-c", code)
     assert proc.returncode == 0, proc.stderr
-    assert proc.stdout.splitlines() == ["False False", "algorithm True", "b'x'"]
+    assert proc.stdout.splitlines() == ["False False", "jwks_invalid True", "b'x'"]
 
 
 def test_the_emulator_and_the_cli_parser_import_no_optional_dependency() -> None:
