@@ -538,3 +538,28 @@ def test_a_poll_that_is_due_renews_the_claim_once(kind: str) -> None:
     assert rig.sleeps == []
     assert len(claims) == 1 and claims[0] is not None  # the intent journal, nothing else
     rig.close()
+
+
+def test_a_wait_longer_than_a_third_of_the_lease_is_sliced_and_renewed(kind: str) -> None:
+    """Under a 3 s lease the 5 s wait is five 1 s sleeps, the claim renewed before each."""
+    rig = push_rig(kind)
+    store = MemoryStore(clock=rig.clock.time)
+    claims: list[object] = []
+    original = store.claim
+
+    def claim(*args: Any, **kwargs: Any) -> str | None:
+        claims.append(kwargs.get("intent"))
+        return original(*args, **kwargs)
+
+    store.claim = claim  # type: ignore[method-assign]
+    repo = FlowRepository(store, Keyring.generate(), clock=rig.clock.time, lease=3.0)
+    handle = repo.add(push_flow(rig))
+    with repo.step(handle) as lent:
+        claims.clear()
+        result = rig.call("poll_push", lent)
+    assert result.outcome == "pending"
+    assert rig.sleeps == [1.0] * 5
+    # One renewal gives the lease, one follows each slice, one carries the poll's intent.
+    assert len(claims) == 7
+    assert [c is None for c in claims] == [True] * 6 + [False]
+    rig.close()
