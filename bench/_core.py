@@ -242,6 +242,7 @@ def run_snapshot(report: Report, flow: Flow, iterations: int) -> None:
             compare=f"ratio {mb / mfp:.2f}",
             target=f"ratio <= {ROUND_TRIP_TARGET}",
             ok=mb / mfp <= ROUND_TRIP_TARGET,
+            ratio=mb / mfp,
         )
     )
     report.add(
@@ -252,6 +253,7 @@ def run_snapshot(report: Report, flow: Flow, iterations: int) -> None:
             compare=f"ratio {m / mf:.2f}",
             target=f"ratio <= {ROUND_TRIP_TARGET}",
             ok=m / mf <= ROUND_TRIP_TARGET,
+            ratio=m / mf,
         )
     )
 

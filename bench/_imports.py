@@ -148,6 +148,7 @@ def run(report: Report, rounds: int, importtime_runs: int) -> None:
                 compare=f"{ratio:.2f}x",
                 target=f"<= {IMPORT_TARGET}x",
                 ok=ratio <= IMPORT_TARGET,
+                ratio=ratio,
                 note=f"{rounds} interleaved rounds",
             )
         )

@@ -332,6 +332,7 @@ def run_default_pool(
             compare=f"ratio {ratio:.3f} ({fmt_delta((med[0] - med[1]) / flows)}/login)",
             target=f"0 errors, ratio <= {DEFAULT_POOL_TARGET}",
             ok=errors[0] == 0 and errors[1] == 0 and ratio <= DEFAULT_POOL_TARGET,
+            ratio=ratio,
             note=f"median of {rounds} rounds each",
         )
     )
@@ -435,6 +436,7 @@ def _run_lanes(
             compare=f"ratio {ratio:.3f}",
             target=f"0 errors, ratio <= {RATIO_TARGET}",
             ok=errors[0] == 0 and errors[1] == 0 and ratio <= RATIO_TARGET,
+            ratio=ratio,
             note=f"median of {rounds} rounds each",
         )
     )

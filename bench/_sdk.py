@@ -320,6 +320,7 @@ def run(report: Report, url: str, rounds: int) -> None:
             compare=f"ratio {med[0] / med[1]:.3f} ({fmt_delta(med[0] - med[1])})",
             target=f"ratio <= {RAW_TARGET}",
             ok=med[0] / med[1] <= RAW_TARGET,
+            ratio=med[0] / med[1],
             note=f"{rounds} rounds",
         )
     )
@@ -331,6 +332,7 @@ def run(report: Report, url: str, rounds: int) -> None:
             compare=f"ratio {med[0] / med[3]:.3f} (raw httpx + check: {med[1] / med[3]:.3f})",
             target=f"ratio <= {SDK_TARGET}",
             ok=med[0] / med[3] <= SDK_TARGET,
+            ratio=med[0] / med[3],
         )
     )
     report.add(

@@ -203,6 +203,7 @@ def _three_way(
             compare=f"ratio {growth:.3f}",
             target=f"ratio <= {GROWTH_TARGET}" if targeted else "-",
             ok=(growth <= GROWTH_TARGET) if targeted else None,
+            ratio=growth,
         )
     )
 
@@ -517,6 +518,7 @@ def _floor_row(
             compare=f"added ratio {ratio:.2f}",
             target=f"added ratio <= {FLOOR_TARGET}" if targeted else "-",
             ok=(ratio <= FLOOR_TARGET) if targeted else None,
+            ratio=ratio,
         )
     )
 
