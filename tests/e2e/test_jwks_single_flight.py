@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 
 import httpx
@@ -129,9 +130,13 @@ def test_concurrent_threaded_logins_fetch_the_jwks_once(
     gate = SyncGate(emu, release_after=len(flows))
     with (
         FlowClient(CONFIG, transport=gate, clock=clock.time) as client,
-        ThreadPoolExecutor(len(flows)) as pool,
+        ThreadPoolExecutor(len(flows) - 1) as pool,
     ):
-        states = list(pool.map(client.confirm_oob, flows, codes))
+        # 19 logins in the pool and the 20th in this thread, at the same time.
+        pending = [
+            pool.submit(client.confirm_oob, f, c) for f, c in zip(flows[1:], codes[1:], strict=True)
+        ]
+        states = [client.confirm_oob(flows[0], codes[0]), *(p.result() for p in pending)]
     assert [s.state for s in states] == ["authenticated"] * len(flows)
     assert jwks_fetches(emu) == 1
 
@@ -190,3 +195,82 @@ def test_a_joined_fetch_without_the_kid_is_followed_by_a_fresh_one(
 
     assert asyncio.run(main()) == ["authenticated", "authenticated"]
     assert jwks_fetches(emu) == 2
+
+
+def test_a_joined_threaded_fetch_without_the_kid_is_followed_by_a_fresh_one(
+    emu: Auth0Emulator, clock: FakeClock, prepared: tuple[list[Flow], list[str]]
+) -> None:
+    """A thread that joined a fetch answered before a key rotation fetches once more itself."""
+    (old, new), (old_code, new_code) = prepared[0][:2], prepared[1][:2]
+    gate = SyncGate(emu, release_after=10**9)  # opened by hand below
+
+    def release() -> None:
+        while gate.confirms < 2:  # the new-key token is in hand: it joins the held fetch
+            time.sleep(0.001)
+        time.sleep(0.05)
+        gate.open.set()
+
+    with (
+        FlowClient(CONFIG, transport=gate, clock=clock.time) as client,
+        ThreadPoolExecutor(1) as pool,
+    ):
+        first = pool.submit(client.confirm_oob, old, old_code)
+        while jwks_fetches(emu) == 0:  # the first JWKS is answered (old key), and held
+            time.sleep(0.001)
+        emu.rotate_signing_key(keep_old=False)
+        threading.Thread(target=release, daemon=True).start()
+        second = client.confirm_oob(new, new_code)
+        assert [first.result().state, second.state] == ["authenticated", "authenticated"]
+    assert jwks_fetches(emu) == 2
+
+
+class TwoAtTheDoor:
+    """A lock both threads reach before either takes it; ``both_left`` once both released it."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.barrier = threading.Barrier(2)
+        self.count = threading.Lock()
+        self.left = 0
+        self.both_left = threading.Event()
+
+    def __enter__(self) -> None:
+        self.barrier.wait(timeout=10)
+        self.lock.acquire()
+
+    def __exit__(self, *exc: object) -> None:
+        self.lock.release()
+        with self.count:
+            self.left += 1
+            if self.left == 2:
+                self.both_left.set()
+
+
+class HeldJwks(httpx.BaseTransport):
+    """The tenant, with every JWKS answer held until ``door.both_left``."""
+
+    def __init__(self, emu: Auth0Emulator, door: TwoAtTheDoor) -> None:
+        self.inner = emu.transport()
+        self.door = door
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        if request.url.path == JWKS:
+            self.door.both_left.wait(timeout=10)
+        return self.inner.handle_request(request)
+
+
+def test_two_threads_missing_at_the_same_instant_fetch_once(
+    emu: Auth0Emulator, clock: FakeClock, prepared: tuple[list[Flow], list[str]]
+) -> None:
+    """Two threads that both found no fetch in flight still send one JWKS request between them."""
+    (a, b), (code_a, code_b) = prepared[0][:2], prepared[1][:2]
+    door = TwoAtTheDoor()
+    with (
+        FlowClient(CONFIG, transport=HeldJwks(emu, door), clock=clock.time) as client,
+        ThreadPoolExecutor(1) as pool,
+    ):
+        client._jwks_lock = door  # type: ignore[assignment]
+        other = pool.submit(client.confirm_oob, b, code_b)
+        mine = client.confirm_oob(a, code_a)
+        assert [mine.state, other.result().state] == ["authenticated", "authenticated"]
+    assert jwks_fetches(emu) == 1
