@@ -52,7 +52,7 @@ def readme_ratios(text: str) -> dict[str, float]:
         cells = [c.strip() for c in line.strip().strip("|").split("|")]
         found = _RATIO.search(" ".join(cells[1:]))
         if cells and found:
-            out[cells[0].strip("`")] = float(found.group(1))
+            out[cells[0]] = float(found.group(1))
     return out
 
 
