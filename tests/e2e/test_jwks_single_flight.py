@@ -274,3 +274,32 @@ def test_two_threads_missing_at_the_same_instant_fetch_once(
         mine = client.confirm_oob(a, code_a)
         assert [mine.state, other.result().state] == ["authenticated", "authenticated"]
     assert jwks_fetches(emu) == 1
+
+
+def test_two_logins_missing_a_rotated_kid_share_the_second_fetch(
+    emu: Auth0Emulator, clock: FakeClock, prepared: tuple[list[Flow], list[str]]
+) -> None:
+    """Two logins that joined a fetch answered before a key rotation share one fresh fetch."""
+    flows, codes = prepared[0][:3], prepared[1][:3]
+
+    async def main() -> list[str]:
+        gate = AsyncGate(emu, release_after=None)
+        async with AsyncFlowClient(CONFIG, transport=gate, clock=clock.time) as client:
+            first = asyncio.ensure_future(client.confirm_oob(flows[0], codes[0]))
+            while jwks_fetches(emu) == 0:  # the first JWKS is answered (old key), and held
+                await asyncio.sleep(0)
+            emu.rotate_signing_key(keep_old=False)
+            later = [
+                asyncio.ensure_future(client.confirm_oob(f, c))
+                for f, c in zip(flows[1:], codes[1:], strict=True)
+            ]
+            while gate.confirms < 3:  # both new-key tokens are in hand: they join the held fetch
+                await asyncio.sleep(0)
+            for _ in range(10):
+                await asyncio.sleep(0)
+            gate.open.set()
+            results = await asyncio.gather(first, *later)
+        return [r.state for r in results]
+
+    assert asyncio.run(main()) == ["authenticated"] * 3
+    assert jwks_fetches(emu) == 2
