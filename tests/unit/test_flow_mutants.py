@@ -43,6 +43,11 @@ from flowengine._wire import Answer, HttpRequest, HttpResponse
 
 from .flowstates import NOW, OUTCOME_DATA, PARAMS, flow_in
 
+
+def _exact(message: str) -> str:
+    return f"^{re.escape(message)}$"
+
+
 CONFIG = Auth0Config("tenant.example.auth0.com", "app-id", "app-secret")
 OTHER = Auth0Config("other.example.auth0.com", "app-id", "app-secret")
 START = PARAMS["start_passwordless"]
@@ -201,7 +206,8 @@ def test_held_defaults_and_flow_without_repository() -> None:
     assert flow.results is None and flow.binding_secret is None and flow.lent is False
     assert flow.keep_claim("cancel") is None
     with pytest.raises(
-        InvalidHandleError, match=re.escape("this flow has no handle: store it with repo.add first")
+        InvalidHandleError,
+        match=_exact("handle: this flow has no handle: store it with repo.add first"),
     ):
         _ = flow.handle
     flow.set_handle("h1")
@@ -213,7 +219,7 @@ def test_bind_sets_the_binding_once() -> None:
     """``bind`` records the binding and secret; another binding or None is refused."""
     flow = _started()
     with pytest.raises(
-        FlowClosedError, match=re.escape("a flow's binding is set once, when it is first stored")
+        FlowClosedError, match=_exact("a flow's binding is set once, when it is first stored")
     ):
         flow.bind(None, b"s")
     flow.bind("b1", b"s1")
@@ -250,9 +256,7 @@ def test_lend_keep_claim_and_close() -> None:
     assert flow.lent is False and flow.results == [result]
     with pytest.raises(
         FlowClosedError,
-        match=re.escape(
-            "this Flow object was used after its repo.step block; resume the flow again"
-        ),
+        match=_exact("this Flow object was used after its repo.step block; resume the flow again"),
     ):
         flow.begin("cancel", {}, CONFIG, NOW)
     with pytest.raises(FlowClosedError):
@@ -265,7 +269,7 @@ def test_hand_set_state_or_seq_is_refused() -> None:
     flow.check_untouched()
     flow.seq += 1
     with pytest.raises(
-        FlowClosedError, match=re.escape("the flow's state or seq was set by hand, not by a step")
+        FlowClosedError, match=_exact("the flow's state or seq was set by hand, not by a step")
     ):
         flow.cancel(NOW)
     flow.seq -= 1
@@ -299,9 +303,9 @@ def test_new_flow_fields() -> None:
     with_settings = Flow.new("fl_x", 100.0, settings)
     assert with_settings.context.settings == settings.to_json()
     assert Flow.new("fl_x", 1.0, TenantSettings()).context == EMPTY
-    with pytest.raises(InvalidInputError, match=re.escape("flow_id")):
+    with pytest.raises(InvalidInputError, match=r"^flow_id: "):
         Flow.new("fl\x00x", 1.0)
-    with pytest.raises(InvalidInputError, match=re.escape("flow_id")):
+    with pytest.raises(InvalidInputError, match=r"^flow_id: "):
         Flow.new("f" * 129, 1.0)
     assert Flow.new("f" * 128, 1.0).flow_id == "f" * 128
 
@@ -391,7 +395,7 @@ def test_prepare_binds_tenant_and_refuses_another() -> None:
     assert flow.context.tenant == tenant_of(CONFIG)
     with pytest.raises(
         TenantMismatchError,
-        match=re.escape("this flow was made for another Auth0 tenant or client; nothing was sent"),
+        match=_exact("this flow was made for another Auth0 tenant or client; nothing was sent"),
     ):
         flow.begin("resend_code", {}, OTHER, NOW)
     local = flow.begin("cancel", {}, OTHER, NOW)
@@ -856,3 +860,113 @@ def test_check_invariants_authenticated() -> None:
     ):
         with pytest.raises(SnapshotInvariantError, match=f"^{re.escape(message)}$"):
             Flow("f", state=m.AUTHENTICATED, context=Context(**ctx)).check_invariants()
+
+
+def test_flow_defaults() -> None:
+    """A flow built from data alone starts in ``started`` at seq 0 with no times."""
+    flow = Flow("f")
+    assert (flow.state, flow.seq, flow.context, flow.history) == (m.STARTED, 0, EMPTY, [])
+    assert (flow.created_at, flow.updated_at, flow.expires_at) == (0.0, 0.0, None)
+    flow.check_untouched()
+
+
+def test_expire_without_token_expiry_at_time_zero() -> None:
+    """A missing mfa_token expiry reads as 0: a pending flow expires even at time 0.5."""
+    flow = flow_in(m.CHALLENGE_PENDING, mfa_token_expires_at=None)
+    assert flow.expire(0.5).state == m.EXPIRED
+
+
+def test_wait_slices_edges() -> None:
+    """No delay means no wait; a rest of exactly 1e-9 s is dropped; the last slice is the rest."""
+    assert Flow.wait_slices(0, None) == []
+    assert Flow.wait_slices(1e-9, 3) == []
+    assert Flow.wait_slices(2e-9, 3) == [2e-9]
+    slices = Flow.wait_slices(4.1, 0.3)
+    step = 0.3 / 3
+    assert len(slices) == 41 and slices[:-1] == [step] * 40
+    assert slices[-1] == 4.1 - step * 40
+
+
+def test_next_steps_leave_out_refused_confirmations() -> None:
+    """A confirmation Auth0 did not ask for is left out; the later triggers stay."""
+    flow = flow_in(m.MFA_REQUIRED, mfa_requirements={"challenge": ["phone"]})
+    assert flow.next_steps() == {
+        "list_authenticators": (),
+        "challenge": ("sms", "voice"),
+        "cancel": (),
+    }
+    otp = flow_in(m.MFA_REQUIRED, mfa_requirements={"challenge": ["otp"]})
+    assert otp.next_steps() == {
+        "list_authenticators": (),
+        "challenge": ("otp",),
+        "confirm_otp": (),
+        "cancel": (),
+    }
+    recovery = flow_in(m.MFA_REQUIRED, mfa_requirements={"challenge": ["recovery-code"]})
+    assert recovery.next_steps() == {
+        "list_authenticators": (),
+        "confirm_recovery_code": (),
+        "cancel": (),
+    }
+    enroll = flow_in(m.MFA_REQUIRED, mfa_requirements={"enroll": ["phone"]})
+    assert enroll.next_steps() == {
+        "list_authenticators": (),
+        "enroll": ("sms", "voice"),
+        "cancel": (),
+    }
+
+
+def test_expire_writes_its_time() -> None:
+    """Both ways out of ``expire`` write ``now`` to the flow and its history."""
+    flow = flow_in(m.CHALLENGE_PENDING, mfa_token_expires_at=NOW + 10)
+    flow.expire(NOW + 2)
+    assert flow.updated_at == NOW + 2 and flow.history[-1]["at"] == NOW + 2
+    flow = flow_in(m.CODE_SENT)
+    flow.expire(NOW + 3)
+    assert flow.updated_at == NOW + 3 and flow.history[-1]["at"] == NOW + 3
+
+
+def test_rollback_out_of_final_state_names_it() -> None:
+    """Rollback out of a final state names that state in the error."""
+    flow = flow_in(m.CANCELLED)
+    with pytest.raises(
+        IllegalTransitionError,
+        match=_exact("trigger 'rollback' is not allowed in state 'cancelled'"),
+    ) as info:
+        flow.rollback(NOW)
+    assert info.value.state == m.CANCELLED
+
+
+def test_note_uncertain_taken_over_uses_the_takeover_rule() -> None:
+    """A ``verify_otp`` found by a takeover counts as spent; one the driver saw fail does not."""
+    seen = flow_in(m.CODE_SENT)
+    seen.note_uncertain("verify_otp", NOW)
+    assert seen.context.code_attempts == 0
+    taken = flow_in(m.CODE_SENT)
+    taken.note_uncertain("verify_otp", NOW, taken_over=True)
+    assert taken.context.code_attempts == 3
+    assert list(taken.audit)[-1].outcome == "taken_over"
+
+
+def test_rollback_to_missing_state_names_flow_state() -> None:
+    """A rollback target outside the history names the state and the rollback trigger."""
+    flow = _code_sent()
+    with pytest.raises(
+        GuardRejectedError,
+        match=_exact(
+            "guard 'state_in_history' rejected trigger 'rollback' in state 'code_sent':"
+            " 'mfa_required' is not in this flow's past"
+        ),
+    ) as info:
+        flow.rollback(NOW, to=m.MFA_REQUIRED)
+    assert info.value.state == m.CODE_SENT and info.value.trigger == "rollback"
+
+
+def test_rollback_spends_a_verified_code_and_renews_the_deadline() -> None:
+    """Rolling back over ``verify_otp`` keeps the code spent; the deadline counts from now."""
+    flow = flow_in(m.CODE_SENT, code_sent_at=None)
+    step = flow.begin("verify_otp", PARAMS["verify_otp"], CONFIG, NOW)
+    flow.apply_outcome(step, Answer("mfa_required", OUTCOME_DATA["mfa_required"], 403), NOW)
+    flow.rollback(NOW + 7)
+    assert flow.state == m.CODE_SENT and flow.context.code_attempts == 3
+    assert flow.expires_at == NOW + 7 + IDLE_FLOW_TTL
