@@ -970,3 +970,31 @@ def test_rollback_spends_a_verified_code_and_renews_the_deadline() -> None:
     flow.rollback(NOW + 7)
     assert flow.state == m.CODE_SENT and flow.context.code_attempts == 3
     assert flow.expires_at == NOW + 7 + IDLE_FLOW_TTL
+
+
+def test_history_entry_from_json_shares_names_and_keeps_others() -> None:
+    """Loaded names become the machine's own strings; unknown names and non-strings are kept."""
+    doc = {
+        "seq": 1,
+        "from": "".join(["star", "ted"]),
+        "to": "".join(["code_", "sent"]),
+        "trigger": "".join(["start_", "passwordless"]),
+    }
+    e = HistoryEntry.from_json(doc)
+    assert e["from"] is m.STARTED and e["to"] is m.CODE_SENT
+    assert e["trigger"] is Trigger.START_PASSWORDLESS.value
+    odd = HistoryEntry.from_json({"from": ["a"], "to": ["b"], "trigger": ["c"]})
+    assert (odd["from"], odd["to"], odd["trigger"]) == (["a"], ["b"], ["c"])
+    unknown = HistoryEntry.from_json({"from": "x1", "to": "x2", "trigger": "x3"})
+    assert (unknown["from"], unknown["to"], unknown["trigger"]) == ("x1", "x2", "x3")
+
+
+def test_history_entry_key_error_names_the_key() -> None:
+    """A missing member raises ``KeyError`` carrying the key asked for."""
+    bare = HistoryEntry(None, "a", None, None, None)
+    with pytest.raises(KeyError) as info:
+        bare["seq"]
+    assert info.value.args == ("seq",)
+    with pytest.raises(KeyError) as info:
+        bare["nope"]
+    assert info.value.args == ("nope",)
