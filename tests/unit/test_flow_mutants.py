@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+import attrs
 import pytest
 
 from flowengine import _machine as m
@@ -998,3 +999,64 @@ def test_history_entry_key_error_names_the_key() -> None:
     with pytest.raises(KeyError) as info:
         bare["nope"]
     assert info.value.args == ("nope",)
+
+
+@pytest.mark.parametrize(("status", "doubt"), [(299, True), (300, False), (301, False)])
+def test_finish_doubt_rule_is_two_hundreds_only(
+    status: int, doubt: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An unreadable answer leaves doubt only for a 2xx status, never for a 3xx."""
+
+    def unreadable(*args: object) -> object:
+        raise MalformedResponseError("unreadable", status_code=status)
+
+    monkeypatch.setattr("flowengine._flow.parse_response", unreadable)
+    flow = _started()
+    step = flow.begin("start_passwordless", START, CONFIG, NOW)
+    with pytest.raises(MalformedResponseError):
+        flow.finish(step, _response(status), CONFIG, NOW)
+    assert (flow.uncertain is not None) is doubt
+
+
+def test_apply_writes_auth0_request_id_to_the_audit() -> None:
+    """The answer's ``x-auth0-requestid`` lands in the step's audit entry."""
+    flow = _started()
+    step = flow.begin("start_passwordless", START, CONFIG, NOW)
+    headers = {"content-type": "application/json", "x-auth0-requestid": "rq-42"}
+    flow.apply(step, HttpResponse(200, headers, b"{}"), CONFIG, NOW)
+    assert list(flow.audit)[-1].request_id == "rq-42"
+
+
+def test_apply_outcome_keeps_the_bound_tenant() -> None:
+    """A flow bound to a tenant keeps it, whatever tenant a step claims."""
+    flow = _code_sent()
+    step = flow.begin("resend_code", {}, CONFIG, NOW)
+    other = attrs.evolve(step, tenant="https://other#x")
+    flow.apply_outcome(other, Answer("code_sent", {}, 200), NOW)
+    assert flow.context.tenant == tenant_of(CONFIG)
+
+
+def test_step_result_carries_the_answer_error() -> None:
+    """An absorbed error answer gives its error code and status to the ``StepResult``."""
+    flow = _code_sent()
+    step = flow.begin("verify_otp", PARAMS["verify_otp"], CONFIG, NOW)
+    answer = Answer("wrong_code", OUTCOME_DATA["wrong_code"], 403, "invalid_grant")
+    result = flow.apply_outcome(step, answer, NOW)
+    assert (result.outcome, result.status_code, result.error) == (
+        "wrong_code",
+        403,
+        "invalid_grant",
+    )
+
+
+def test_stale_step_names_state_and_trigger() -> None:
+    """A step prepared before the flow moved is refused naming the current state and its trigger."""
+    flow = _started()
+    step = flow.begin("start_passwordless", START, CONFIG, NOW)
+    flow.apply_outcome(step, Answer("code_sent", {}, 200), NOW)
+    with pytest.raises(
+        IllegalTransitionError,
+        match=_exact("trigger 'start_passwordless' is not allowed in state 'code_sent'"),
+    ) as info:
+        flow.apply_outcome(step, Answer("code_sent", {}, 200), NOW)
+    assert info.value.state == m.CODE_SENT and info.value.trigger == "start_passwordless"
