@@ -51,5 +51,12 @@ def test_the_real_readme_publishes_the_ratios_ci_checks() -> None:
         "seed, sync driver, in process, quiet logging",
         "seed, async driver, in process, quiet logging",
         "seed, sync driver, in process, JSON audit log on",
+        "seed, async driver, in process, JSON audit log on",
+        "snapshot round trip: flow -> sealed text -> flow (dump_flow + load_flow)",
+        "SQLite resume + core step + save vs hand-written floor (1,000 stored, scrub='off')",
+        "Redis resume + core step + save vs hand-written floor (1,000 stored)",
+        "seed, sync, one login at a time over loopback HTTP",
+        "the same against the official SDK (auth0-python)",
+        "`import flowengine`: import cost (child CPU, `python -c pass` subtracted)",
     ):
         assert figure in published

@@ -978,3 +978,29 @@ def test_legal_triggers_in_table_order() -> None:
         "expire",
     )
     assert m.legal_triggers(m.AUTHENTICATED) == ()
+
+
+@pytest.mark.parametrize("trigger", ["verify_otp", "login_password"])
+def test_first_factor_tokens_drop_a_kept_mfa_credential_and_pending_factor(trigger: str) -> None:
+    """First-factor tokens (a rollback kept an mfa_token) clear the MFA and pending fields."""
+    ctx = Context(
+        mfa_token="mfa-tok",
+        mfa_token_kind="mfa_token",
+        mfa_token_expires_at=500.0,
+        factor="sms",
+        oob_code="oob-1",
+        authenticator_type="oob",
+        mfa_attempts=2,
+    )
+    params = {"username": "u@example.com", "realm": "db"} if trigger == "login_password" else {}
+    data = {"tokens": {"access_token": "at", "token_type": "Bearer"}}
+    out, produced = m.EFFECTS["tokens"](ctx, m.StepInput(trigger, data, params, 100.0))
+    assert (out.mfa_token, out.mfa_token_kind, out.mfa_token_expires_at) == (None, None, None)
+    assert (out.factor, out.oob_code, out.authenticator_type, out.mfa_attempts) == (
+        None,
+        None,
+        None,
+        0,
+    )
+    assert out.first_factor == trigger and dict(out.tokens or {}) == data["tokens"]
+    assert produced["tokens"] == data["tokens"]
