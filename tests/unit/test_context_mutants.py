@@ -411,3 +411,9 @@ def test_field_groups_is_a_fresh_copy() -> None:
     groups = field_groups()
     groups["pending"] = frozenset()
     assert field_groups()["pending"]
+
+
+def test_evolve_names_an_unknown_field_in_its_type_error() -> None:
+    """evolve refuses a field the context does not have, naming it."""
+    with pytest.raises(TypeError, match=r"^Context has no field 'nope'$"):
+        Context().evolve(nope=1)
