@@ -37,6 +37,7 @@ from typing import TYPE_CHECKING, Any
 from flowengine._audit import AuditTrail
 from flowengine._errors import (
     ConfigurationError,
+    FlowBusyError,
     FlowClosedError,
     FlowExpiredError,
     InvalidHandleError,
@@ -267,7 +268,7 @@ class FlowRepository:
             raise StaleHandleError(flow_id, h.seq, exc.actual_seq) from None
         if taken is not None:
             self._note_takeover(flow, record.seq, taken)
-        flow.lend(lambda trigger, params: self._renew(flow_id, record.seq, token, trigger, params))
+        flow.lend(lambda trigger, params: self._renew(flow, record.seq, token, trigger, params))
         if flow.deadline_passed(self._clock()):
             try:
                 flow.ensure_fresh(self._clock())
@@ -279,7 +280,7 @@ class FlowRepository:
 
     def _renew(
         self,
-        flow_id: str,
+        flow: Flow,
         seq: int,
         token: str,
         trigger: str | None,
@@ -290,7 +291,14 @@ class FlowRepository:
         With ``trigger``, the claim also records the intent journal entry: the
         trigger about to be sent and where a code would go (sealed: never clear text
         in the store), so a worker that takes over after we die knows what we sent.
+
+        If our lease ran out meanwhile and the renewal takes over the lapsed claim of
+        another worker whose journal names a request (it took the flow from us, sent,
+        and died), that request may have reached Auth0: the doubt is recorded on the
+        flow (saved when the block ends) and ``FlowBusyError`` is raised, so this
+        step sends nothing.
         """
+        flow_id = flow.flow_id
         intent = None
         if trigger is not None:
             entry = {
@@ -301,7 +309,12 @@ class FlowRepository:
             intent = self.keyring.seal(
                 json.dumps(entry, separators=(",", ":")).encode(), _intent_aad(flow_id, seq)
             )
-        self.store.claim(flow_id, seq, token, now=self._clock(), lease=self._lease, intent=intent)
+        taken = self.store.claim(
+            flow_id, seq, token, now=self._clock(), lease=self._lease, intent=intent
+        )
+        if taken is not None:
+            self._note_takeover(flow, seq, taken)
+            raise FlowBusyError(flow_id, seq)
         return self._lease
 
     def _note_takeover(self, flow: Flow, seq: int, intent: str) -> None:

@@ -12,6 +12,7 @@ import structlog
 from flowengine import (
     Auth0Config,
     Flow,
+    FlowBusyError,
     FlowClient,
     FlowRepository,
     GuardRejectedError,
@@ -130,6 +131,55 @@ def test_a_recovery_code_that_died_unsaved_is_not_offered_again(rig: Rig) -> Non
             rig.client.confirm_recovery_code(taken, codes[0])
         assert info.value.guard == "recovery_code_not_in_doubt"
         assert "another factor" in info.value.reason
+
+
+def test_a_stalled_worker_that_outlived_a_dead_takeover_sends_nothing(rig: Rig) -> None:
+    """A renewal taking over a dead second worker's claim records the doubt and sends nothing."""
+    handle = rig.repo.add(rig.client.new_flow())
+    with pytest.raises(FlowBusyError), rig.repo.step(handle) as stalled:  # A claims, stalls
+        rig.after_the_lease()
+        rig.die_during(handle, "start_passwordless", connection="sms", phone_number=PHONE)  # B
+        assert _sms_to(rig, PHONE) == 1
+        rig.after_the_lease()  # B's claim lapses too, its intent still in the store
+        sent = len(rig.emu.requests)
+        rig.client.start_passwordless(stalled, connection="sms", phone_number=PHONE)  # A wakes
+    assert len(rig.emu.requests) == sent and _sms_to(rig, PHONE) == 1, "no silent second SMS"
+    with rig.repo.step(stalled.handle) as later:  # the doubt was saved: the next step knows
+        assert later.uncertain is not None and later.uncertain.trigger == "start_passwordless"
+        with pytest.raises(GuardRejectedError) as info:
+            rig.client.start_passwordless(later, connection="sms", phone_number=PHONE)
+        assert info.value.guard == "no_unconfirmed_send"
+    assert _sms_to(rig, PHONE) == 1
+
+
+def test_the_async_client_also_sends_nothing_after_a_dead_takeover(rig: Rig) -> None:
+    """Under AsyncFlowRepository the renewal that meets a dead worker's intent stops the send."""
+    import asyncio
+
+    from flowengine import AsyncFlowClient, AsyncFlowRepository
+
+    arepo = AsyncFlowRepository(rig.repo)
+    config = Auth0Config(DOMAIN, "app-id", client_secret="app-secret")
+
+    async def stalled_start() -> Flow:
+        handle = await arepo.add(rig.client.new_flow())
+        async with AsyncFlowClient(
+            config, transport=rig.emu.async_transport(), clock=rig.clock
+        ) as client:
+            with pytest.raises(FlowBusyError):
+                async with arepo.step(handle) as stalled:
+                    rig.after_the_lease()
+                    rig.die_during(
+                        handle, "start_passwordless", connection="sms", phone_number=PHONE
+                    )
+                    rig.after_the_lease()
+                    await client.start_passwordless(stalled, connection="sms", phone_number=PHONE)
+        return stalled
+
+    stalled = asyncio.run(stalled_start())
+    assert _sms_to(rig, PHONE) == 1, "no silent second SMS"
+    with rig.repo.step(stalled.handle) as later:
+        assert later.uncertain is not None and later.uncertain.trigger == "start_passwordless"
 
 
 def test_the_intent_is_sealed_in_the_store(tmp_path: Path) -> None:
