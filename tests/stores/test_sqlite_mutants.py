@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sqlite3
 import stat
 import time
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -639,3 +642,219 @@ def test_switching_a_locked_database_to_wal_waits_then_reports_the_lock(tmp_path
     finally:
         other.execute("ROLLBACK")
         other.close()
+
+
+# ------------------------------------------------- the WAL switch's retry loop
+
+
+class _Clock:
+    """A monotonic clock that moves only when slept on, recording each sleep."""
+
+    def __init__(self, start: float = 100.0) -> None:
+        self.now = start
+        self.slept: list[float] = []
+
+    def monotonic(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.slept.append(seconds)
+        self.now += seconds
+
+
+class _Switching:
+    """A connection whose WAL switch fails fast ``locked`` times, or reports ``mode``."""
+
+    def __init__(self, real: sqlite3.Connection, locked: int, mode: str | None = None) -> None:
+        self.real = real
+        self.locked = locked
+        self.mode = mode
+        self.attempts = 0
+
+    def execute(self, sql: str, *args: Any) -> object:
+        if "journal_mode" in sql:
+            self.attempts += 1
+            if self.attempts <= self.locked:
+                raise sqlite3.OperationalError("database is locked")
+            if self.mode is not None:
+                return self.real.execute("SELECT ?", (self.mode,))
+        return self.real.execute(sql, *args)
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self.real, name)
+
+
+def _open_switching(
+    monkeypatch: pytest.MonkeyPatch, path: Path, clock: object, conn: list[_Switching], **kw: object
+) -> SQLiteStore:
+    """Open a store whose first connection is a ``_Switching`` built from ``kw``."""
+    import flowengine.stores.sqlite as module
+
+    real_connect = SQLiteStore._connect
+
+    def connect(self: SQLiteStore) -> object:
+        if conn and conn[0].attempts:
+            return real_connect(self)
+        wrapped = _Switching(real_connect(self), **kw)  # type: ignore[arg-type]
+        conn.append(wrapped)
+        return wrapped
+
+    monkeypatch.setattr(module, "time", clock)
+    monkeypatch.setattr(SQLiteStore, "_connect", connect)
+    return SQLiteStore(path, busy_timeout=0.5, auto_sweep=None)
+
+
+def test_a_wal_switch_refused_at_once_is_retried_promptly_until_it_succeeds(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A "database is locked" from the WAL switch is retried every few milliseconds."""
+    clock, conns = _Clock(), []  # type: ignore[var-annotated]
+    store = _open_switching(monkeypatch, tmp_path / "f.db", clock, conns, locked=3)
+    monkeypatch.undo()
+    with store:
+        assert conns[0].attempts == 4
+        assert len(clock.slept) == 3 and all(0 < s <= 0.05 for s in clock.slept)
+        store.create(rec())
+        assert store.load("f1").seq == 0
+
+
+def test_a_wal_switch_still_locked_at_the_deadline_is_reported(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Locked until busy_timeout has passed, opening fails with the lock named."""
+    clock, conns = _Clock(), []  # type: ignore[var-annotated]
+    with pytest.raises(StoreError) as info:
+        _open_switching(monkeypatch, tmp_path / "f.db", clock, conns, locked=10**6)
+    assert str(info.value) == "cannot open SQLite flow store: database is locked"
+    assert 0.5 <= clock.now - 100.0 < 0.6
+    assert 10 <= conns[0].attempts <= 60
+
+
+def test_the_wal_switch_gives_up_at_the_deadline_itself(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """When the clock reads exactly the deadline after a refusal, no further attempt is made."""
+
+    class AtDeadline(_Clock):
+        def monotonic(self) -> float:
+            value = self.now
+            self.now = 100.0 + 0.5  # every later reading is the deadline itself
+            return value
+
+    clock, conns = AtDeadline(), []  # type: ignore[var-annotated]
+    with pytest.raises(StoreError, match="database is locked"):
+        _open_switching(monkeypatch, tmp_path / "f.db", clock, conns, locked=1)
+    assert conns[0].attempts == 1 and clock.slept == []
+
+
+def test_a_database_that_will_not_switch_to_wal_is_refused_naming_its_mode(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A journal mode other than WAL after the switch is refused, naming the mode."""
+    clock, conns = _Clock(), []  # type: ignore[var-annotated]
+    with pytest.raises(StoreError) as info:
+        _open_switching(monkeypatch, tmp_path / "f.db", clock, conns, locked=0, mode="delete")
+    assert str(info.value) == "cannot switch the SQLite flow store to WAL (got 'delete')"
+
+
+# ------------------------------------------------------- the one-statement paths
+
+
+def _traced(store: SQLiteStore, monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Every SQL statement the store's connections run from now on, in order."""
+    seen: list[str] = []
+    for conn in store._idle:
+        conn.set_trace_callback(seen.append)
+    real_connect = SQLiteStore._connect
+
+    def connect(self: SQLiteStore) -> sqlite3.Connection:
+        conn = real_connect(self)
+        conn.set_trace_callback(seen.append)
+        return conn
+
+    monkeypatch.setattr(SQLiteStore, "_connect", connect)
+    return seen
+
+
+def test_an_uncontested_claim_and_save_are_one_statement_each(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Claiming a free flow and saving it by the holder take no BEGIN IMMEDIATE transaction."""
+    with SQLiteStore(tmp_path / "f.db", scrub="off", auto_sweep=None) as store:
+        store.create(rec())
+        seen = _traced(store, monkeypatch)
+        assert store.claim("f1", 0, "t1", now=T, intent="i1") is None
+        assert [s.split()[0] for s in seen] == ["UPDATE"]
+        seen.clear()
+        store.save(rec(seq=1), expected_seq=0, token="t1")
+        assert [s.split()[0] for s in seen] == ["UPDATE"]
+        assert _row(store.path)[:2] == (1, "start")
+
+
+def test_a_save_that_meets_a_claim_released_in_the_window_swaps_and_scrubs(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A claim released between the save's fast swap and its transaction does not stop it."""
+    with SQLiteStore(tmp_path / "f.db", scrub="all", auto_sweep=None) as store:
+        store.create(rec())
+        store.claim("f1", 0, "other", now=T, lease=60.0)
+        original = store._transaction
+
+        @contextlib.contextmanager
+        def released_first() -> Iterator[sqlite3.Connection]:
+            store.release("f1", "other")
+            with original() as conn:
+                yield conn
+
+        monkeypatch.setattr(store, "_transaction", released_first)
+        store.save(rec(seq=1, data="new"), expected_seq=0, token="mine")
+        assert _row(store.path)[:1] + _row(store.path)[4:] == (1, "new", None, None, None)
+        assert _wal_size(store) == 0
+
+
+def test_a_claim_renewed_by_its_own_token_in_the_window_reports_no_takeover(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """If the token itself holds the claim when the slow path reads it, no intent is handed over."""
+    with SQLiteStore(tmp_path / "f.db", auto_sweep=None) as store:
+        store.create(rec())
+        store.claim("f1", 0, "other", now=T, lease=60.0, intent="theirs")
+        original = store._transaction
+
+        @contextlib.contextmanager
+        def renewed_first() -> Iterator[sqlite3.Connection]:
+            store.release("f1", "other")
+            assert store.claim("f1", 0, "mine", now=T, intent="mine-intent") is None
+            with original() as conn:
+                yield conn
+
+        monkeypatch.setattr(store, "_transaction", renewed_first)
+        assert store.claim("f1", 0, "mine", now=T) is None
+        assert _row(store.path)[5::2] == ("mine", "mine-intent")
+
+
+def test_a_connection_given_back_in_a_forked_child_is_kept_open_and_referenced(
+    tmp_path: Path,
+) -> None:
+    """In a child, a connection lent before fork is parked in _ABANDONED, never pooled or closed."""
+    import flowengine.stores.sqlite as module
+
+    store = SQLiteStore(tmp_path / "f.db", auto_sweep=None)
+    store.create(rec())
+    lent = store._acquire()
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - the child
+        code = 1
+        try:
+            store._give_back(lent)
+            kept = any(c is lent for c in module._ABANDONED)
+            pooled = any(c is lent for c in store._idle)
+            lent.execute("SELECT 1")  # still open
+            code = 0 if kept and not pooled else 2
+        finally:
+            os._exit(code)
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
+    store._give_back(lent)
+    assert store.load("f1").seq == 0
+    store.close()
