@@ -27,12 +27,17 @@ What the model contains
     * The store protocol (``flowengine.stores._base``): two workers share the
       flow. A worker claims it (or takes over a *lapsed* claim), picks a row,
       re-claims with its intent, sends, and saves (which drops claim and
-      intent). A worker may crash at every step and comes back as a new
-      worker. A claim lapses at any moment when no request of its holder is
-      in flight; this is the model's one timing assumption (the HTTP timeout
-      and every push-wait slice are shorter than the lease). A takeover of a
-      lapsed claim whose intent is set records the flow uncertain and
-      applies ``DOUBT[trigger].on_takeover``.
+      intent, and moves the stored seq: every claim taken before the save
+      is stale, and the store refuses it). A worker may crash at every step
+      and comes back as a new worker. A claim lapses at any moment when no
+      request of its holder is in flight; this is the model's one timing
+      assumption (the HTTP timeout and every push-wait slice are shorter
+      than the lease). A takeover of a lapsed claim whose intent is set
+      records the flow uncertain and applies ``DOUBT[trigger].on_takeover``;
+      so does the re-claim before a send, as the store allows it: on the
+      worker's own claim (lapsed or not) it sends, on another worker's
+      lapsed claim without an intent it takes the claim and sends, and on
+      one with an intent it records the doubt, saves, and sends nothing.
 
 What SPIN verifies (assertions and end states, safety mode)
     * P1 ``authenticated`` is entered only after a verified first factor, and
@@ -205,17 +210,38 @@ def _outcome_stmts(trigger: str, outcome: str, dest: str) -> list[str]:
     return s
 
 
+#: A save moved the stored seq: every worker's claim from before it is stale.
+_SAVED = "stale[1] = 1; stale[2] = 1"
+
+
 def promela_model(
-    edges: Sequence[m.Edge] = m.EDGES, *, journal: bool = True, lapse_in_flight: bool = False
+    edges: Sequence[m.Edge] = m.EDGES,
+    *,
+    journal: bool = True,
+    lapse_in_flight: bool = False,
+    renewal_keeps_intent: bool = True,
 ) -> tuple[str, dict[int, str]]:
     """The Promela text for ``edges``, and its row lines (line number -> row text).
 
-    ``journal=False`` models a store without the intent journal and
-    ``lapse_in_flight=True`` lets a claim lapse while its request is in flight:
-    both break the protocol on purpose, to show SPIN catching it.
+    ``journal=False`` models a store without the intent journal,
+    ``lapse_in_flight=True`` lets a claim lapse while its request is in flight and
+    ``renewal_keeps_intent=False`` lets a renewal take over another worker's lapsed
+    claim without reading its intent (as ``FlowRepository`` once did): each breaks the
+    protocol on purpose, to show SPIN catching it.
     """
     lapse = "owner != 0 && !lapsed" + ("" if lapse_in_flight else " && inflight == 0")
     takeover = "lapsed && intent != 0" if journal else "false"
+    # The renewal before a send (FlowRepository._renew): the store's claim succeeds on our
+    # own claim (lapsed or not) and on another worker's lapsed one; a saved flow (owner 0:
+    # its seq moved) or a live foreign claim refuse it. Taking over a lapsed claim whose
+    # journal names a request records the doubt, saves it and sends nothing.
+    foreign = "!stale[me] && owner != me && owner != 0 && lapsed"
+    if journal and renewal_keeps_intent:
+        renew_ok = f"(owner == me && !stale[me]) || ({foreign} && intent == 0)"
+        renew_doubt = f"{foreign} && intent != 0"
+    else:
+        renew_ok = f"(owner == me && !stale[me]) || ({foreign})"
+        renew_doubt = "false"
     states = list(
         dict.fromkeys(
             [
@@ -242,6 +268,8 @@ def promela_model(
         "bool first_ok = 0; bool second_ok = 0; bool mfa_asked = 0;",
         "/* the store: claim holder (0: none), lapsed, the intent journal */",
         "byte owner = 0; bool lapsed = 0; byte intent = 0;",
+        "/* per worker: a save since its claim (the stored seq moved: its claim calls fail) */",
+        "bool stale[3];",
         "/* requests in flight; a remote effect no save recorded; an uncertain record */",
         "byte inflight = 0; byte unrecorded = 0; bool noted = 0;",
         "",
@@ -277,7 +305,7 @@ def promela_model(
         '          if :: lapsed -> printf("@@ev worker %d took over a lapsed claim\\n", me)',
         "          :: else -> skip fi",
         "       fi;",
-        "       owner = me; lapsed = 0; intent = 0; t = 0; eff = 0 };",
+        "       owner = me; lapsed = 0; intent = 0; t = 0; eff = 0; stale[me] = 0 };",
         "  fi;",
         "  if :: goto crash :: skip fi;",
         "pick:",
@@ -309,7 +337,7 @@ def promela_model(
             lines += [
                 "     /* re-claim with the intent and send: the request's time starts here */",
                 "     if",
-                "     :: atomic { owner == me && !lapsed -> intent = t;",
+                f"     :: atomic {{ {renew_ok} -> owner = me; lapsed = 0; intent = t;",
                 "       assert(owner == me && !lapsed) /* P2 no request without the claim */;",
                 "       assert(!FINAL) /* P2 no Auth0 request out of a final state */;",
                 "       assert(inflight == 0) /* P4 at most one request in flight */;",
@@ -318,7 +346,23 @@ def promela_model(
                 "       inflight++; flying = 1;",
                 f'       printf("@@ev worker %d sent {e.trigger}\\n", me);',
                 "       if :: eff != 0 -> unrecorded = eff :: else -> skip fi }",
-                "     :: atomic { owner != me || lapsed ->",
+                f"     :: atomic {{ {renew_doubt} -> noted = 1;",
+                "          if",
+            ]
+            for t in triggers:
+                doubt = m.DOUBT.get(t)
+                if doubt is None:
+                    continue
+                stmt = _DOUBT_STMT.get(getattr(doubt.on_takeover, "__name__", ""), "skip")
+                lines.append(f"          :: intent == T_{_ident(t)} -> {stmt}")
+            lines += [
+                "          :: else -> skip",
+                "          fi;",
+                f"          owner = 0; lapsed = 0; intent = 0; {_SAVED};",
+                "          /* the doubt saved (seq moved), nothing sent */",
+                '          printf("@@ev worker %d renewed over an intent: uncertain\\n", me) };',
+                "        goto idle",
+                f"     :: atomic {{ !({renew_ok}) && !({renew_doubt}) ->",
                 '          printf("@@ev worker %d lost its claim before sending\\n", me) };',
                 "        goto idle",
                 "     fi;",
@@ -334,7 +378,7 @@ def promela_model(
                 getattr(doubt.on_answerless, "__name__", "") if doubt else "", "skip"
             )
             lines += [
-                f"             {stmt}; noted = 1; owner = 0; intent = 0;",
+                f"             {stmt}; noted = 1; owner = 0; intent = 0; {_SAVED};",
                 f'             printf("@@ev {e.trigger} went out unanswered: uncertain\\n")',
                 '          :: else -> printf("@@ev the save was refused: the claim was lost\\n")',
                 "          fi };",
@@ -349,7 +393,7 @@ def promela_model(
                 "     :: atomic { owner == me && !lapsed ->",
                 f'          printf("@@step {e.source} {e.trigger} {outcome} {dest}\\n");',
                 f"          {body};",
-                "          owner = 0; intent = 0; unrecorded = 0; noted = 0 }",
+                f"          owner = 0; intent = 0; unrecorded = 0; noted = 0; {_SAVED} }}",
             ]
         lines += [
             '     :: atomic { owner != me || lapsed -> printf("@@ev the save was refused: '
@@ -456,7 +500,11 @@ def _compile(d: Path, binary: str, *flags: str) -> None:
 
 
 def spin_check(
-    edges: Sequence[m.Edge] = m.EDGES, *, journal: bool = True, lapse_in_flight: bool = False
+    edges: Sequence[m.Edge] = m.EDGES,
+    *,
+    journal: bool = True,
+    lapse_in_flight: bool = False,
+    renewal_keeps_intent: bool = True,
 ) -> SpinReport:
     """Generate the model of ``edges``, verify it with SPIN, and report.
 
@@ -467,7 +515,12 @@ def spin_check(
         if shutil.which(tool) is None:
             raise SpinUnavailableError(f"{tool} is not installed (apt-get install spin gcc)")
     version = spin_version()
-    model, rows = promela_model(edges, journal=journal, lapse_in_flight=lapse_in_flight)
+    model, rows = promela_model(
+        edges,
+        journal=journal,
+        lapse_in_flight=lapse_in_flight,
+        renewal_keeps_intent=renewal_keeps_intent,
+    )
     started = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="flowengine-spin-") as tmp:
         d = Path(tmp)

@@ -1389,8 +1389,11 @@ def spin_markdown(report: SpinReport) -> str:
         "mfa_token held, send_unconfirmed, recovery code in doubt; the pending factor's "
         "kind and the poll clock abstracted to true), Auth0's answer as a nondeterministic "
         "choice among the row's outcomes or no answer; two workers sharing the flow through "
-        "claim, intent, send, save and lease expiry, either of which may crash at any step. "
-        "A claim lapses at any moment when no request of its holder is in flight (the one "
+        "claim, intent, send, save and lease expiry, either of which may crash at any step; "
+        "the re-claim before a send succeeds where the store lets it (the worker's own "
+        "claim, or another's lapsed one), and one that takes over a lapsed claim naming a "
+        "request records the doubt and sends nothing. A claim lapses at any moment when no "
+        "request of its holder is in flight (the one "
         "timing assumption: the HTTP timeout and each push-wait slice are shorter than the "
         "lease). SPIN explored every interleaving (safety mode, exhaustive) for:",
         "",

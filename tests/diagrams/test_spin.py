@@ -109,6 +109,15 @@ def test_a_store_without_the_intent_journal_repeats_a_send() -> None:
     assert path.endswith("[then start_passwordless from started]")
 
 
+def test_a_renewal_that_drops_a_dead_workers_intent_repeats_a_send() -> None:
+    """If a renewal took over a lapsed claim without reading its intent, a send would repeat."""
+    report = spin_check(renewal_keeps_intent=False)
+    assert report.violation == "P3 no remote effect repeated without an uncertain record"
+    path = " ".join(report.counterexample)
+    assert "took over a lapsed claim" in path and "sent start_passwordless" in path
+    assert path.endswith("[then start_passwordless from started]")
+
+
 def test_a_claim_lapsing_during_a_request_allows_two_in_flight() -> None:
     """If a lease could lapse while its request is in flight, two requests would be in flight."""
     report = spin_check(lapse_in_flight=True)
