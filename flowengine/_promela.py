@@ -210,6 +210,19 @@ def _outcome_stmts(trigger: str, outcome: str, dest: str) -> list[str]:
     return s
 
 
+def _takeover_rules(triggers: Sequence[str]) -> list[str]:
+    """An ``if`` applying ``DOUBT[intent].on_takeover`` (its ``fi`` left to the caller)."""
+    lines = ["          if"]
+    for t in triggers:
+        doubt = m.DOUBT.get(t)
+        if doubt is None:
+            continue
+        stmt = _DOUBT_STMT.get(getattr(doubt.on_takeover, "__name__", ""), "skip")
+        lines.append(f"          :: intent == T_{_ident(t)} -> {stmt}")
+    lines.append("          :: else -> skip")
+    return lines
+
+
 #: A save moved the stored seq: every worker's claim from before it is stale.
 _SAVED = "stale[1] = 1; stale[2] = 1"
 
@@ -290,16 +303,7 @@ def promela_model(
         f"       :: {takeover} ->",
         "          noted = 1;",
         '          printf("@@ev worker %d took over an intent: uncertain\\n", me);',
-        "          if",
-    ]
-    for t in triggers:
-        doubt = m.DOUBT.get(t)
-        if doubt is None:
-            continue
-        stmt = _DOUBT_STMT.get(getattr(doubt.on_takeover, "__name__", ""), "skip")
-        lines.append(f"          :: intent == T_{_ident(t)} -> {stmt}")
-    lines += [
-        "          :: else -> skip",
+        *_takeover_rules(triggers),
         "          fi",
         "       :: else ->",
         '          if :: lapsed -> printf("@@ev worker %d took over a lapsed claim\\n", me)',
@@ -347,16 +351,7 @@ def promela_model(
                 f'       printf("@@ev worker %d sent {e.trigger}\\n", me);',
                 "       if :: eff != 0 -> unrecorded = eff :: else -> skip fi }",
                 f"     :: atomic {{ {renew_doubt} -> noted = 1;",
-                "          if",
-            ]
-            for t in triggers:
-                doubt = m.DOUBT.get(t)
-                if doubt is None:
-                    continue
-                stmt = _DOUBT_STMT.get(getattr(doubt.on_takeover, "__name__", ""), "skip")
-                lines.append(f"          :: intent == T_{_ident(t)} -> {stmt}")
-            lines += [
-                "          :: else -> skip",
+                *_takeover_rules(triggers),
                 "          fi;",
                 f"          owner = 0; lapsed = 0; intent = 0; {_SAVED};",
                 "          /* the doubt saved (seq moved), nothing sent */",
