@@ -48,3 +48,25 @@ def test_mutant_keys_ignore_numbering_but_not_the_change() -> None:
     assert key("m.f__mutmut_3", diff) == key("m.f__mutmut_9", diff)
     assert key("m.f__mutmut_3", diff) != key("m.f__mutmut_3", diff.replace("2", "3"))
     assert key("m.f__mutmut_3", diff) != key("m.g__mutmut_3", diff)
+
+
+def test_an_equivalent_entry_that_no_survivor_matches_is_reported_stale() -> None:
+    """tally names the equivalence keys of its module that matched no surviving mutant."""
+    script = _script()
+    diff = "--- a\n+++ b\n-    x = 1\n+    x = 2\n"
+    key = script.mutant_key("m.f__mutmut_1", diff)  # type: ignore[attr-defined]
+    mod = "flowengine/_handle.py"
+    equivalent = {
+        (mod, key): "listed",
+        (mod, "0" * 16): "killed since",
+        ("other.py", "1" * 16): "x",
+    }
+    result = {
+        "module": mod,
+        "statuses": {"m.f__mutmut_1": "survived", "m.f__mutmut_2": "killed"},
+        "diffs": {"m.f__mutmut_1": diff},
+        "seconds": 1.0,
+    }
+    row = script.tally(result, equivalent)  # type: ignore[attr-defined]
+    assert row["stale_equivalents"] == ["0" * 16]
+    assert row["equivalent"] == 1 and row["survived"] == 0 and row["rate"] == 100.0
