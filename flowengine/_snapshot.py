@@ -739,9 +739,8 @@ def decode(
         ) from None
 
     # -- authentic from here on: the schema version, then the secrets back in place
+    # (the frame puts a "{" first, so what parses is an object: JSON has no other reading)
     env: dict[str, Any] = _parse(text[head.end() : cut], "the envelope")
-    if type(env) is not dict:
-        _malformed("the envelope is not an object")
     target = CURRENT_SCHEMA
     schema = env.get("schema")
     if not _is_int(schema):
