@@ -363,7 +363,7 @@ class Keyring:
         """The plaintext of a ``seal`` text; ``SnapshotTamperedError``/``SnapshotKeyError``."""
         from cryptography.exceptions import InvalidTag
 
-        kid, _, b64 = text.partition(".")
+        kid, _, b64 = text.rpartition(".")  # a key id may hold dots; base64url never does
         aead = self._aeads.get(kid)
         if aead is None:
             raise SnapshotKeyError("the sealed text names no configured key")

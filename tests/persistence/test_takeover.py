@@ -29,14 +29,14 @@ LEASE = 120.0
 class Rig:
     """One tenant, one store and two workers sharing a fake clock."""
 
-    def __init__(self, store_path: Path | None = None) -> None:
+    def __init__(self, store_path: Path | None = None, keys: Keyring | None = None) -> None:
         self.clock = FakeClock()
         self.emu = Auth0Emulator(domain=DOMAIN, seed=41, clock=self.clock)
         self.emu.add_client("app-id", client_secret="app-secret")
         self.store = (
             SQLiteStore(store_path) if store_path is not None else MemoryStore(clock=self.clock)
         )
-        keys = Keyring.generate()
+        keys = keys or Keyring.generate()
         self.repo = FlowRepository(self.store, keys, clock=self.clock, lease=LEASE)
         config = Auth0Config(DOMAIN, "app-id", client_secret="app-secret")
         self.client = FlowClient(config, transport=self.emu.transport(), clock=self.clock)
@@ -180,6 +180,20 @@ def test_the_async_client_also_sends_nothing_after_a_dead_takeover(rig: Rig) -> 
     assert _sms_to(rig, PHONE) == 1, "no silent second SMS"
     with rig.repo.step(stalled.handle) as later:
         assert later.uncertain is not None and later.uncertain.trigger == "start_passwordless"
+
+
+def test_a_takeover_under_a_dotted_key_id_reads_the_intent() -> None:
+    """With a key id holding a dot, the taker-over still reads which request went out."""
+    made = Rig(keys=Keyring([("2026.12", bytes(range(32)))]))
+    try:
+        handle = made.repo.add(made.client.new_flow())
+        made.die_during(handle, "start_passwordless", connection="sms", phone_number=PHONE)
+        made.after_the_lease()
+        with made.repo.step(handle) as taken:
+            assert taken.uncertain is not None
+            assert taken.uncertain.trigger == "start_passwordless"  # not "unknown"
+    finally:
+        made.client.close()
 
 
 def test_the_intent_is_sealed_in_the_store(tmp_path: Path) -> None:

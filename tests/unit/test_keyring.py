@@ -14,7 +14,7 @@ import re
 import pytest
 
 from flowengine import dump_flow, load_flow
-from flowengine._errors import ConfigurationError, SnapshotKeyError
+from flowengine._errors import ConfigurationError, SnapshotKeyError, SnapshotTamperedError
 from flowengine._flow import Flow
 from flowengine._snapshot import KEY_SIZE, Keyring
 
@@ -83,3 +83,16 @@ def test_a_foreign_generated_key_reads_as_no_such_key() -> None:
     text = dump_flow(flow, Keyring.generate())
     with pytest.raises(SnapshotKeyError):
         load_flow(text, Keyring.generate(), now=1_800_000_001.0)
+
+
+@pytest.mark.parametrize("kid", ["2026.12", "a.b.c", ".", "k1."])
+def test_a_sealed_text_under_a_dotted_key_id_opens(kid: str) -> None:
+    """A key id may hold dots: what seal wrote under it opens again, and only with its aad."""
+    ring = Keyring([(kid, KEY_1), ("k2", KEY_2)])
+    sealed = ring.seal(b"journal entry", b"aad")
+    assert sealed.startswith(kid + ".")
+    assert ring.open_sealed(sealed, b"aad") == b"journal entry"
+    with pytest.raises(SnapshotTamperedError):
+        ring.open_sealed(sealed, b"other aad")
+    with pytest.raises(SnapshotKeyError):
+        Keyring([("k2", KEY_2)]).open_sealed(sealed, b"aad")
