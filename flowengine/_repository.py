@@ -267,6 +267,7 @@ class FlowRepository:
         except StaleSnapshotError as exc:  # advanced between our load and our claim
             raise StaleHandleError(flow_id, h.seq, exc.actual_seq) from None
         if taken is not None:
+            self._keep_intent(flow_id, record.seq, token, taken)
             self._note_takeover(flow, record.seq, taken)
         flow.lend(lambda trigger, params: self._renew(flow, record.seq, token, trigger, params))
         if flow.deadline_passed(self._clock()):
@@ -313,9 +314,18 @@ class FlowRepository:
             flow_id, seq, token, now=self._clock(), lease=self._lease, intent=intent
         )
         if taken is not None:
+            self._keep_intent(flow_id, seq, token, taken)
             self._note_takeover(flow, seq, taken)
             raise FlowBusyError(flow_id, seq)
         return self._lease
+
+    def _keep_intent(self, flow_id: str, seq: int, token: str, intent: str) -> None:
+        """Hold a taken-over intent in the store under our claim until our save records it.
+
+        The doubt it names lives only in this process until the block saves; should this
+        worker die first, whoever takes over next learns of the request all the same.
+        """
+        self.store.claim(flow_id, seq, token, now=self._clock(), lease=self._lease, intent=intent)
 
     def _note_takeover(self, flow: Flow, seq: int, intent: str) -> None:
         """We took over a dead or stalled worker's claim that named a request: mark the doubt."""
@@ -344,24 +354,60 @@ class FlowRepository:
         # folded into one stored revision: the store's CAS wants exactly seq + 1.
         flow.seq = loaded_seq + 1
         flow._moved()
-        expected = loaded_seq
         try:
-            self.store.save(self._record(flow), expected_seq=expected, token=token)
+            self._save_over(flow, loaded_seq, token)
         except Exception as exc:
             # Auth0 acted and the flow advanced, but nothing of it is stored: give the
             # caller every result (tokens, a new recovery code) and free the claim, but
             # keep its intent: the claim is cut to a moment, not released, so whoever
             # comes next takes it over and learns that the request went out (a release
-            # would drop the intent and let the step be repeated silently).
+            # would drop the intent and let the step be repeated silently). Should the
+            # claim have lapsed to a dead worker's, its intent is carried over the same way.
             with contextlib.suppress(Exception):
+                left = self.store.claim(
+                    flow.flow_id, loaded_seq, token, now=self._clock(), lease=self._lease
+                )
                 self.store.claim(
-                    flow.flow_id, loaded_seq, token, now=self._clock(), lease=_EXPIRE_NOW
+                    flow.flow_id,
+                    loaded_seq,
+                    token,
+                    now=self._clock(),
+                    lease=_EXPIRE_NOW,
+                    intent=left,
                 )
             log_lost_update(flow.flow_id, type(exc).__name__)
             if not failed:
                 raise LostUpdateError(flow.flow_id, tuple(flow.results or ())) from exc
         else:
             self._hand_out(flow)
+
+    def _save_over(self, flow: Flow, seq: int, token: str) -> None:
+        """Save the block's revision, taking over first a dead worker's claim in its way.
+
+        The store refuses the save while another token's claim is live, or lapsed with an
+        intent: our lease ran out, a worker took the step over, said what it would send,
+        and died before saving. Its request may have reached Auth0, so the claim is taken
+        over with that intent kept in the store (should this save fail too, the next
+        worker still learns of it), the doubt is recorded on the flow, and the flow is
+        saved with both our result and the doubt: the intent is never silently dropped.
+        A live claim of another worker stays ``FlowBusyError``.
+        """
+        try:
+            self.store.save(self._record(flow), expected_seq=seq, token=token)
+            return
+        except FlowBusyError:
+            left = self.store.claim(flow.flow_id, seq, token, now=self._clock(), lease=self._lease)
+        if left is not None:
+            self._keep_intent(flow.flow_id, seq, token, left)
+            held = flow._holder()  # closed by _finish; sends nothing: its keeper is gone
+            held.closed = False
+            try:
+                self._note_takeover(flow, seq, left)
+            finally:
+                held.closed = True
+            flow.seq = seq + 1  # still one stored revision: the doubt folds into it
+            flow._moved()
+        self.store.save(self._record(flow), expected_seq=seq, token=token)
 
 
 #: The lease a lost save cuts its claim to: over at once, its intent left for the next worker.
@@ -422,11 +468,13 @@ class AsyncFlowRepository:
         try:
             flow, claim = await asyncio.shield(begin)
         except asyncio.CancelledError:
-            # The worker thread may still take the claim: release it when it does.
+            # The worker thread may still take the claim: give it up when it does, as a
+            # block that sent nothing would (a doubt taken over from a dead worker is
+            # saved, not dropped with the claim).
             def release(done: asyncio.Future[tuple[Flow, tuple[str, int]]]) -> None:
                 if not done.cancelled() and done.exception() is None:
-                    taken, (token, _) = done.result()
-                    self.sync.store.release(taken.flow_id, token)
+                    taken, claim = done.result()
+                    self.sync._finish(taken, claim, failed=True)
 
             begin.add_done_callback(release)
             raise

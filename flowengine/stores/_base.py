@@ -20,7 +20,12 @@ A worker that wants to advance a flow from sequence number ``seq``:
    is about to send), then performs the step.
 3. ``save(record, expected_seq=seq, token=token)`` writes ``record`` (whose
    ``seq`` must be ``seq + 1``) and drops the claim and its intent, atomically,
-   or ``release(flow_id, token)`` gives the step up.
+   or ``release(flow_id, token)`` gives the step up.  A save is refused with
+   ``FlowBusyError`` while another token holds a live claim, *or a lapsed one
+   that left an intent*: dropping that intent would forget a request that may
+   have reached Auth0, so the saver first takes the claim over (step 1, which
+   hands it the intent) and records the doubt.  A lapsed claim without an
+   intent is no obstacle.
 
 A claim that takes over another token's *expired* claim returns the intent
 that claim left (``None`` otherwise): its worker died or stalled after saying

@@ -52,6 +52,16 @@ class _Entry:
             self.claim_token is not None and self.claim_token != token and self.claim_expires > now
         )
 
+    def bars_save(self, token: str | None, now: float) -> bool:
+        """True if another token's claim stands in a save's way: live, or lapsed with an intent.
+
+        A lapsed claim that named a request is a worker that may have sent it and died: a
+        save would drop its intent, so the saver must take the claim over first.
+        """
+        return self.busy_for(token, now) or (
+            self.claim_intent is not None and self.claim_token != token
+        )
+
 
 class MemoryStore(StoreBase):
     """Flows in a dict guarded by one lock; nothing survives the process.
@@ -150,7 +160,7 @@ class MemoryStore(StoreBase):
             entry = self._get(record.flow_id)
             if entry.record.seq != expected_seq:
                 raise StaleSnapshotError(record.flow_id, expected_seq, entry.record.seq)
-            if entry.busy_for(token, self._now()):
+            if entry.bars_save(token, self._now()):
                 raise FlowBusyError(record.flow_id, expected_seq)
             self._flows[record.flow_id] = _Entry(record)
         self._after_write(record)

@@ -433,7 +433,7 @@ class PostgresStore(StoreBase):
                 "UPDATE flowengine_flows SET seq = %s, state = %s, expires_at = %s, "
                 "updated_at = %s, data = %s, claim_token = NULL, claim_expires = NULL, "
                 "claim_intent = NULL WHERE flow_id = %s AND seq = %s AND (claim_token IS NULL "
-                f"OR claim_token = %s OR claim_expires <= {_NOW})",
+                f"OR claim_token = %s OR (claim_expires <= {_NOW} AND claim_intent IS NULL))",
                 (
                     record.seq,
                     record.state,

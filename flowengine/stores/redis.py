@@ -173,11 +173,12 @@ return {0, s, left}
 _SAVE = (
     _LIB
     + r"""
-local cur = redis.call('HMGET', KEYS[1], 'seq', 'claim_token', 'claim_expires')
+local cur = redis.call('HMGET', KEYS[1], 'seq', 'claim_token', 'claim_expires', 'claim_intent')
 if not cur[1] then return {1, -1} end
 local s = tonumber(cur[1])
 if s ~= tonumber(ARGV[3]) then return {2, s} end
-if cur[2] and cur[2] ~= ARGV[4] and tonumber(cur[3]) > clock() then return {3, s} end
+-- another token's claim bars the save while live, or lapsed with an intent to hand over
+if cur[2] and cur[2] ~= ARGV[4] and (cur[4] or tonumber(cur[3]) > clock()) then return {3, s} end
 put(ARGV[1], ARGV[2], ARGV[5], ARGV[6], ARGV[7], ARGV[8], ARGV[9], ARGV[10])
 return {0, s}
 """

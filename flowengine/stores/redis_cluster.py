@@ -175,11 +175,14 @@ _SAVE = (
     _CLOCK
     + _PUT
     + r"""
-local cur = redis.call('HMGET', KEYS[1], 'seq', 'claim_token', 'claim_expires')
+local cur = redis.call('HMGET', KEYS[1], 'seq', 'claim_token', 'claim_expires', 'claim_intent')
 if not cur[1] then return {1, -1, ''} end
 local s = tonumber(cur[1])
 if s ~= tonumber(ARGV[2]) then return {2, s, ''} end
-if cur[2] and cur[2] ~= ARGV[3] and tonumber(cur[3]) > clock() then return {3, s, ''} end
+-- another token's claim bars the save while live, or lapsed with an intent to hand over
+if cur[2] and cur[2] ~= ARGV[3] and (cur[4] or tonumber(cur[3]) > clock()) then
+  return {3, s, ''}
+end
 local old = misnamed(ARGV[1], ARGV[5], ARGV[10])
 if old then return {5, s, old} end
 put(ARGV[1], ARGV[4], ARGV[5], ARGV[6], ARGV[7], ARGV[8], ARGV[9])

@@ -151,7 +151,8 @@ _SAVE = (
     "UPDATE flows SET seq = ?, state = ?, expires_at = ?, updated_at = ?, data = ?, "
     "claim_token = NULL, claim_expires = NULL, claim_intent = NULL "
     "WHERE flow_id = ? AND seq = ? "
-    f"AND (claim_token IS NULL OR claim_token = ? OR claim_expires <= {_NOW})"
+    f"AND (claim_token IS NULL OR claim_token = ? OR (claim_expires <= {_NOW} "
+    "AND claim_intent IS NULL))"
 )
 
 

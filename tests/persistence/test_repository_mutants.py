@@ -655,3 +655,38 @@ def test_a_cancelled_async_step_releases_the_claim_its_thread_took() -> None:
     asyncio.run(main())
     assert store.claim(flow_id, seq, "someone-else", now=rig.clock()) is None
     rig.client.close()
+
+
+def test_a_cancelled_async_step_saves_the_doubt_its_thread_took_over() -> None:
+    """Cancelled while its claim takes over a dead worker's intent, the step saves the doubt."""
+    store = _SlowClaim()
+    rig = Rig(store)
+    store._clock = rig.clock
+    flow_id, handle = rig.started()
+    rig.die_during(handle, "resend_code")
+    rig.clock.advance(121)  # past the default lease of 120 s
+    arepo = AsyncFlowRepository(rig.repo)
+
+    async def main() -> None:
+        async def stepper() -> None:
+            async with arepo.step(handle):
+                pytest.fail("the body must not run")
+
+        store.slow = True
+        task = asyncio.ensure_future(stepper())
+        while not store.entered.is_set():
+            await asyncio.sleep(0.005)
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        store.gate.set()
+        for _ in range(400):
+            if store._flows[flow_id].record.seq == 2:
+                break
+            await asyncio.sleep(0.005)
+
+    asyncio.run(main())
+    saved = rig.repo.get(flow_id)
+    assert saved.seq == 2 and saved.uncertain is not None
+    assert saved.uncertain.trigger == "resend_code"
+    rig.client.close()

@@ -14,11 +14,14 @@ from flowengine import (
     Flow,
     FlowBusyError,
     FlowClient,
+    FlowClosedError,
     FlowRepository,
     GuardRejectedError,
     Keyring,
+    LostUpdateError,
+    StoreError,
 )
-from flowengine.stores import MemoryStore, SQLiteStore
+from flowengine.stores import MemoryStore, SQLiteStore, StoredFlow
 from flowengine.testing import Auth0Emulator, FakeClock
 
 PHONE = "+15550100"
@@ -207,3 +210,97 @@ def test_the_intent_is_sealed_in_the_store(tmp_path: Path) -> None:
         assert intent and PHONE not in intent and "start_passwordless" not in intent
     finally:
         made.client.close()
+
+
+def _stalled_save_over_a_dead_resend(rig: Rig, handle: str) -> Flow:
+    """A sends a code and stalls; B takes over, resends and dies; A's block then saves."""
+    with rig.repo.step(handle) as stalled:  # A
+        rig.client.start_passwordless(stalled, connection="sms", phone_number=PHONE)
+        rig.after_the_lease()
+        rig.die_during(handle, "resend_code")  # B: takes A's doubt over, resends, dies
+        assert _sms_to(rig, PHONE) == 2
+        rig.after_the_lease()  # B's claim lapses, its intent still in the store
+    return stalled  # A's block exited: its save met B's lapsed claim and intent
+
+
+def test_a_stalled_worker_saving_over_a_dead_takeover_keeps_its_doubt(rig: Rig) -> None:
+    """A save over a dead worker's lapsed claim records that worker's request as a doubt."""
+    handle = rig.repo.add(rig.client.new_flow())
+    with structlog.testing.capture_logs() as events:
+        stalled = _stalled_save_over_a_dead_resend(rig, handle)
+    assert stalled.state == "code_sent" and stalled.handle  # A's own result is saved too
+    taken = [e["trigger"] for e in events if e["event"] == "flow_takeover"]
+    assert taken == ["start_passwordless", "resend_code"]  # B took A's over, then A took B's
+    with rig.repo.step(stalled.handle) as later:
+        assert later.uncertain is not None and later.uncertain.trigger == "resend_code"
+        assert later.seq == 1  # A's step and B's doubt: one stored revision
+    assert _sms_to(rig, PHONE) == 2
+    with pytest.raises(FlowClosedError):  # A's object is closed again after the takeover
+        rig.client.resend_code(stalled)
+
+
+def test_a_renewal_that_took_over_and_died_hands_the_intent_on(rig: Rig) -> None:
+    """A worker whose renewal took a dead worker's intent over, then died, leaves it behind."""
+    import json
+
+    from flowengine._repository import _intent_aad
+
+    handle = rig.repo.add(rig.client.new_flow())
+    block = rig.repo.step(handle)
+    rig.dead.append(block)
+    stalled = block.__enter__()  # A claims and stalls
+    rig.after_the_lease()
+    rig.die_during(handle, "start_passwordless", connection="sms", phone_number=PHONE)  # B
+    rig.after_the_lease()
+    with pytest.raises(FlowBusyError):  # A's renewal (for another number) takes B's over
+        rig.client.start_passwordless(stalled, connection="sms", phone_number="+15550199")
+    entry = rig.store._flows[stalled.flow_id]  # A dies here, before its block saves
+    left = json.loads(
+        rig.repo.keyring.open_sealed(entry.claim_intent, _intent_aad(entry.record.flow_id, 0))
+    )
+    assert left["t"] == "start_passwordless" and left["p"]["phone_number"] == PHONE  # B's
+    rig.after_the_lease()
+    with rig.repo.step(handle) as later:
+        assert later.uncertain is not None and later.uncertain.trigger == "start_passwordless"
+    assert _sms_to(rig, PHONE) == 1 and _sms_to(rig, "+15550199") == 0
+
+
+def test_a_failed_save_after_a_takeover_leaves_the_dead_workers_intent(rig: Rig) -> None:
+    """If the save after that takeover fails too, the next worker still learns of B's send."""
+    handle = rig.repo.add(rig.client.new_flow())
+    real_save = rig.store.save
+    calls: list[int] = []
+
+    def flaky_save(record: StoredFlow, *, expected_seq: int, token: str | None) -> None:
+        calls.append(expected_seq)
+        if len(calls) == 2:  # the save after the takeover
+            raise StoreError("disk full")
+        real_save(record, expected_seq=expected_seq, token=token)
+
+    rig.store.save = flaky_save  # type: ignore[method-assign]
+    with pytest.raises(LostUpdateError) as info:
+        _stalled_save_over_a_dead_resend(rig, handle)
+    rig.store.save = real_save  # type: ignore[method-assign]
+    assert calls == [0, 0] and info.value.results  # A's caller still gets A's result
+    rig.clock.advance(1)  # the cut claim is over
+    with rig.repo.step(handle) as later:  # nothing was stored: B's intent was kept
+        assert later.uncertain is not None and later.uncertain.trigger == "resend_code"
+
+
+def test_a_live_worker_that_took_over_keeps_the_first_workers_intent(rig: Rig) -> None:
+    """B takes A's lapsed claim and stalls: A's save is lost, and A's send stays on record."""
+    handle = rig.repo.add(rig.client.new_flow())
+    with pytest.raises(LostUpdateError), rig.repo.step(handle) as stalled:  # A
+        rig.client.start_passwordless(stalled, connection="sms", phone_number=PHONE)
+        rig.after_the_lease()
+        alive = rig.repo.step(handle)
+        rig.dead.append(alive)
+        alive.__enter__()  # B holds a live claim, having learnt of A's send
+    with pytest.raises(FlowBusyError), rig.repo.step(handle):
+        pass
+    rig.after_the_lease()  # B dies before saving: its claim still names A's send
+    with rig.repo.step(handle) as later:
+        assert later.uncertain is not None and later.uncertain.trigger == "start_passwordless"
+        with pytest.raises(GuardRejectedError):
+            rig.client.start_passwordless(later, connection="sms", phone_number=PHONE)
+    assert _sms_to(rig, PHONE) == 1, "no silent second SMS"

@@ -384,6 +384,26 @@ def test_a_claim_with_an_intent_renews_only_its_own_claim(store: FlowStore) -> N
         store.claim("f1", 0, "alice", now=T, lease=LEASE, intent="sealed-3")
 
 
+def test_a_lapsed_claims_intent_bars_a_save_until_taken_over(store: FlowStore) -> None:
+    """A save over another token's lapsed claim that left an intent is refused, the intent
+    kept; the saver takes the claim over (receiving the intent), and then saves."""
+    store.create(flow())
+    start = time.time()
+    store.claim("f1", 0, "alice", now=T, lease=LEASE, intent="sealed-a")
+    wait_until(start + LEASE)
+    for token in ("bob", None):
+        with pytest.raises(FlowBusyError):
+            store.save(flow(seq=1, updated=6, data="bob"), expected_seq=0, token=token)
+    assert store.load("f1").data == "sealed"
+    assert store.claim("f1", 0, "bob", now=T, lease=LEASE) == "sealed-a"
+    store.save(flow(seq=1, updated=6, data="bob"), expected_seq=0, token="bob")
+    assert store.load("f1").data == "bob"
+    store.claim("f1", 1, "carol", now=T, lease=LEASE)  # no intent: a lapse frees the save
+    wait_until(time.time() + LEASE)
+    store.save(flow(seq=2, updated=7, data="dave"), expected_seq=1, token="dave")
+    assert store.load("f1").data == "dave"
+
+
 def test_save_and_release_drop_the_intent(store: FlowStore) -> None:
     """A claim whose step was saved or given up leaves no intent for the next worker."""
     store.create(flow())

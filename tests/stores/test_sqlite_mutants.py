@@ -393,10 +393,15 @@ def test_a_save_writes_every_field_and_drops_the_claim(tmp_path: Path) -> None:
         assert _row(store.path) == (1, "code_sent", None, T + 5.0, "sealed-1", None, None, None)
         assert store.load("f1") == new
         _lapse(store.path)
-        store.claim("f1", 1, "t2", now=T, intent="j")
+        store.claim("f1", 1, "t2", now=T)
         _lapse(store.path)
         store.save(rec(seq=2), expected_seq=1, token="t3")  # a lapsed claim does not block
         assert _row(store.path)[5:] == (None, None, None)
+        store.claim("f1", 2, "t4", now=T, intent="j")
+        _lapse(store.path)
+        with pytest.raises(FlowBusyError):  # unless it left an intent: take it over first
+            store.save(rec(seq=3), expected_seq=2, token="t5")
+        assert _row(store.path)[5::2] == ("t4", "j")
 
 
 def test_release_drops_token_lease_and_intent_of_its_holder_only(tmp_path: Path) -> None:
