@@ -622,13 +622,8 @@ class _SlowClaim(MemoryStore):
             self.claimed.set()
 
 
-def test_a_cancelled_async_step_releases_the_claim_its_thread_took() -> None:
-    """Cancelling while the claim is being taken leaves no claim behind once it is taken."""
-    store = _SlowClaim()
-    rig = Rig(store)
-    store._clock = rig.clock
-    flow_id, handle = rig.started()
-    seq = store.load(flow_id).seq
+def _cancel_while_claiming(rig: Rig, store: _SlowClaim, handle: str, settled: Any) -> None:
+    """Cancel an async step while its thread is claiming; wait until ``settled()`` holds."""
     arepo = AsyncFlowRepository(rig.repo)
 
     async def main() -> None:
@@ -648,11 +643,21 @@ def test_a_cancelled_async_step_releases_the_claim_its_thread_took() -> None:
             await asyncio.sleep(0.005)
         store.slow = False
         for _ in range(400):
-            if store._flows[flow_id].claim_token is None:
+            if settled():
                 break
             await asyncio.sleep(0.005)
 
     asyncio.run(main())
+
+
+def test_a_cancelled_async_step_releases_the_claim_its_thread_took() -> None:
+    """Cancelling while the claim is being taken leaves no claim behind once it is taken."""
+    store = _SlowClaim()
+    rig = Rig(store)
+    store._clock = rig.clock
+    flow_id, handle = rig.started()
+    seq = store.load(flow_id).seq
+    _cancel_while_claiming(rig, store, handle, lambda: store._flows[flow_id].claim_token is None)
     assert store.claim(flow_id, seq, "someone-else", now=rig.clock()) is None
     rig.client.close()
 
@@ -665,27 +670,7 @@ def test_a_cancelled_async_step_saves_the_doubt_its_thread_took_over() -> None:
     flow_id, handle = rig.started()
     rig.die_during(handle, "resend_code")
     rig.clock.advance(121)  # past the default lease of 120 s
-    arepo = AsyncFlowRepository(rig.repo)
-
-    async def main() -> None:
-        async def stepper() -> None:
-            async with arepo.step(handle):
-                pytest.fail("the body must not run")
-
-        store.slow = True
-        task = asyncio.ensure_future(stepper())
-        while not store.entered.is_set():
-            await asyncio.sleep(0.005)
-        task.cancel()
-        with pytest.raises(asyncio.CancelledError):
-            await task
-        store.gate.set()
-        for _ in range(400):
-            if store._flows[flow_id].record.seq == 2:
-                break
-            await asyncio.sleep(0.005)
-
-    asyncio.run(main())
+    _cancel_while_claiming(rig, store, handle, lambda: store._flows[flow_id].record.seq == 2)
     saved = rig.repo.get(flow_id)
     assert saved.seq == 2 and saved.uncertain is not None
     assert saved.uncertain.trigger == "resend_code"
