@@ -5,6 +5,7 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import structlog
@@ -32,15 +33,18 @@ LEASE = 120.0
 class Rig:
     """One tenant, one store and two workers sharing a fake clock."""
 
-    def __init__(self, store_path: Path | None = None, keys: Keyring | None = None) -> None:
+    def __init__(
+        self, store_path: Path | None = None, keys: Keyring | None = None, lease: float = LEASE
+    ) -> None:
         self.clock = FakeClock()
         self.emu = Auth0Emulator(domain=DOMAIN, seed=41, clock=self.clock)
         self.emu.add_client("app-id", client_secret="app-secret")
         self.store = (
-            SQLiteStore(store_path) if store_path is not None else MemoryStore(clock=self.clock)
+            SQLiteStore(store_path) if store_path is not None else _Leases(clock=self.clock)
         )
         keys = keys or Keyring.generate()
-        self.repo = FlowRepository(self.store, keys, clock=self.clock, lease=LEASE)
+        self.lease = lease
+        self.repo = FlowRepository(self.store, keys, clock=self.clock, lease=lease)
         config = Auth0Config(DOMAIN, "app-id", client_secret="app-secret")
         self.client = FlowClient(config, transport=self.emu.transport(), clock=self.clock)
         # Dead workers' open blocks: kept referenced, or garbage collection would run their
@@ -57,7 +61,19 @@ class Rig:
 
     def after_the_lease(self) -> None:
         """Let the dead worker's lease run out (on the store's clock too, for SQLite)."""
-        self.clock.advance(LEASE + 1)
+        self.clock.advance(self.lease + 1)
+
+
+class _Leases(MemoryStore):
+    """A memory store that records the lease of every claim made on it."""
+
+    def __init__(self, **kw: Any) -> None:
+        super().__init__(**kw)
+        self.leases: list[float] = []
+
+    def claim(self, *args: Any, **kwargs: Any) -> str | None:
+        self.leases.append(kwargs["lease"])
+        return super().claim(*args, **kwargs)
 
 
 @pytest.fixture
@@ -139,13 +155,14 @@ def test_a_recovery_code_that_died_unsaved_is_not_offered_again(rig: Rig) -> Non
 def test_a_stalled_worker_that_outlived_a_dead_takeover_sends_nothing(rig: Rig) -> None:
     """A renewal taking over a dead second worker's claim records the doubt and sends nothing."""
     handle = rig.repo.add(rig.client.new_flow())
-    with pytest.raises(FlowBusyError), rig.repo.step(handle) as stalled:  # A claims, stalls
+    with pytest.raises(FlowBusyError) as busy, rig.repo.step(handle) as stalled:  # A stalls
         rig.after_the_lease()
         rig.die_during(handle, "start_passwordless", connection="sms", phone_number=PHONE)  # B
         assert _sms_to(rig, PHONE) == 1
         rig.after_the_lease()  # B's claim lapses too, its intent still in the store
         sent = len(rig.emu.requests)
         rig.client.start_passwordless(stalled, connection="sms", phone_number=PHONE)  # A wakes
+    assert (busy.value.flow_id, busy.value.seq) == (stalled.flow_id, 0)
     assert len(rig.emu.requests) == sent and _sms_to(rig, PHONE) == 1, "no silent second SMS"
     with rig.repo.step(stalled.handle) as later:  # the doubt was saved: the next step knows
         assert later.uncertain is not None and later.uncertain.trigger == "start_passwordless"
@@ -252,8 +269,9 @@ def test_a_renewal_that_took_over_and_died_hands_the_intent_on(rig: Rig) -> None
     rig.after_the_lease()
     rig.die_during(handle, "start_passwordless", connection="sms", phone_number=PHONE)  # B
     rig.after_the_lease()
-    with pytest.raises(FlowBusyError):  # A's renewal (for another number) takes B's over
+    with pytest.raises(FlowBusyError) as busy:  # A's renewal (another number) takes B's over
         rig.client.start_passwordless(stalled, connection="sms", phone_number="+15550199")
+    assert (busy.value.flow_id, busy.value.seq) == (stalled.flow_id, 0)
     entry = rig.store._flows[stalled.flow_id]  # A dies here, before its block saves
     left = json.loads(
         rig.repo.keyring.open_sealed(entry.claim_intent, _intent_aad(entry.record.flow_id, 0))
@@ -304,3 +322,42 @@ def test_a_live_worker_that_took_over_keeps_the_first_workers_intent(rig: Rig) -
         with pytest.raises(GuardRejectedError):
             rig.client.start_passwordless(later, connection="sms", phone_number=PHONE)
     assert _sms_to(rig, PHONE) == 1, "no silent second SMS"
+
+
+def test_a_save_failing_outright_over_a_dead_takeover_hands_its_intent_on() -> None:
+    """A save that fails (not refused) where a dead worker's intent lies still leaves it."""
+    made = Rig(lease=30.0)
+    try:
+        handle = made.repo.add(made.client.new_flow())
+        real_save = made.store.save
+
+        def failing_save(record: StoredFlow, *, expected_seq: int, token: str | None) -> None:
+            raise StoreError("connection reset")
+
+        with pytest.raises(LostUpdateError), made.repo.step(handle) as stalled:  # A
+            made.client.start_passwordless(stalled, connection="sms", phone_number=PHONE)
+            made.after_the_lease()
+            made.die_during(handle, "resend_code")  # B takes over, resends, dies
+            made.after_the_lease()
+            made.store.save = failing_save  # type: ignore[method-assign]
+        made.store.save = real_save  # type: ignore[method-assign]
+        made.clock.advance(1)  # A cut its claim to a moment: it is over
+        with made.repo.step(handle) as later:
+            assert later.uncertain is not None and later.uncertain.trigger == "resend_code"
+        assert isinstance(made.store, _Leases)
+        assert set(made.store.leases) == {30.0, 1e-6}  # the repository's lease, or the cut
+    finally:
+        made.client.close()
+
+
+def test_every_takeover_claim_lasts_the_repositorys_lease() -> None:
+    """The claims a takeover makes (kept intent, save-over) last the repository's lease."""
+    made = Rig(lease=30.0)
+    try:
+        handle = made.repo.add(made.client.new_flow())
+        stalled = _stalled_save_over_a_dead_resend(made, handle)
+        assert stalled.state == "code_sent"
+        assert isinstance(made.store, _Leases)
+        assert made.store.leases and set(made.store.leases) == {30.0}
+    finally:
+        made.client.close()
