@@ -39,8 +39,10 @@ class Rig:
         self.clock = FakeClock()
         self.emu = Auth0Emulator(domain=DOMAIN, seed=41, clock=self.clock)
         self.emu.add_client("app-id", client_secret="app-secret")
-        self.store = (
-            SQLiteStore(store_path) if store_path is not None else _Leases(clock=self.clock)
+        self.store: MemoryStore | SQLiteStore = (
+            SQLiteStore(store_path)
+            if store_path is not None
+            else (_Leases if lease != LEASE else MemoryStore)(clock=self.clock)
         )
         keys = keys or Keyring.generate()
         self.lease = lease
