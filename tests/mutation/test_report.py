@@ -70,3 +70,21 @@ def test_an_equivalent_entry_that_no_survivor_matches_is_reported_stale() -> Non
     row = script.tally(result, equivalent)  # type: ignore[attr-defined]
     assert row["stale_equivalents"] == ["0" * 16]
     assert row["equivalent"] == 1 and row["survived"] == 0 and row["rate"] == 100.0
+
+
+def test_a_crashed_mutmut_run_is_an_error_not_a_report() -> None:
+    """A mutmut run killed by a signal raises with its stderr; a run that finished does not."""
+    import subprocess
+
+    import pytest
+
+    script = _script()
+    crashed = subprocess.CompletedProcess(
+        ["mutmut"], -11, "", "Fatal Python error: Segmentation fault\n  File x.py, line 3"
+    )
+    with pytest.raises(script.MutmutCrashed) as info:  # type: ignore[attr-defined]
+        script._ran("flowengine/_handle.py", crashed)  # type: ignore[attr-defined]
+    assert "-11" in str(info.value) and "Segmentation fault" in str(info.value)
+    assert "flowengine/_handle.py" in str(info.value)
+    for code in (0, 1):  # mutmut's own exit codes after a finished run
+        script._ran("m", subprocess.CompletedProcess(["mutmut"], code, "", "Fatal Python error"))  # type: ignore[attr-defined]
