@@ -344,7 +344,9 @@ class FlowRepository:
         try:
             flow.check_untouched()  # state/seq set by hand inside the block: never saved
         except FlowClosedError:
-            self.store.release(flow.flow_id, token)
+            # Nothing of the block is saved, yet it may have sent a request first: its
+            # intent is kept for the next worker, as after a failed save.
+            self._cut(flow.flow_id, loaded_seq, token)
             raise
         if flow.seq == loaded_seq:
             self.store.release(flow.flow_id, token)
@@ -359,27 +361,26 @@ class FlowRepository:
         except Exception as exc:
             # Auth0 acted and the flow advanced, but nothing of it is stored: give the
             # caller every result (tokens, a new recovery code) and free the claim, but
-            # keep its intent: the claim is cut to a moment, not released, so whoever
-            # comes next takes it over and learns that the request went out (a release
-            # would drop the intent and let the step be repeated silently). Should the
-            # claim have lapsed to a dead worker's, its intent is carried over the same way.
-            with contextlib.suppress(Exception):
-                left = self.store.claim(
-                    flow.flow_id, loaded_seq, token, now=self._clock(), lease=self._lease
-                )
-                self.store.claim(
-                    flow.flow_id,
-                    loaded_seq,
-                    token,
-                    now=self._clock(),
-                    lease=_EXPIRE_NOW,
-                    intent=left,
-                )
+            # keep its intent.
+            self._cut(flow.flow_id, loaded_seq, token)
             log_lost_update(flow.flow_id, type(exc).__name__)
             if not failed:
                 raise LostUpdateError(flow.flow_id, tuple(flow.results or ())) from exc
         else:
             self._hand_out(flow)
+
+    def _cut(self, flow_id: str, seq: int, token: str) -> None:
+        """Free a claim whose block saved nothing, keeping its intent for the next worker.
+
+        The claim is cut to a moment, not released, so whoever comes next takes it over
+        and learns that a request went out (a release would drop the intent and let the
+        step be repeated silently). Should the claim have lapsed to a dead worker's, its
+        intent is carried over the same way. Best effort: a store error is swallowed
+        (the claim then lapses with its lease, the intent still in place).
+        """
+        with contextlib.suppress(Exception):
+            left = self.store.claim(flow_id, seq, token, now=self._clock(), lease=self._lease)
+            self.store.claim(flow_id, seq, token, now=self._clock(), lease=_EXPIRE_NOW, intent=left)
 
     def _save_over(self, flow: Flow, seq: int, token: str) -> None:
         """Save the block's revision, taking over first a dead worker's claim in its way.

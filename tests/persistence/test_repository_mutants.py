@@ -390,12 +390,13 @@ def test_an_unchanged_block_that_raises_frees_the_claim_too(rig: Rig) -> None:
 
 
 def test_a_block_that_sets_the_state_by_hand_frees_the_claim(rig: Rig) -> None:
-    """A hand-edited flow is never saved, and its claim is released for the next worker."""
+    """A hand-edited flow is never saved, and its claim is cut to a moment for the next worker."""
     flow_id, handle = rig.started()
     before = rig.store.load(flow_id)
     with pytest.raises(FlowClosedError), rig.repo.step(handle) as f:
         f.state = "authenticated"
     assert rig.store.load(flow_id) == before
+    rig.clock.advance(1e-5)  # a moment later
     assert rig.store.claim(flow_id, before.seq, "someone-else", now=rig.clock()) is None
 
 

@@ -363,3 +363,19 @@ def test_every_takeover_claim_lasts_the_repositorys_lease() -> None:
         assert made.store.leases and set(made.store.leases) == {30.0}
     finally:
         made.client.close()
+
+
+def test_a_block_that_sent_then_set_its_state_by_hand_leaves_its_intent(rig: Rig) -> None:
+    """A send followed by a hand-set state is never saved, and never repeated silently."""
+    handle = rig.repo.add(rig.client.new_flow())
+    with pytest.raises(FlowClosedError), rig.repo.step(handle) as f:
+        rig.client.start_passwordless(f, connection="sms", phone_number=PHONE)
+        f.state = "authenticated"  # type: ignore[assignment]
+    rig.clock.advance(1)  # the claim was cut to a moment
+    with rig.repo.step(handle) as later:
+        assert later.state == "started"  # nothing of the block was saved...
+        assert later.uncertain is not None  # ...but its request is on record
+        assert later.uncertain.trigger == "start_passwordless"
+        with pytest.raises(GuardRejectedError):
+            rig.client.start_passwordless(later, connection="sms", phone_number=PHONE)
+    assert _sms_to(rig, PHONE) == 1, "no silent second SMS"
