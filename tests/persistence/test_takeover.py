@@ -34,7 +34,12 @@ class Rig:
     """One tenant, one store and two workers sharing a fake clock."""
 
     def __init__(
-        self, store_path: Path | None = None, keys: Keyring | None = None, lease: float = LEASE
+        self,
+        store_path: Path | None = None,
+        keys: Keyring | None = None,
+        lease: float = LEASE,
+        *,
+        record_leases: bool = False,
     ) -> None:
         self.clock = FakeClock()
         self.emu = Auth0Emulator(domain=DOMAIN, seed=41, clock=self.clock)
@@ -42,7 +47,7 @@ class Rig:
         self.store: MemoryStore | SQLiteStore = (
             SQLiteStore(store_path)
             if store_path is not None
-            else (_Leases if lease != LEASE else MemoryStore)(clock=self.clock)
+            else (_Leases if record_leases else MemoryStore)(clock=self.clock)
         )
         keys = keys or Keyring.generate()
         self.lease = lease
@@ -328,7 +333,7 @@ def test_a_live_worker_that_took_over_keeps_the_first_workers_intent(rig: Rig) -
 
 def test_a_save_failing_outright_over_a_dead_takeover_hands_its_intent_on() -> None:
     """A save that fails (not refused) where a dead worker's intent lies still leaves it."""
-    made = Rig(lease=30.0)
+    made = Rig(lease=30.0, record_leases=True)
     try:
         handle = made.repo.add(made.client.new_flow())
         real_save = made.store.save
@@ -354,7 +359,7 @@ def test_a_save_failing_outright_over_a_dead_takeover_hands_its_intent_on() -> N
 
 def test_every_takeover_claim_lasts_the_repositorys_lease() -> None:
     """The claims a takeover makes (kept intent, save-over) last the repository's lease."""
-    made = Rig(lease=30.0)
+    made = Rig(lease=30.0, record_leases=True)
     try:
         handle = made.repo.add(made.client.new_flow())
         stalled = _stalled_save_over_a_dead_resend(made, handle)
